@@ -1,0 +1,69 @@
+import type { ComparisonOp, Gas, Severity, Unit } from "../../schemas/vocabulary.js";
+
+/** Everything the daemon runs on, resolved: durations in ms, sizes in bytes, defaults filled in. */
+export interface SensordConfig {
+  /** The file this came from, or null for built-in defaults (`--simulate` without a file). */
+  source: string | null;
+  device: DeviceConfig;
+  storage: StorageConfig;
+  log: LogConfig;
+  sensors: SensorConfig[];
+  /** The effective rules: preset plus `[[thresholds]]`, see thresholds/presets.ts. */
+  thresholds: ThresholdRule[];
+  thresholdPreset: ThresholdPresetName;
+}
+
+export interface DeviceConfig {
+  id: string;
+  group: string;
+  /** "lat, lng" as the original system sends it, or null. */
+  gps: string | null;
+  /** IANA zone name, e.g. Asia/Seoul. */
+  timezone: string;
+}
+
+export interface StorageConfig {
+  path: string;
+  flushIntervalMs: number;
+  maxBytes: number;
+}
+
+export type LogLevel = "error" | "warn" | "info" | "debug";
+export interface LogConfig {
+  level: LogLevel;
+}
+
+export interface ChannelConfig {
+  unit: Unit;
+  /** The original system's `sensorid` / `sensortype`, for compatible uploads. */
+  sensorId: string | null;
+  sensorType: string | null;
+}
+
+export interface SensorConfig {
+  id: string;
+  driver: string;
+  /** 0 means "as fast as the driver produces" (replay only). */
+  intervalMs: number;
+  warmupMs: number;
+  /** Per-gas metadata; every gas the driver produces gets an entry (defaults filled in on first sight). */
+  channels: Partial<Record<Gas, ChannelConfig>>;
+  /** Driver-specific keys, validated by the driver's own schema (see drivers/registry.ts). */
+  options: Record<string, unknown>;
+}
+
+export interface ThresholdRule {
+  gas: Gas;
+  op: ComparisonOp;
+  value: number;
+  /** null: the channel's unit. */
+  unit: Unit | null;
+  /** Hysteresis level; null: clears as soon as the raise condition stops holding. */
+  clear: number | null;
+  forMs: number;
+  severity: Severity;
+  /** null: applies to every sensor that reports `gas`. */
+  sensor: string | null;
+}
+
+export type ThresholdPresetName = "safety" | "original" | "none";

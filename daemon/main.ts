@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from "commander";
+import { loadConfig } from "./config/load.js";
+import { Daemon } from "./daemon.js";
+import { ConfigError, describeError, EXIT_CONFIG, EXIT_USAGE } from "./errors.js";
+import { processLogger } from "./log/logger.js";
+import { VERSION } from "./version.js";
+
+interface RunOptions {
+  config?: string;
+  simulate?: boolean;
+}
+
+/** SIGTERM/SIGINT must end the process within this, even if something hangs. */
+const SHUTDOWN_DEADLINE_MS = 4500;
+
+async function run(options: RunOptions): Promise<void> {
+  const load = () =>
+    loadConfig({ flagPath: options.config, env: process.env, simulate: options.simulate === true });
+  let config: ReturnType<typeof load>;
+  try {
+    config = load();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`sensord: ${error.message}\n`);
+      process.exit(EXIT_CONFIG);
+    }
+    throw error;
+  }
+  const log = processLogger(config.log.level);
+  const daemon = Daemon.start(config, log);
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal} received: flushing and stopping`);
+    setTimeout(() => {
+      log.error("shutdown took too long; exiting");
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    daemon.stop().then(
+      (flushed) => process.exit(flushed ? 0 : 1),
+      (error: unknown) => {
+        log.error(`shutdown failed: ${describeError(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGHUP", () => {
+    try {
+      daemon
+        .reload(load())
+        .catch((error: unknown) => log.error(`reload failed: ${describeError(error)}`));
+    } catch (error) {
+      // A bad edit must not take down a running daemon: keep the old config.
+      log.error(`reload rejected, keeping the running configuration: ${describeError(error)}`);
+    }
+  });
+}
+
+const program = new Command()
+  .name("sensord")
+  .description("Edge gas-sensor daemon: sample, alarm locally, commit every reading to SQLite")
+  .version(VERSION)
+  .option(
+    "-c, --config <file>",
+    "config file (default: $SENSORD_CONFIG, then /etc/sensord/sensord.toml)",
+  )
+  .option("--simulate", "run on the simulated sensor when no config file exists")
+  .exitOverride()
+  .action((options: RunOptions) => run(options));
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof CommanderError) {
+    process.exit(error.exitCode === 0 ? 0 : EXIT_USAGE);
+  }
+  process.stderr.write(`sensord: ${describeError(error)}\n`);
+  process.exit(1);
+});

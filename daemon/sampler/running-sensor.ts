@@ -1,0 +1,220 @@
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { SensorConfig } from "../config/types.js";
+import type { Sample, SensorDriver } from "../drivers/driver.js";
+import { DriverError, describeError } from "../errors.js";
+import type { Logger } from "../log/logger.js";
+import { type BackoffPolicy, backoffDelay, DRIVER_BACKOFF } from "./backoff.js";
+import { nextTick } from "./schedule.js";
+
+/** `finished`: a replay file ran out (loop = false); the daemon keeps running. */
+export type SensorState =
+  | "starting"
+  | "warming"
+  | "ok"
+  | "degraded"
+  | "down"
+  | "finished"
+  | "stopped";
+
+export interface SensorStatus {
+  id: string;
+  driver: string;
+  state: SensorState;
+  /** Milliseconds of warm-up left (0 once warm). */
+  warmupLeftMs: number;
+  samples: number;
+  /** Ticks skipped because a read overran its interval. */
+  overruns: number;
+  /** Failed reads and opens, by error code (e.g. SENSORD_FRAME_INVALID). */
+  errors: Record<string, number>;
+  lastError: string | null;
+  /** performance.now() of the last completed loop iteration, for the watchdog. */
+  lastTickAt: number;
+}
+
+export interface RunningSensorDeps {
+  sensor: SensorConfig;
+  driver: SensorDriver;
+  log: Logger;
+  /** Called once per successful read; `warmingUp` is true while within `warmup` of the driver opening. */
+  onSample: (sample: Sample, tsMs: number, warmingUp: boolean) => void;
+  backoff?: BackoffPolicy;
+}
+
+/** Consecutive failed reads before `degraded` becomes `down`. */
+const FAILURES_UNTIL_DOWN = 3;
+/** At full speed (interval 0), yield to the event loop this often so timers (flushes) still run. */
+const FULL_SPEED_YIELD_EVERY = 256;
+
+/**
+ * Owns one sensor's loop: schedule against the monotonic clock, warm-up, error
+ * counting, backoff and reopen, and logging once per state change (the
+ * Telegraf "running plugin" idea), so drivers only know how to read.
+ */
+export class RunningSensor {
+  private state: SensorState = "starting";
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private readonly abort = new AbortController();
+  private warmupEndsAt = 0;
+  private consecutiveFailures = 0;
+  private readonly stats = {
+    samples: 0,
+    overruns: 0,
+    errors: {} as Record<string, number>,
+    lastError: null as string | null,
+    lastTickAt: performance.now(),
+  };
+
+  constructor(private readonly deps: RunningSensorDeps) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run().catch((error: unknown) => {
+      this.deps.log.error(`sampler stopped unexpectedly: ${describeError(error)}`);
+      this.setState("down");
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.abort.abort();
+    await this.loop;
+    await this.closeDriver();
+    this.state = "stopped";
+  }
+
+  status(): SensorStatus {
+    return {
+      id: this.deps.sensor.id,
+      driver: this.deps.sensor.driver,
+      state: this.state,
+      warmupLeftMs: Math.max(0, Math.round(this.warmupEndsAt - performance.now())),
+      samples: this.stats.samples,
+      overruns: this.stats.overruns,
+      errors: { ...this.stats.errors },
+      lastError: this.stats.lastError,
+      lastTickAt: this.stats.lastTickAt,
+    };
+  }
+
+  private async run(): Promise<void> {
+    const { sensor } = this.deps;
+    if (!(await this.openWithRetry())) return;
+    this.warmupEndsAt = performance.now() + sensor.warmupMs;
+    const startedAt = performance.now();
+    let tick = 0;
+    while (this.running) {
+      const sample = await this.readOnce();
+      this.stats.lastTickAt = performance.now();
+      if (sample === null) {
+        this.setState("finished");
+        this.deps.log.info("source exhausted; no more readings from this sensor");
+        return;
+      }
+      if (sample === "retry") continue;
+      if (sensor.intervalMs === 0) {
+        if (this.stats.samples % FULL_SPEED_YIELD_EVERY === 0) await new Promise(setImmediate);
+        continue;
+      }
+      const now = performance.now();
+      const next = nextTick(startedAt, sensor.intervalMs, tick, now);
+      tick = next.tick;
+      if (next.skipped > 0) {
+        this.stats.overruns += next.skipped;
+        this.deps.log.debug(`read overran its interval; skipped ${next.skipped} tick(s)`);
+      }
+      if (!(await this.sleep(next.dueMs - now))) return;
+    }
+  }
+
+  /** A sample, null at end of source, or "retry" after a failure was handled. */
+  private async readOnce(): Promise<Sample | null | "retry"> {
+    const tsMs = Date.now();
+    const warmingUp = performance.now() < this.warmupEndsAt;
+    let sample: Sample | null;
+    try {
+      sample = await this.deps.driver.read();
+    } catch (error) {
+      return this.handleFailure(error);
+    }
+    if (sample === null) return null;
+    this.stats.samples++;
+    this.consecutiveFailures = 0;
+    this.setState(warmingUp ? "warming" : "ok");
+    this.deps.onSample(sample, sample.ts ?? tsMs, warmingUp);
+    return sample;
+  }
+
+  private async handleFailure(error: unknown): Promise<"retry"> {
+    const code = error instanceof DriverError ? error.code : "SENSORD_DRIVER_FAILED";
+    this.stats.errors[code] = (this.stats.errors[code] ?? 0) + 1;
+    this.stats.lastError = describeError(error);
+    this.consecutiveFailures++;
+    const down = this.consecutiveFailures >= FAILURES_UNTIL_DOWN;
+    this.setState(down ? "down" : "degraded", this.stats.lastError);
+    // A bad frame says nothing about the link; anything else may: reopen after backing off.
+    if (code !== "SENSORD_FRAME_INVALID" || down) {
+      const delay = backoffDelay(this.deps.backoff ?? DRIVER_BACKOFF, this.consecutiveFailures);
+      await this.closeDriver();
+      if (!(await this.sleep(delay))) return "retry";
+      await this.openWithRetry();
+    } else if (this.deps.sensor.intervalMs > 0) {
+      await this.sleep(this.deps.sensor.intervalMs);
+    }
+    return "retry";
+  }
+
+  private async openWithRetry(): Promise<boolean> {
+    for (let attempt = 1; this.running; attempt++) {
+      try {
+        await this.deps.driver.open();
+        return true;
+      } catch (error) {
+        const code = error instanceof DriverError ? error.code : "SENSORD_OPEN_FAILED";
+        this.stats.errors[code] = (this.stats.errors[code] ?? 0) + 1;
+        this.stats.lastError = describeError(error);
+        this.setState("down", this.stats.lastError);
+        await this.closeDriver();
+        if (!(await this.sleep(backoffDelay(this.deps.backoff ?? DRIVER_BACKOFF, attempt))))
+          return false;
+      }
+    }
+    return false;
+  }
+
+  private async closeDriver(): Promise<void> {
+    try {
+      await this.deps.driver.close();
+    } catch (error) {
+      this.deps.log.debug(`close failed: ${describeError(error)}`);
+    }
+  }
+
+  /** False when the sensor was stopped while sleeping. */
+  private async sleep(ms: number): Promise<boolean> {
+    if (ms > 0) {
+      try {
+        await sleep(ms, undefined, { signal: this.abort.signal });
+      } catch {
+        return false;
+      }
+    }
+    return this.running;
+  }
+
+  /** Logs only transitions, so a sensor unplugged for a day writes two lines, not 86,400. */
+  private setState(next: SensorState, reason?: string): void {
+    if (next === this.state) return;
+    const previous = this.state;
+    this.state = next;
+    const suffix = reason ? `: ${reason}` : "";
+    if (next === "down") this.deps.log.error(`state ${previous} -> down${suffix}`);
+    else if (next === "degraded") this.deps.log.warn(`state ${previous} -> degraded${suffix}`);
+    else if (previous === "degraded" || previous === "down")
+      this.deps.log.info(`state ${previous} -> ${next}: recovered`);
+    else this.deps.log.debug(`state ${previous} -> ${next}`);
+  }
+}

@@ -1,0 +1,111 @@
+import type Database from "better-sqlite3";
+import { StoreError } from "../errors.js";
+
+export interface Migration {
+  /** The `PRAGMA user_version` the database has once this migration ran. */
+  version: number;
+  description: string;
+  sql: string;
+}
+
+/**
+ * The schema's whole history, oldest first. Never edit a released entry:
+ * files in the field were built by it. Add a new version instead.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: "meta, series and readings",
+    // Readings are kept narrow on purpose: every byte per row is SD-card wear
+    // at one row per gas per sample, so sensor/gas/unit live once in `series`
+    // and there is no index beyond the rowid (seq).
+    sql: `
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE series (
+        id INTEGER PRIMARY KEY,
+        sensor TEXT NOT NULL,
+        gas TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        sensor_id TEXT NOT NULL DEFAULT '',
+        sensor_type TEXT NOT NULL DEFAULT '',
+        UNIQUE (sensor, gas, unit, sensor_id, sensor_type)
+      );
+      CREATE TABLE readings (
+        seq INTEGER PRIMARY KEY,
+        series INTEGER NOT NULL,
+        ts INTEGER NOT NULL,
+        value REAL NOT NULL,
+        flags INTEGER NOT NULL DEFAULT 0
+      );`,
+  },
+  {
+    version: 2,
+    description: "alert events",
+    sql: `
+      CREATE TABLE alerts (
+        seq INTEGER PRIMARY KEY,
+        reading_seq INTEGER NOT NULL,
+        rule TEXT NOT NULL,
+        sensor TEXT NOT NULL,
+        gas TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('raise', 'clear')),
+        value REAL NOT NULL,
+        unit TEXT NOT NULL,
+        threshold REAL NOT NULL,
+        op TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        ts INTEGER NOT NULL
+      );
+      -- "Newest event per rule" (active alarms at start-up) without a table scan.
+      CREATE INDEX alerts_rule_seq ON alerts (rule, seq);`,
+  },
+  {
+    version: 3,
+    description: "upload watermark per sink",
+    // Readings with seq <= min(acked_seq) are uploaded everywhere; retention drops them first.
+    sql: "CREATE TABLE sync_cursor (sink TEXT PRIMARY KEY, acked_seq INTEGER NOT NULL) WITHOUT ROWID;",
+  },
+];
+
+export const LATEST_VERSION = MIGRATIONS.reduce((latest, m) => Math.max(latest, m.version), 0);
+
+export function schemaVersion(db: Database.Database): number {
+  const version = db.pragma("user_version", { simple: true });
+  return typeof version === "number" ? version : 0;
+}
+
+/** A file written by a newer sensord: refusing beats silently misreading or downgrading it. */
+export function assertNotTooNew(db: Database.Database, program = "sensord"): number {
+  const version = schemaVersion(db);
+  if (version > LATEST_VERSION) {
+    throw new StoreError(
+      "SENSORD_DB_TOO_NEW",
+      db.name,
+      `schema version ${version} is newer than this ${program} understands (${LATEST_VERSION}): ` +
+        `upgrade ${program}; the file was left untouched`,
+    );
+  }
+  return version;
+}
+
+/**
+ * Brings the schema up to `targetVersion`, one transaction per migration, so
+ * a crash mid-upgrade leaves a consistent older version that simply resumes.
+ * Never goes down: a file already at or past the target is left as it is
+ * (tests build old files by migrating to an old target).
+ */
+export function migrate(db: Database.Database, targetVersion: number = LATEST_VERSION): number {
+  let version = assertNotTooNew(db);
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= version || migration.version > targetVersion) continue;
+    db.transaction(() => {
+      // Re-read under the write lock: another process may have run it meanwhile.
+      if (schemaVersion(db) >= migration.version) return;
+      db.exec(migration.sql);
+      // user_version lives in the file header, so it commits or rolls back with the DDL.
+      db.pragma(`user_version = ${migration.version}`);
+    }).immediate();
+    version = migration.version;
+  }
+  return version;
+}

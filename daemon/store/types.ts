@@ -1,0 +1,75 @@
+import type { AlertEvent, AlertKind } from "../../schemas/alert.js";
+import type { Reading } from "../../schemas/reading.js";
+import type { ComparisonOp, Gas, ReadingFlag, Severity, Unit } from "../../schemas/vocabulary.js";
+
+/** Reading flags as stored: a bit each, so an unflagged reading costs no bytes. */
+export const FLAG_BITS: Record<ReadingFlag, number> = { warmup: 1, out_of_range: 2 };
+
+/** A reading on its way to the database; `seq` was allocated by the recorder from `lastReadingSeq`. */
+export interface NewReading {
+  seq: number;
+  sensor: string;
+  gas: Gas;
+  value: number;
+  unit: Unit;
+  /** Epoch milliseconds. */
+  tsMs: number;
+  /** OR of FLAG_BITS. */
+  flags: number;
+  /** The original system's `sensorid` / `sensortype` for this channel, if configured. */
+  sensorId: string | null;
+  sensorType: string | null;
+}
+
+export interface NewAlert {
+  seq: number;
+  readingSeq: number;
+  rule: string;
+  sensor: string;
+  gas: Gas;
+  kind: AlertKind;
+  value: number;
+  unit: Unit;
+  threshold: number;
+  op: ComparisonOp;
+  severity: Severity;
+  tsMs: number;
+}
+
+export interface CommitResult {
+  /** Readings deleted by retention to stay under `max_bytes` (uploaded ones first). */
+  droppedReadings: number;
+}
+
+/**
+ * The daemon's write side. One `commit` = one transaction holding readings and
+ * the alert events they caused, so an alert never exists without its reading.
+ */
+export interface ReadingStore {
+  /** Random per-database id prefix: ids never repeat even if the file is deleted and recreated. */
+  readonly idPrefix: string;
+  /** Highest reading seq ever allocated in this database (survives retention deleting every row). */
+  lastReadingSeq(): number;
+  lastAlertSeq(): number;
+  commit(readings: readonly NewReading[], alerts: readonly NewAlert[]): CommitResult;
+  /** The newest event of each rule whose newest event is a raise: the alarms active at last stop. */
+  activeAlarms(): NewAlert[];
+  /** Total readings dropped by retention over the life of this database. */
+  droppedReadingsTotal(): number;
+  close(): void;
+}
+
+export interface ReadingQuery {
+  gas?: Gas;
+  sensor?: string;
+  sinceMs?: number;
+  /** The newest `limit` readings matching, returned oldest first. */
+  limit?: number;
+}
+
+/** The read-only side used by sensorctl while the daemon runs. */
+export interface StoreReader {
+  readings(query: ReadingQuery): Reading[];
+  alerts(query: { active?: boolean; limit?: number }): AlertEvent[];
+  close(): void;
+}

@@ -1,0 +1,38 @@
+import type { Unit } from "../../schemas/vocabulary.js";
+import type { ThresholdRule } from "../config/types.js";
+import { canConvert } from "../units/convert.js";
+import { alarmsHigh } from "./condition.js";
+
+/**
+ * Checks for the config loader, so a rule the engine could never evaluate
+ * fails at start-up with the key and a fix instead of silently never alarming
+ * (the Telegraf habit: config mistakes fail in Init with the bad value).
+ * Each returns a message, or null when the rule is fine.
+ */
+
+/**
+ * The rule's unit cannot be compared with readings of a channel reporting in
+ * `channelUnit` (e.g. a ppm threshold on a `raw` Grove V2 channel, which has no
+ * vendor ppm curve: sensor-protocols.md section 2). A null rule unit means
+ * "the channel's unit" and always fits.
+ */
+export function ruleUnitProblem(rule: Pick<ThresholdRule, "gas" | "unit">, channelUnit: Unit) {
+  if (rule.unit === null || canConvert(rule.unit, channelUnit)) return null;
+  return (
+    `threshold unit "${rule.unit}" cannot be compared with ${rule.gas} readings in ` +
+    `"${channelUnit}"; give the threshold in ${channelUnit} (or leave the unit out), ` +
+    "or configure the channel to report a convertible unit"
+  );
+}
+
+/** The clear (hysteresis) level lies on the alarming side of the threshold, which would chatter. */
+export function ruleClearProblem(rule: Pick<ThresholdRule, "op" | "value" | "clear">) {
+  if (rule.clear === null) return null;
+  if (!Number.isFinite(rule.clear)) return `clear level ${rule.clear} is not a finite number`;
+  if (alarmsHigh(rule.op) ? rule.clear <= rule.value : rule.clear >= rule.value) return null;
+  const side = alarmsHigh(rule.op) ? "at or below" : "at or above";
+  return (
+    `clear level ${rule.clear} must be ${side} the threshold ${rule.value} for "${rule.op}": ` +
+    "it is the level the value has to return past before the alarm clears"
+  );
+}

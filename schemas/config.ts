@@ -1,0 +1,229 @@
+import { type Static, type TObject, type TProperties, Type } from "@sinclair/typebox";
+import { ComparisonOp, Gas, Severity, Unit } from "./vocabulary.js";
+
+/**
+ * The config file (`sensord.toml`) as written, before defaults and units are
+ * resolved: the single source of truth for the file format. Durations and
+ * sizes stay strings here; daemon/config/load.ts turns them into ms / bytes.
+ * The names are a user-facing contract: do not rename keys.
+ */
+
+/** Same grammar as daemon/config/duration.ts parseDuration: one or more <number><unit>. */
+export const DURATION_PATTERN = "^\\s*(\\d+(\\.\\d+)?(ms|s|m|h|d))+\\s*$";
+/** Same grammar as daemon/config/size.ts parseSize. */
+export const SIZE_PATTERN = "^\\s*\\d+(\\.\\d+)?\\s*(B|KB|MB|GB|KiB|MiB|GiB)\\s*$";
+/** Sensor ids end up in reading ids, alert keys and log lines: keep them plain. */
+export const SENSOR_ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]*$";
+
+const closed = { additionalProperties: false } as const;
+
+function duration(description: string) {
+  return Type.String({ pattern: DURATION_PATTERN, description });
+}
+
+export const DeviceSection = Type.Object(
+  {
+    id: Type.Optional(
+      Type.String({ minLength: 1, description: "Device id sent with every reading. Default: the hostname" }),
+    ),
+    group: Type.Optional(
+      Type.String({ description: 'Group id (the original system\'s `groupid`), a string. Default: "0"' }),
+    ),
+    gps: Type.Optional(
+      Type.String({
+        description: 'Fixed position as "lat, lng" in decimal degrees, e.g. "37.6100, 126.9963". Default: none',
+      }),
+    ),
+    timezone: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: "IANA time zone for local times, e.g. Asia/Seoul. Default: the system's zone",
+      }),
+    ),
+  },
+  { ...closed, description: "[device]: who this Pi is" },
+);
+
+export const StorageSection = Type.Object(
+  {
+    path: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          "SQLite database file; a relative path resolves against the config file's folder. " +
+          "Default: /var/lib/sensord/sensord.db",
+      }),
+    ),
+    flush_interval: Type.Optional(
+      duration(
+        "How long readings may wait in memory before they are committed, a duration from 10ms to 10m. " +
+          'Default: "1s"',
+      ),
+    ),
+    max_bytes: Type.Optional(
+      Type.String({
+        pattern: SIZE_PATTERN,
+        description: 'Cap on readings buffered in memory, a size of at least 1MiB. Default: "256MiB"',
+      }),
+    ),
+  },
+  { ...closed, description: "[storage]: where and how readings are committed" },
+);
+
+export const LogLevel = Type.Union(
+  (["error", "warn", "info", "debug"] as const).map((level) => Type.Literal(level)),
+  { description: 'Log level: error | warn | info | debug. Default: "info"' },
+);
+
+export const LogSection = Type.Object(
+  { level: Type.Optional(LogLevel) },
+  { ...closed, description: "[log]" },
+);
+
+export const ChannelSection = Type.Object(
+  {
+    unit: Type.Optional(
+      Type.Union(Unit.anyOf, {
+        description: "Unit readings of this gas are stored in. Default: ppb for no2, % for o2, raw for voc, else ppm",
+      }),
+    ),
+    sensor_id: Type.Optional(
+      Type.String({ description: "The original system's `sensorid` for this channel, e.g. \"0006\". Default: none" }),
+    ),
+    sensor_type: Type.Optional(
+      Type.String({ description: "The original system's `sensortype` for this channel, e.g. \"9\". Default: none" }),
+    ),
+  },
+  { ...closed, description: "[sensors.channels.<gas>]: per-gas metadata" },
+);
+
+export const ChannelsSection = Type.Partial(Type.Record(Gas, ChannelSection), {
+  ...closed,
+  description: "Per-gas channel settings, keyed by gas name",
+});
+
+/** The keys every `[[sensors]]` entry accepts, whatever its driver. */
+export const sensorCommonProperties = {
+  id: Type.String({
+    pattern: SENSOR_ID_PATTERN,
+    description: "Unique sensor name: a letter or digit, then letters, digits, _ . -. Required",
+  }),
+  driver: Type.String({ description: "Driver name, e.g. sim or replay. Required" }),
+  interval: Type.Optional(
+    duration(
+      'Time between reads, at least 10ms; "0s" (as fast as possible) only for drivers that allow it. ' +
+        "Default: the driver's",
+    ),
+  ),
+  warmup: Type.Optional(
+    duration("Readings in this long after start are flagged `warmup`. Default: the driver's"),
+  ),
+  channels: Type.Optional(ChannelsSection),
+} satisfies TProperties;
+
+/** One `[[sensors]]` entry: the common keys plus the driver's own (`optionsSchema`), nothing else. */
+export function sensorEntrySchema(driverOptions?: TObject) {
+  return Type.Object(
+    { ...(driverOptions?.properties ?? {}), ...sensorCommonProperties },
+    { ...closed, description: "[[sensors]]: one sensor and its driver" },
+  );
+}
+
+/** With only the common keys; load.ts validates each entry with its driver's keys merged in. */
+export const SensorEntry = sensorEntrySchema();
+
+export const ThresholdEntry = Type.Object(
+  {
+    gas: Gas,
+    op: Type.Optional(
+      Type.Union(ComparisonOp.anyOf, {
+        description: 'Raise when reading <op> value: >= | > | <= | <. Default: ">="',
+      }),
+    ),
+    value: Type.Number({ description: "Threshold, in `unit`. Required" }),
+    unit: Type.Optional(
+      Type.Union(Unit.anyOf, {
+        description: "Unit of `value` and `clear`; must convert to the channel's unit. Default: the channel's unit",
+      }),
+    ),
+    clear: Type.Optional(
+      Type.Number({
+        description:
+          "Hysteresis: the alarm clears only once the reading is back past this level (on the safe side of " +
+          "`value`). Default: clears as soon as the condition stops holding",
+      }),
+    ),
+    for: Type.Optional(duration('How long the condition must hold before raising. Default: "0s"')),
+    severity: Type.Optional(
+      Type.Union(Severity.anyOf, { description: 'warning | critical. Default: "warning"' }),
+    ),
+    sensor: Type.Optional(
+      Type.String({ description: "Only for this sensor id. Default: every sensor reporting `gas`" }),
+    ),
+  },
+  { ...closed, description: "[[thresholds]]: one alarm rule" },
+);
+
+export const ThresholdPresetName = Type.Union(
+  (["safety", "original", "none"] as const).map((name) => Type.Literal(name)),
+  {
+    description:
+      "Built-in rules: safety (occupational limits), original (the original system's), none. " +
+      "Default: safety when there are no [[thresholds]], else none",
+  },
+);
+
+export const ThresholdsPresetSection = Type.Object(
+  { preset: Type.Optional(ThresholdPresetName) },
+  { ...closed, description: "[thresholds_preset]: built-in rules merged with [[thresholds]]" },
+);
+
+/** The sections of the file, in the order the renderer writes them. */
+export const configSections = {
+  device: Type.Optional(DeviceSection),
+  storage: Type.Optional(StorageSection),
+  log: Type.Optional(LogSection),
+  sensors: Type.Optional(Type.Array(SensorEntry, { description: "[[sensors]]: one table per sensor" })),
+  thresholds: Type.Optional(
+    Type.Array(ThresholdEntry, { description: "[[thresholds]]: alarm rules, added to the preset's" }),
+  ),
+  thresholds_preset: Type.Optional(ThresholdsPresetSection),
+} satisfies TProperties;
+
+/**
+ * The whole file. For a JSON Schema that also knows each driver's keys, use
+ * `configFileSchema([...DRIVERS.values()])`.
+ */
+export const ConfigFile = Type.Object(configSections, {
+  ...closed,
+  $id: "sensord.config.v1",
+  title: "sensord configuration (sensord.toml)",
+});
+export type ConfigFile = Static<typeof ConfigFile>;
+export type SensorEntry = Static<typeof SensorEntry>;
+export type ThresholdEntry = Static<typeof ThresholdEntry>;
+
+/** The file schema with `[[sensors]]` entries as one alternative per driver (for editors). */
+export function configFileSchema(drivers: readonly { name: string; optionsSchema: TObject }[]): TObject {
+  const entries = drivers.map((driver) =>
+    Type.Object(
+      {
+        ...driver.optionsSchema.properties,
+        ...sensorCommonProperties,
+        driver: Type.Literal(driver.name, { description: `Driver name: ${driver.name}` }),
+      },
+      { ...closed, description: `[[sensors]] with driver = "${driver.name}"` },
+    ),
+  );
+  return Type.Object(
+    {
+      ...configSections,
+      sensors: Type.Optional(
+        Type.Array(entries.length > 0 ? Type.Union(entries) : SensorEntry, {
+          description: "[[sensors]]: one table per sensor",
+        }),
+      ),
+    },
+    { ...closed, $id: "sensord.config.v1", title: "sensord configuration (sensord.toml)" },
+  );
+}
