@@ -3,11 +3,17 @@ import type { SensorConfig, SensordConfig } from "./config/types.js";
 import { DRIVERS } from "./drivers/registry.js";
 import { describeError } from "./errors.js";
 import type { Logger } from "./log/logger.js";
-import { Recorder } from "./pipeline/recorder.js";
-import { RunningSensor } from "./sampler/running-sensor.js";
+import { Recorder, type RecorderStats } from "./pipeline/recorder.js";
+import { RunningSensor, type SensorStatus } from "./sampler/running-sensor.js";
 import { openStore } from "./store/store.js";
 import type { ReadingStore } from "./store/types.js";
 import { ThresholdEngine } from "./thresholds/engine.js";
+
+export interface DaemonStatus {
+  sensors: SensorStatus[];
+  recorder: RecorderStats;
+  activeAlarms: ReturnType<ThresholdEngine["active"]>;
+}
 
 /** How long shutdown waits for a driver stuck in a read (a hung bus) before flushing anyway. */
 const SENSOR_STOP_TIMEOUT_MS = 2000;
@@ -35,7 +41,7 @@ export class Daemon {
     });
     const restored = store
       .activeAlarms()
-      .map((alarm) => ({ rule: alarm.rule, sensor: alarm.sensor }));
+      .map((alarm) => ({ rule: alarm.rule, sensor: alarm.sensor, sinceMs: alarm.tsMs }));
     if (restored.length > 0) {
       log.info(
         `restored ${restored.length} active alarm(s): ${restored.map((alarm) => `${alarm.rule} on ${alarm.sensor}`).join(", ")}`,
@@ -78,6 +84,14 @@ export class Daemon {
     this.log.info(
       `configuration reloaded: ${next.thresholds.length} threshold rule(s), ${next.sensors.length} sensor(s)`,
     );
+  }
+
+  status(): DaemonStatus {
+    return {
+      sensors: [...this.sensors.values()].map((entry) => entry.running.status()),
+      recorder: this.recorder.status(),
+      activeAlarms: this.engine.active(),
+    };
   }
 
   /** Stops sampling, commits what is pending, closes the database; true when nothing was left uncommitted. */

@@ -1,5 +1,5 @@
 import { type Static, type TObject, type TProperties, Type } from "@sinclair/typebox";
-import { ComparisonOp, Gas, Severity, Unit } from "./vocabulary.js";
+import { ComparisonOp, Gas, SensorName, Severity, Unit } from "./vocabulary.js";
 
 /**
  * The config file (`sensord.toml`) as written, before defaults and units are
@@ -12,8 +12,8 @@ import { ComparisonOp, Gas, Severity, Unit } from "./vocabulary.js";
 export const DURATION_PATTERN = "^\\s*(\\d+(\\.\\d+)?(ms|s|m|h|d))+\\s*$";
 /** Same grammar as daemon/config/size.ts parseSize. */
 export const SIZE_PATTERN = "^\\s*\\d+(\\.\\d+)?\\s*(B|KB|MB|GB|KiB|MiB|GiB)\\s*$";
-/** Sensor ids end up in reading ids, alert keys and log lines: keep them plain. */
-export const SENSOR_ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]*$";
+/** Sensor ids end up in readings, alert keys and log lines: the same rule as stored readings' `sensor`. */
+export const SENSOR_ID_PATTERN: string = SensorName.pattern ?? "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$";
 
 const closed = { additionalProperties: false } as const;
 
@@ -24,14 +24,20 @@ function duration(description: string) {
 export const DeviceSection = Type.Object(
   {
     id: Type.Optional(
-      Type.String({ minLength: 1, description: "Device id sent with every reading. Default: the hostname" }),
+      Type.String({
+        minLength: 1,
+        description: "Device id sent with every reading. Default: the hostname",
+      }),
     ),
     group: Type.Optional(
-      Type.String({ description: 'Group id (the original system\'s `groupid`), a string. Default: "0"' }),
+      Type.String({
+        description: 'Group id (the original system\'s `groupid`), a string. Default: "0"',
+      }),
     ),
     gps: Type.Optional(
       Type.String({
-        description: 'Fixed position as "lat, lng" in decimal degrees, e.g. "37.6100, 126.9963". Default: none',
+        description:
+          'Fixed position as "lat, lng" in decimal degrees, e.g. "37.6100, 126.9963". Default: none',
       }),
     ),
     timezone: Type.Optional(
@@ -63,7 +69,8 @@ export const StorageSection = Type.Object(
     max_bytes: Type.Optional(
       Type.String({
         pattern: SIZE_PATTERN,
-        description: 'Cap on readings buffered in memory, a size of at least 1MiB. Default: "256MiB"',
+        description:
+          'Cap on readings buffered in memory, a size of at least 1MiB. Default: "256MiB"',
       }),
     ),
   },
@@ -84,14 +91,21 @@ export const ChannelSection = Type.Object(
   {
     unit: Type.Optional(
       Type.Union(Unit.anyOf, {
-        description: "Unit readings of this gas are stored in. Default: ppb for no2, % for o2, raw for voc, else ppm",
+        description:
+          "Unit readings of this gas are stored in. Default: ppb for no2, % for o2, raw for voc, else ppm",
       }),
     ),
     sensor_id: Type.Optional(
-      Type.String({ description: "The original system's `sensorid` for this channel, e.g. \"0006\". Default: none" }),
+      Type.String({
+        description:
+          'The original system\'s `sensorid` for this channel, e.g. "0006". Default: none',
+      }),
     ),
     sensor_type: Type.Optional(
-      Type.String({ description: "The original system's `sensortype` for this channel, e.g. \"9\". Default: none" }),
+      Type.String({
+        description:
+          'The original system\'s `sensortype` for this channel, e.g. "9". Default: none',
+      }),
     ),
   },
   { ...closed, description: "[sensors.channels.<gas>]: per-gas metadata" },
@@ -106,7 +120,8 @@ export const ChannelsSection = Type.Partial(Type.Record(Gas, ChannelSection), {
 export const sensorCommonProperties = {
   id: Type.String({
     pattern: SENSOR_ID_PATTERN,
-    description: "Unique sensor name: a letter or digit, then letters, digits, _ . -. Required",
+    description:
+      "Unique sensor name, e.g. gas0: a letter or digit, then letters, digits, _ . - (at most 64). Required",
   }),
   driver: Type.String({ description: "Driver name, e.g. sim or replay. Required" }),
   interval: Type.Optional(
@@ -124,9 +139,18 @@ export const sensorCommonProperties = {
 /** One `[[sensors]]` entry: the common keys plus the driver's own (`optionsSchema`), nothing else. */
 export function sensorEntrySchema(driverOptions?: TObject) {
   return Type.Object(
-    { ...(driverOptions?.properties ?? {}), ...sensorCommonProperties },
+    { ...sensorCommonProperties, ...driverProperties(driverOptions) },
     { ...closed, description: "[[sensors]]: one sensor and its driver" },
   );
+}
+
+/** A driver's own keys; it cannot redefine a common key. */
+function driverProperties(driverOptions?: TObject): TProperties {
+  const properties: TProperties = {};
+  for (const [key, schema] of Object.entries(driverOptions?.properties ?? {})) {
+    if (!(key in sensorCommonProperties)) properties[key] = schema;
+  }
+  return properties;
 }
 
 /** With only the common keys; load.ts validates each entry with its driver's keys merged in. */
@@ -134,7 +158,7 @@ export const SensorEntry = sensorEntrySchema();
 
 export const ThresholdEntry = Type.Object(
   {
-    gas: Gas,
+    gas: Type.Union(Gas.anyOf, { description: "Gas the rule watches, e.g. no2. Required" }),
     op: Type.Optional(
       Type.Union(ComparisonOp.anyOf, {
         description: 'Raise when reading <op> value: >= | > | <= | <. Default: ">="',
@@ -143,7 +167,8 @@ export const ThresholdEntry = Type.Object(
     value: Type.Number({ description: "Threshold, in `unit`. Required" }),
     unit: Type.Optional(
       Type.Union(Unit.anyOf, {
-        description: "Unit of `value` and `clear`; must convert to the channel's unit. Default: the channel's unit",
+        description:
+          "Unit of `value` and `clear`; must convert to the channel's unit. Default: the channel's unit",
       }),
     ),
     clear: Type.Optional(
@@ -158,7 +183,9 @@ export const ThresholdEntry = Type.Object(
       Type.Union(Severity.anyOf, { description: 'warning | critical. Default: "warning"' }),
     ),
     sensor: Type.Optional(
-      Type.String({ description: "Only for this sensor id. Default: every sensor reporting `gas`" }),
+      Type.String({
+        description: "Only for this sensor id. Default: every sensor reporting `gas`",
+      }),
     ),
   },
   { ...closed, description: "[[thresholds]]: one alarm rule" },
@@ -183,9 +210,13 @@ export const configSections = {
   device: Type.Optional(DeviceSection),
   storage: Type.Optional(StorageSection),
   log: Type.Optional(LogSection),
-  sensors: Type.Optional(Type.Array(SensorEntry, { description: "[[sensors]]: one table per sensor" })),
+  sensors: Type.Optional(
+    Type.Array(SensorEntry, { description: "[[sensors]]: one table per sensor" }),
+  ),
   thresholds: Type.Optional(
-    Type.Array(ThresholdEntry, { description: "[[thresholds]]: alarm rules, added to the preset's" }),
+    Type.Array(ThresholdEntry, {
+      description: "[[thresholds]]: alarm rules, added to the preset's",
+    }),
   ),
   thresholds_preset: Type.Optional(ThresholdsPresetSection),
 } satisfies TProperties;
@@ -204,13 +235,15 @@ export type SensorEntry = Static<typeof SensorEntry>;
 export type ThresholdEntry = Static<typeof ThresholdEntry>;
 
 /** The file schema with `[[sensors]]` entries as one alternative per driver (for editors). */
-export function configFileSchema(drivers: readonly { name: string; optionsSchema: TObject }[]): TObject {
+export function configFileSchema(
+  drivers: readonly { name: string; optionsSchema: TObject }[],
+): TObject {
   const entries = drivers.map((driver) =>
     Type.Object(
       {
-        ...driver.optionsSchema.properties,
         ...sensorCommonProperties,
         driver: Type.Literal(driver.name, { description: `Driver name: ${driver.name}` }),
+        ...driverProperties(driver.optionsSchema),
       },
       { ...closed, description: `[[sensors]] with driver = "${driver.name}"` },
     ),

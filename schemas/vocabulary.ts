@@ -1,4 +1,4 @@
-import { Type } from "@sinclair/typebox";
+import { FormatRegistry, Type } from "@sinclair/typebox";
 
 /**
  * Gases sensord knows by name. The first four are what the original system
@@ -68,10 +68,17 @@ export const READING_FLAGS = ["warmup", "out_of_range"] as const;
 export const ReadingFlag = Type.Union(READING_FLAGS.map((flag) => Type.Literal(flag)));
 export type ReadingFlag = (typeof READING_FLAGS)[number];
 
+const ISO_UTC_MS = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$";
+// TypeBox checks `format` only for registered formats; JSON Schema consumers get it as a hint.
+FormatRegistry.Set(
+  "date-time",
+  (text) => new RegExp(ISO_UTC_MS).test(text) && Number.isFinite(Date.parse(text)),
+);
+
 export const IsoTimestamp = Type.String({
   format: "date-time",
   description: "ISO 8601 UTC with milliseconds, e.g. 2026-11-26T10:40:36.123Z",
-  pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$",
+  pattern: ISO_UTC_MS,
 });
 
 export const SensorName = Type.String({

@@ -1,4 +1,5 @@
 import { Type } from "@sinclair/typebox";
+import { DURATION_PATTERN } from "../../schemas/config.js";
 import type { Gas } from "../../schemas/vocabulary.js";
 import { DURATION_HINT, parseDuration } from "../config/duration.js";
 import type { SensorConfig } from "../config/types.js";
@@ -89,7 +90,10 @@ const SimOptionsSchema = Type.Object({
     Type.Integer({ minimum: 0, description: "PRNG seed; the same seed replays the same run" }),
   ),
   spike_every: Type.Optional(
-    Type.String({ description: 'Mean time between spikes, a duration such as "60s"' }),
+    Type.String({
+      pattern: DURATION_PATTERN,
+      description: 'Mean time between spikes, a duration such as "60s". Default: "60s"',
+    }),
   ),
 });
 
@@ -103,7 +107,9 @@ export const simDriver: DriverDefinition = {
   allowsFullSpeed: false,
   check(sensor, keyPrefix) {
     const spikeEvery = sensor.options.spike_every;
-    if (typeof spikeEvery === "string" && !parseDuration(spikeEvery)) {
+    const spikeEveryMs =
+      typeof spikeEvery === "string" ? parseDuration(spikeEvery) : DEFAULT_SPIKE_EVERY_MS;
+    if (spikeEveryMs === null || spikeEveryMs <= 0) {
       return [
         {
           key: `${keyPrefix}.spike_every`,

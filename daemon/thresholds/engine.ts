@@ -98,10 +98,14 @@ interface RetiredAlarm {
  * Pure: no clock, no I/O; time is the readings' `tsMs`. Not thread-safe and
  * not re-entrant (one sampler loop calls it).
  *
- * Semantics (see README "Thresholds"):
+ * Semantics:
  * - raise when `value <op> threshold` has held on every evaluated reading for
  *   `forMs`, measured from the first reading that met it (forMs 0: on that
- *   reading); a reading that does not meet it restarts the timer;
+ *   reading); a reading that does not meet it restarts the timer. Because the
+ *   hold time is measured on reading timestamps, a forward clock step (NTP on
+ *   a Pi without RTC) can complete it early;
+ * - `forMs` delays raising only: a clear takes effect on the first reading past
+ *   the clear level;
  * - clear when the value is back past the clear level (condition.ts);
  * - readings flagged warmup/out_of_range or with a non-finite value are
  *   ignored entirely: no raise, no clear, no timer reset;
@@ -125,6 +129,12 @@ export class ThresholdEngine {
     for (const alarm of restored) this.restore(alarm);
   }
 
+  /**
+   * The events `reading` causes, in rule order (retired alarms' clears first).
+   * Hot path: the applicable rules and converted thresholds per (sensor, gas)
+   * are cached, and "nothing happened" returns one shared frozen empty array,
+   * hence `readonly`: iterate or copy it, never push into it.
+   */
   evaluate(reading: EvaluatedReading): readonly AlertDraft[] {
     const { value, tsMs } = reading;
     if ((reading.flags & IGNORED_FLAGS) !== 0 || !Number.isFinite(value)) return NO_ALERTS;
@@ -176,14 +186,15 @@ export class ThresholdEngine {
       for (const [key, state] of bySensor) {
         if (next.has(key)) continue;
         const old = this.rules.get(key);
-        if (state.active && old !== undefined) this.retire({ key, sensor, parts: old, sinceMs: state.sinceMs });
+        if (state.active && old !== undefined)
+          this.retire({ key, sensor, parts: old, sinceMs: state.sinceMs });
         bySensor.delete(key);
       }
     }
     this.rules = next;
     // A removed-then-restored rule gets its alarm back instead of a clear and a new raise.
     for (const [sensor, alarms] of this.retired) {
-      const keep = alarms.filter((alarm) => !this.revive(alarm));
+      const keep = alarms.filter((alarm) => !this.revive(alarm.key, sensor, alarm.sinceMs));
       if (keep.length === 0) this.retired.delete(sensor);
       else this.retired.set(sensor, keep);
     }
@@ -197,7 +208,13 @@ export class ThresholdEngine {
       for (const [key, state] of bySensor) {
         const rule = this.rules.get(key);
         if (!state.active || rule === undefined) continue;
-        result.push({ rule: key, sensor, gas: rule.gas, severity: rule.severity, sinceMs: state.sinceMs });
+        result.push({
+          rule: key,
+          sensor,
+          gas: rule.gas,
+          severity: rule.severity,
+          sinceMs: state.sinceMs,
+        });
       }
     }
     for (const alarms of this.retired.values()) {
@@ -210,7 +227,7 @@ export class ThresholdEngine {
 
   private restore(alarm: ActiveAlarm): void {
     const sinceMs = alarm.sinceMs ?? null;
-    if (this.revive({ key: alarm.rule, sensor: alarm.sensor, parts: null, sinceMs })) return;
+    if (this.revive(alarm.rule, alarm.sensor, sinceMs)) return;
     const parts = parseRuleKey(alarm.rule);
     // A key that is not ours cannot name its gas, so no reading could ever clear it: forget it.
     if (parts === null || !appliesTo(parts, alarm.sensor)) return;
@@ -219,14 +236,14 @@ export class ThresholdEngine {
     this.retire({ key: alarm.rule, sensor: alarm.sensor, parts, sinceMs });
   }
 
-  /** Make `alarm` an active state if its key is a configured rule for its sensor. */
-  private revive(alarm: { key: string; sensor: string; parts: unknown; sinceMs: number | null }) {
-    const rule = this.rules.get(alarm.key);
-    if (rule === undefined || !appliesTo(rule, alarm.sensor)) return false;
-    const state = this.stateOf(alarm.sensor, alarm.key);
+  /** Make (sensor, key) an active alarm if `key` is a configured rule for `sensor`; false if not. */
+  private revive(key: string, sensor: string, sinceMs: number | null): boolean {
+    const rule = this.rules.get(key);
+    if (rule === undefined || !appliesTo(rule, sensor)) return false;
+    const state = this.stateOf(sensor, key);
     if (!state.active) {
       state.active = true;
-      state.sinceMs = alarm.sinceMs;
+      state.sinceMs = sinceMs;
       state.pendingSinceMs = null;
     }
     return true;
@@ -271,7 +288,13 @@ export class ThresholdEngine {
         continue;
       }
       const clear = rule.clear === null ? null : convert(rule.clear, ruleUnit, unit);
-      entries.push({ key, rule, threshold, clearLevel: effectiveClearLevel(rule.op, threshold, clear), state });
+      entries.push({
+        key,
+        rule,
+        threshold,
+        clearLevel: effectiveClearLevel(rule.op, threshold, clear),
+        state,
+      });
     }
     const hasRetired = this.retired.get(sensor)?.some((alarm) => alarm.parts.gas === gas) ?? false;
     const slot: Slot = { unit, entries, hasRetired };
@@ -299,7 +322,8 @@ export class ThresholdEngine {
       // possible for a rule that never matched) the rule's own number, so the
       // event still carries a value rather than NaN.
       const { parts } = alarm;
-      const threshold = convert(parts.value, parts.unit ?? reading.unit, reading.unit) ?? parts.value;
+      const threshold =
+        convert(parts.value, parts.unit ?? reading.unit, reading.unit) ?? parts.value;
       out.push(draft(alarm.key, parts, reading, threshold, "clear"));
     }
     if (keep.length === 0) this.retired.delete(reading.sensor);

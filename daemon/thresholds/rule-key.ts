@@ -1,8 +1,11 @@
-import type { ThresholdRule } from "../config/types.js";
 import { GASES, OPS, SEVERITIES, UNITS } from "../../schemas/vocabulary.js";
+import type { ThresholdRule } from "../config/types.js";
 
 /** The parts of a rule its key is made of. */
-export type RuleKeyParts = Pick<ThresholdRule, "gas" | "op" | "value" | "unit" | "severity" | "sensor">;
+export type RuleKeyParts = Pick<
+  ThresholdRule,
+  "gas" | "op" | "value" | "unit" | "severity" | "sensor"
+>;
 
 /**
  * Stable, human-readable key of a rule: `[sensor/]gas op value [unit] :severity`,
@@ -66,4 +69,3 @@ export function duplicateRuleKeys(rules: readonly RuleKeyParts[]): string[] {
   }
   return [...duplicates];
 }
-

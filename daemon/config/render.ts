@@ -1,0 +1,75 @@
+import { stringify } from "smol-toml";
+import { formatDuration } from "./duration.js";
+import { formatSize } from "./size.js";
+import type { ChannelConfig, SensorConfig, SensordConfig, ThresholdRule } from "./types.js";
+
+/**
+ * The effective config as TOML in the file's own format, for `sensorctl
+ * config check`: every default filled in, durations and sizes in units, paths
+ * absolute, and the effective alarm rules (preset included) as
+ * `[[thresholds]]`. Parsing the output gives the same config back (the
+ * preset is kept by name; its rules, listed, replace themselves).
+ */
+export function renderConfig(config: SensordConfig): string {
+  const document = {
+    device: {
+      id: config.device.id,
+      group: config.device.group,
+      ...(config.device.gps === null ? {} : { gps: config.device.gps }),
+      timezone: config.device.timezone,
+    },
+    storage: {
+      path: config.storage.path,
+      flush_interval: formatDuration(config.storage.flushIntervalMs),
+      max_bytes: formatSize(config.storage.maxBytes),
+    },
+    log: { level: config.log.level },
+    sensors: config.sensors.map(renderSensor),
+    thresholds_preset: { preset: config.thresholdPreset },
+    thresholds: config.thresholds.map(renderRule),
+  };
+  const preset =
+    config.thresholdPreset === "none"
+      ? "no preset"
+      : `the "${config.thresholdPreset}" preset's included`;
+  const header = [
+    `# sensord effective configuration (${config.source ?? "built-in defaults"})`,
+    `# Defaults are filled in; [[thresholds]] lists every rule in force (${preset}).`,
+  ];
+  return `${header.join("\n")}\n\n${stringify(document).trimEnd()}\n`;
+}
+
+function renderSensor(sensor: SensorConfig): Record<string, unknown> {
+  const channels = Object.entries(sensor.channels).flatMap(([gas, channel]) =>
+    channel === undefined ? [] : [[gas, renderChannel(channel)] as const],
+  );
+  return {
+    id: sensor.id,
+    driver: sensor.driver,
+    interval: formatDuration(sensor.intervalMs),
+    warmup: formatDuration(sensor.warmupMs),
+    ...sensor.options,
+    ...(channels.length === 0 ? {} : { channels: Object.fromEntries(channels) }),
+  };
+}
+
+function renderChannel(channel: ChannelConfig): Record<string, unknown> {
+  return {
+    unit: channel.unit,
+    ...(channel.sensorId === null ? {} : { sensor_id: channel.sensorId }),
+    ...(channel.sensorType === null ? {} : { sensor_type: channel.sensorType }),
+  };
+}
+
+function renderRule(rule: ThresholdRule): Record<string, unknown> {
+  return {
+    gas: rule.gas,
+    op: rule.op,
+    value: rule.value,
+    ...(rule.unit === null ? {} : { unit: rule.unit }),
+    ...(rule.clear === null ? {} : { clear: rule.clear }),
+    for: formatDuration(rule.forMs),
+    severity: rule.severity,
+    ...(rule.sensor === null ? {} : { sensor: rule.sensor }),
+  };
+}

@@ -1,0 +1,186 @@
+import { Type } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+import { sensorCommonProperties, sensorEntrySchema } from "../../schemas/config.js";
+import { DEFAULT_UNIT, GASES, type Gas, UNITS, type Unit } from "../../schemas/vocabulary.js";
+import { DRIVERS, type DriverDefinition } from "../drivers/registry.js";
+import { checkSchema } from "./check-schema.js";
+import { formatDuration } from "./duration.js";
+import {
+  asString,
+  asTable,
+  childKey,
+  describeValue,
+  type Problems,
+  quoteList,
+} from "./problems.js";
+import { durationInRange } from "./sections.js";
+import { didYouMean } from "./suggest.js";
+import type { ChannelConfig, SensorConfig } from "./types.js";
+
+/** The shortest interval between reads, except "0s" (as fast as the driver goes) where allowed. */
+export const MIN_INTERVAL_MS = 10;
+
+const COMMON_KEYS: ReadonlySet<string> = new Set(Object.keys(sensorCommonProperties));
+/** For sensors whose driver is unknown: check the common keys only, the rest cannot be judged. */
+const LENIENT_ENTRY = Type.Object(sensorCommonProperties);
+
+function driverList(): string {
+  return [...DRIVERS.keys()].join(", ");
+}
+
+/** `[[sensors]]` -> SensorConfig[], adding a problem for every bad key. */
+export function resolveSensors(raw: unknown, baseDir: string, problems: Problems): SensorConfig[] {
+  if (raw === undefined || (Array.isArray(raw) && raw.length === 0)) {
+    problems.add(
+      "sensors",
+      'no sensors configured; add one, e.g. [[sensors]] with id = "gas0" and driver = "sim" ' +
+        `(drivers: ${driverList()})`,
+    );
+    return [];
+  }
+  if (!Array.isArray(raw)) return []; // reported by the schema check
+  const firstIndexOfId = new Map<string, number>();
+  const sensors: SensorConfig[] = [];
+  raw.forEach((entry: unknown, index) => {
+    const prefix = childKey("sensors", index);
+    const sensor = resolveSensor(entry, prefix, baseDir, problems);
+    if (sensor === null) return;
+    const first = firstIndexOfId.get(sensor.id);
+    if (first === undefined) {
+      firstIndexOfId.set(sensor.id, index);
+    } else if (sensor.id !== "") {
+      problems.add(
+        `${prefix}.id`,
+        `duplicate sensor id "${sensor.id}" (also sensors[${first}].id); give each sensor its own id`,
+      );
+    }
+    sensors.push(sensor);
+  });
+  return sensors;
+}
+
+function resolveSensor(
+  entry: unknown,
+  prefix: string,
+  baseDir: string,
+  problems: Problems,
+): SensorConfig | null {
+  const table = asTable(entry);
+  if (table === undefined) {
+    problems.add(prefix, `expected a table ([[sensors]]), got ${describeValue(entry)}`);
+    return null;
+  }
+  const definition = lookupDriver(table.driver, `${prefix}.driver`, problems);
+  const optionKeys = Object.keys(definition?.optionsSchema.properties ?? {});
+  checkSchema(
+    definition ? sensorEntrySchema(definition.optionsSchema) : LENIENT_ENTRY,
+    table,
+    prefix,
+    problems,
+    definition
+      ? {
+          keysNote: `driver "${definition.name}" adds: ${optionKeys.length > 0 ? optionKeys.join(", ") : "nothing"}`,
+        }
+      : {},
+  );
+  const sensor: SensorConfig = {
+    id: asString(table.id) ?? "",
+    driver: definition?.name ?? asString(table.driver) ?? "",
+    intervalMs: resolveInterval(table.interval, `${prefix}.interval`, definition, problems),
+    warmupMs: durationInRange(
+      table.warmup,
+      `${prefix}.warmup`,
+      { min: 0, fallback: definition?.defaultWarmupMs ?? 0 },
+      problems,
+    ),
+    channels: resolveChannels(table.channels),
+    options: resolveOptions(table, definition),
+  };
+  if (definition?.check && !problems.hasUnder(prefix)) {
+    problems.addAll(definition.check(sensor, prefix, baseDir));
+  }
+  return sensor;
+}
+
+function lookupDriver(raw: unknown, key: string, problems: Problems): DriverDefinition | undefined {
+  if (raw === undefined) {
+    problems.add(key, `missing; add driver = "sim" (one of: ${driverList()})`);
+    return undefined;
+  }
+  if (typeof raw !== "string") return undefined; // wrong type: reported by the schema check
+  const definition = DRIVERS.get(raw);
+  if (definition === undefined) {
+    problems.add(
+      key,
+      `unknown driver "${raw}";${didYouMean(raw, DRIVERS.keys())} use one of: ${driverList()}`,
+    );
+  }
+  return definition;
+}
+
+function resolveInterval(
+  raw: unknown,
+  key: string,
+  definition: DriverDefinition | undefined,
+  problems: Problems,
+): number {
+  const fallback = definition?.defaultIntervalMs ?? 1000;
+  const ms = durationInRange(raw, key, { min: 0, fallback }, problems);
+  if (ms === 0 && definition !== undefined && !definition.allowsFullSpeed) {
+    const fullSpeed = [...DRIVERS.values()].filter((driver) => driver.allowsFullSpeed);
+    problems.add(
+      key,
+      `"0s" (read as fast as possible) is not allowed for driver "${definition.name}", only for ` +
+        `${quoteList(fullSpeed.map((driver) => driver.name))}; use at least "${formatDuration(MIN_INTERVAL_MS)}"`,
+    );
+  } else if (ms > 0 && ms < MIN_INTERVAL_MS) {
+    const zero = definition?.allowsFullSpeed ? ' (or "0s" to read as fast as possible)' : "";
+    problems.add(
+      key,
+      `"${String(raw)}" is too short; use at least "${formatDuration(MIN_INTERVAL_MS)}"${zero}`,
+    );
+  }
+  return ms;
+}
+
+function isGas(name: string): name is Gas {
+  return (GASES as readonly string[]).includes(name);
+}
+
+function isUnit(name: unknown): name is Unit {
+  return typeof name === "string" && (UNITS as readonly string[]).includes(name);
+}
+
+function resolveChannels(raw: unknown): SensorConfig["channels"] {
+  const channels: SensorConfig["channels"] = {};
+  for (const [gas, value] of Object.entries(asTable(raw) ?? {})) {
+    if (!isGas(gas)) continue; // reported by the schema check
+    const table = asTable(value) ?? {};
+    const channel: ChannelConfig = {
+      unit: isUnit(table.unit) ? table.unit : DEFAULT_UNIT[gas],
+      sensorId: asString(table.sensor_id) ?? null,
+      sensorType: asString(table.sensor_type) ?? null,
+    };
+    channels[gas] = channel;
+  }
+  return channels;
+}
+
+/** The driver's own keys, with the defaults its schema declares filled in. */
+function resolveOptions(
+  table: Record<string, unknown>,
+  definition: DriverDefinition | undefined,
+): Record<string, unknown> {
+  const options: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(table)) {
+    if (!COMMON_KEYS.has(key)) options[key] = value;
+  }
+  if (definition === undefined) return options;
+  const filled: unknown = Value.Default(definition.optionsSchema, options);
+  return asTable(filled) ?? options;
+}
+
+/** The unit readings of `gas` from `sensor` are stored in. */
+export function channelUnit(sensor: SensorConfig, gas: Gas): Unit {
+  return sensor.channels[gas]?.unit ?? DEFAULT_UNIT[gas];
+}

@@ -1,0 +1,215 @@
+import fs from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { describeError, StoreError } from "../errors.js";
+import type { Logger } from "../log/logger.js";
+import { assertNotTooNew, LATEST_VERSION, migrate } from "./migrations.js";
+
+export interface OpenOptions {
+  log: Logger;
+  /** sensorctl: never creates, migrates or moves anything; fails with an actionable StoreError. */
+  readonly?: boolean;
+}
+
+/** Long enough to ride out a checkpoint or a sensorctl query, short enough to surface a stuck lock. */
+export const BUSY_TIMEOUT_MS = 5000;
+/**
+ * Checkpoint every ~4 MiB of WAL (SQLite's default, stated so it cannot drift):
+ * pages rewritten between checkpoints reach the database file once, not per commit.
+ */
+export const WAL_AUTOCHECKPOINT_PAGES = 1000;
+/** Truncate the WAL back to this after a checkpoint, so a long-lived reader cannot leave it huge. */
+export const JOURNAL_SIZE_LIMIT_BYTES = 4 * 1024 * 1024;
+
+/** Files SQLite keeps next to a database; all belong to the same state and move together. */
+const SIDE_FILES = ["-wal", "-shm", "-journal"] as const;
+
+export function openDatabase(file: string, options: OpenOptions): Database.Database {
+  return options.readonly ? openReadonly(file) : openWritable(file, options.log);
+}
+
+function openWritable(file: string, log: Logger): Database.Database {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+  } catch (error) {
+    throw new StoreError(
+      "SENSORD_DB_OPEN",
+      file,
+      `cannot create its directory: ${describeError(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  try {
+    return openChecked(file);
+  } catch (error) {
+    const reason = corruptionReason(error);
+    if (reason === null) throw asStoreError(file, error);
+    // A corrupt file must not stop sampling (or crash-loop the service): keep
+    // it for forensics under a new name and start over with an empty one.
+    const moved = moveAside(file);
+    const side =
+      moved.sideFiles.length > 0 ? ` (with its ${moved.sideFiles.join(", ")} files)` : "";
+    log.error(
+      `database ${file} is corrupt (${reason}); moved it aside to ${moved.target}${side} ` +
+        `and created a fresh database at ${file}`,
+    );
+    try {
+      return openChecked(file);
+    } catch (retryError) {
+      throw asStoreError(file, retryError);
+    }
+  }
+}
+
+/** Verifies, opens and migrates; closes the handle again on any failure. */
+function openChecked(file: string): Database.Database {
+  if (fs.existsSync(file)) probe(file);
+  const db = new Database(file);
+  try {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    const mode = db.pragma("journal_mode = WAL", { simple: true });
+    if (mode !== "wal") {
+      throw new StoreError(
+        "SENSORD_DB_OPEN",
+        file,
+        `cannot use WAL mode (got ${String(mode)}): is it on a network or read-only filesystem?`,
+      );
+    }
+    // WAL + NORMAL: no fsync per commit (SD-card wear); a power cut can lose the
+    // last commits but never corrupts the file.
+    db.pragma("synchronous = NORMAL");
+    db.pragma("foreign_keys = OFF");
+    // Zeroing deleted rows would double the writes retention causes.
+    db.pragma("secure_delete = OFF");
+    db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+    db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`);
+    migrate(db);
+    return db;
+  } catch (error) {
+    closeQuietly(db);
+    throw error;
+  }
+}
+
+/**
+ * Integrity and version check of an existing file, before anything writes to
+ * it. Catching corruption here, not in the middle of a commit, is what lets us
+ * move the file aside and carry on. The connection is read-only because a
+ * read-only close never checkpoints or deletes the -wal: a corrupt file and
+ * its side files are moved aside exactly as the crash left them.
+ */
+function probe(file: string): void {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    const check = db.pragma("quick_check", { simple: true });
+    if (check !== "ok") {
+      throw new StoreError("SENSORD_DB_CORRUPT", file, `quick_check: ${String(check)}`);
+    }
+    // A newer sensord's file is refused before any write, even of the journal mode.
+    assertNotTooNew(db);
+  } finally {
+    closeQuietly(db);
+  }
+}
+
+function openReadonly(file: string): Database.Database {
+  if (!fs.existsSync(file)) {
+    throw new StoreError(
+      "SENSORD_DB_MISSING",
+      file,
+      "no database at this path: has sensord run with this config? (sensorctl reads storage.path from it)",
+    );
+  }
+  let db: Database.Database | null = null;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    const version = assertNotTooNew(db, "sensorctl");
+    if (version === 0) {
+      throw new StoreError(
+        "SENSORD_DB_EMPTY",
+        file,
+        "has no tables yet: has sensord run with this config?",
+      );
+    }
+    if (version < LATEST_VERSION) {
+      throw new StoreError(
+        "SENSORD_DB_OLD",
+        file,
+        `schema version ${version} is older than this sensorctl reads (${LATEST_VERSION}): ` +
+          "start the new sensord once, it upgrades the file",
+      );
+    }
+    return db;
+  } catch (error) {
+    if (db !== null) closeQuietly(db);
+    const reason = corruptionReason(error);
+    if (reason !== null && !(error instanceof StoreError)) {
+      throw new StoreError(
+        "SENSORD_DB_CORRUPT",
+        file,
+        `is not a readable SQLite database (${reason}); sensord moves it aside at its next start`,
+        { cause: error },
+      );
+    }
+    throw asStoreError(file, error);
+  }
+}
+
+/** Why `error` means the file itself is damaged, or null for any other failure (permissions, disk full, ...). */
+export function corruptionReason(error: unknown): string | null {
+  if (error instanceof StoreError)
+    return error.code === "SENSORD_DB_CORRUPT" ? error.message : null;
+  if (error instanceof Database.SqliteError) {
+    // SQLITE_CORRUPT has extended variants (SQLITE_CORRUPT_INDEX, ...); NOTADB is "file is not a database".
+    if (error.code.startsWith("SQLITE_CORRUPT") || error.code === "SQLITE_NOTADB") {
+      return `${error.code}: ${error.message}`;
+    }
+  }
+  return null;
+}
+
+function asStoreError(file: string, error: unknown): StoreError {
+  if (error instanceof StoreError) return error;
+  return new StoreError("SENSORD_DB_OPEN", file, `cannot open: ${describeError(error)}`, {
+    cause: error,
+  });
+}
+
+/** Renames `file` (and its side files) to `<file>.corrupt-<time>`; returns the new path. */
+function moveAside(file: string): { target: string; sideFiles: string[] } {
+  const sideFiles: string[] = [];
+  const stamp = new Date().toISOString().replaceAll(":", "-");
+  let target = `${file}.corrupt-${stamp}`;
+  // Two corruptions within one millisecond must not overwrite the first copy.
+  for (let n = 1; fs.existsSync(target); n++) target = `${file}.corrupt-${stamp}-${n}`;
+  try {
+    fs.renameSync(file, target);
+    // A leftover -journal or -wal next to the fresh file would be replayed into it.
+    for (const suffix of SIDE_FILES) {
+      if (!fs.existsSync(file + suffix)) continue;
+      fs.renameSync(file + suffix, target + suffix);
+      sideFiles.push(suffix);
+    }
+  } catch (error) {
+    throw new StoreError(
+      "SENSORD_DB_CORRUPT",
+      file,
+      `is corrupt and could not be moved aside to ${target}: ${describeError(error)}; ` +
+        "move or delete it by hand",
+      { cause: error },
+    );
+  }
+  return { target, sideFiles };
+}
+
+function closeQuietly(db: Database.Database): void {
+  try {
+    db.close();
+  } catch {
+    // Already failing; the original error is the one worth reporting.
+  }
+}

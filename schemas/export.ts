@@ -1,0 +1,32 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { TSchema } from "@sinclair/typebox";
+import { DRIVERS } from "../daemon/drivers/registry.js";
+import { AlertEvent } from "./alert.js";
+import { configFileSchema } from "./config.js";
+import { Reading } from "./reading.js";
+
+/** The wire and file formats as JSON Schema documents, for the cloud side and editors. */
+export function jsonSchemas(): Record<string, TSchema> {
+  return {
+    "reading.v1.json": Reading,
+    "alert.v1.json": AlertEvent,
+    "config.v1.json": configFileSchema([...DRIVERS.values()]),
+  };
+}
+
+/** JSON text exactly as committed under schemas/json/ (a test keeps the two in step). */
+export function renderSchema(schema: TSchema): string {
+  return `${JSON.stringify({ $schema: "https://json-schema.org/draft/2020-12/schema", ...schema }, null, 2)}\n`;
+}
+
+const isMain =
+  process.argv[1] !== undefined && resolve(process.argv[1]) === resolve(import.meta.filename);
+if (isMain) {
+  const target = resolve(import.meta.dirname, "../../schemas/json");
+  mkdirSync(target, { recursive: true });
+  for (const [name, schema] of Object.entries(jsonSchemas())) {
+    writeFileSync(join(target, name), renderSchema(schema));
+    process.stdout.write(`wrote schemas/json/${name}\n`);
+  }
+}

@@ -1,0 +1,155 @@
+import { describe, expect, it } from "vitest";
+import type { SensorConfig } from "../../daemon/config/types.js";
+import type { Sample, SensorDriver } from "../../daemon/drivers/driver.js";
+import { DriverError } from "../../daemon/errors.js";
+import { createLogger } from "../../daemon/log/logger.js";
+import { RunningSensor } from "../../daemon/sampler/running-sensor.js";
+
+/** A driver whose every read follows a script: a value, an error to throw, or end of data. */
+type Step = number | Error | "end";
+function scriptedDriver(steps: Step[]): SensorDriver & { opens: number; closes: number } {
+  let index = 0;
+  const driver = {
+    opens: 0,
+    closes: 0,
+    open: async () => {
+      driver.opens++;
+    },
+    close: async () => {
+      driver.closes++;
+    },
+    read: async (): Promise<Sample | null> => {
+      const step = steps[Math.min(index++, steps.length - 1)];
+      if (step === "end" || step === undefined) return null;
+      if (step instanceof Error) throw step;
+      return { values: [{ gas: "co", value: step }] };
+    },
+  };
+  return driver;
+}
+
+function sensorConfig(intervalMs: number, warmupMs = 0): SensorConfig {
+  return { id: "t0", driver: "test", intervalMs, warmupMs, channels: {}, options: {} };
+}
+
+function capture() {
+  const lines: string[] = [];
+  return {
+    lines,
+    log: createLogger({ level: "debug", journald: true, write: (line) => lines.push(line.trim()) }),
+  };
+}
+
+const waitFor = async (condition: () => boolean, timeoutMs = 5000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+};
+
+describe("RunningSensor", () => {
+  it("samples on a fixed monotonic schedule", async () => {
+    const stamps: number[] = [];
+    const driver = scriptedDriver([1]);
+    const running = new RunningSensor({
+      sensor: sensorConfig(20),
+      driver,
+      log: capture().log,
+      onSample: () => stamps.push(performance.now()),
+    });
+    running.start();
+    await waitFor(() => stamps.length >= 26);
+    await running.stop();
+    const first = stamps[0] ?? 0;
+    // Tick k lands at first + 20k ms: late timers do not push later ticks back.
+    const lateness = stamps.slice(0, 26).map((stamp, k) => stamp - (first + 20 * k));
+    expect(Math.max(...lateness)).toBeLessThan(15);
+    expect(Math.min(...lateness)).toBeGreaterThanOrEqual(-2);
+    expect(running.status().state).toBe("stopped");
+    expect(driver.closes).toBe(1);
+  });
+
+  it("counts bad frames, goes degraded once, logs once per state change, and recovers", async () => {
+    const frameError = new DriverError("SENSORD_FRAME_INVALID", "t0", "checksum mismatch");
+    const driver = scriptedDriver([1, frameError, frameError, 2, 3, 4]);
+    const { lines, log } = capture();
+    const values: number[] = [];
+    const running = new RunningSensor({
+      sensor: sensorConfig(10),
+      driver,
+      log,
+      onSample: (sample) => values.push(sample.values[0]?.value ?? -1),
+    });
+    running.start();
+    await waitFor(() => values.length >= 6);
+    await running.stop();
+    expect(values.slice(0, 4)).toEqual([1, 2, 3, 4]);
+    expect(running.status().errors).toEqual({ SENSORD_FRAME_INVALID: 2 });
+    expect(lines.filter((line) => line.includes("-> degraded"))).toEqual([
+      "<4>state ok -> degraded: sensor t0: checksum mismatch",
+    ]);
+    expect(lines.filter((line) => line.includes("recovered"))).toEqual([
+      "<6>state degraded -> ok: recovered",
+    ]);
+    expect(driver.opens).toBe(1);
+  });
+
+  it("reopens the device with backoff after I/O errors and reports down after repeated failures", async () => {
+    const ioError = new DriverError("SENSORD_I2C_EIO", "t0", "EIO");
+    const driver = scriptedDriver([1, ioError, ioError, ioError, 5]);
+    const { lines, log } = capture();
+    const values: number[] = [];
+    const running = new RunningSensor({
+      sensor: sensorConfig(10),
+      driver,
+      log,
+      onSample: (sample) => values.push(sample.values[0]?.value ?? -1),
+      backoff: { initialMs: 10, maxMs: 40 },
+    });
+    running.start();
+    await waitFor(() => values.length >= 2);
+    await running.stop();
+    expect(values.slice(0, 2)).toEqual([1, 5]);
+    expect(running.status().errors).toEqual({ SENSORD_I2C_EIO: 3 });
+    expect(driver.opens).toBe(4);
+    expect(lines.filter((line) => line.startsWith("<3>") || line.startsWith("<4>"))).toEqual([
+      "<4>state ok -> degraded: sensor t0: EIO",
+      "<3>state degraded -> down: sensor t0: EIO",
+    ]);
+  });
+
+  it("flags samples within warm-up and reports the state", async () => {
+    const warm: boolean[] = [];
+    const running = new RunningSensor({
+      sensor: sensorConfig(10, 60),
+      driver: scriptedDriver([1]),
+      log: capture().log,
+      onSample: (_sample, _ts, warmingUp) => warm.push(warmingUp),
+    });
+    running.start();
+    await waitFor(() => warm.length >= 3);
+    expect(running.status().state).toBe("warming");
+    await waitFor(() => warm.length >= 12);
+    expect(running.status().state).toBe("ok");
+    await running.stop();
+    expect(warm[0]).toBe(true);
+    expect(warm.at(-1)).toBe(false);
+    expect(warm.indexOf(false)).toBeGreaterThanOrEqual(5);
+  });
+
+  it("at interval 0 reads back-to-back until the source ends, then reports finished", async () => {
+    const steps: Step[] = [...Array.from({ length: 5000 }, (_, index) => index), "end"];
+    let count = 0;
+    const running = new RunningSensor({
+      sensor: sensorConfig(0),
+      driver: scriptedDriver(steps),
+      log: capture().log,
+      onSample: () => count++,
+    });
+    running.start();
+    await waitFor(() => running.status().state === "finished");
+    expect(count).toBe(5000);
+    await running.stop();
+  });
+});

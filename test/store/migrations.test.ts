@@ -1,0 +1,152 @@
+import fs from "node:fs";
+import Database from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { StoreError } from "../../daemon/errors.js";
+import { LATEST_VERSION, MIGRATIONS, migrate } from "../../daemon/store/migrations.js";
+import { openStoreReader } from "../../daemon/store/reader.js";
+import { openStore } from "../../daemon/store/store.js";
+import { catchError, memoryLogger, reading, T0, tempDir } from "./helpers.js";
+
+function tables(file: string): string[] {
+  const db = new Database(file, { readonly: true });
+  const names = db
+    .prepare<[], { name: string }>(
+      "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name",
+    )
+    .all()
+    .map((row) => row.name);
+  db.close();
+  return names;
+}
+
+function userVersion(file: string): unknown {
+  const db = new Database(file, { readonly: true });
+  const version = db.pragma("user_version", { simple: true });
+  db.close();
+  return version;
+}
+
+describe("migrations", () => {
+  let tmp: ReturnType<typeof tempDir>;
+  beforeEach(() => {
+    tmp = tempDir();
+  });
+  afterEach(() => tmp.cleanup());
+
+  test("versions are 1..latest without gaps", () => {
+    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3]);
+    expect(LATEST_VERSION).toBe(3);
+  });
+
+  test("migrate stops at the target and resumes from there", () => {
+    const file = tmp.file();
+    const db = new Database(file);
+    expect(migrate(db, 2)).toBe(2);
+    db.close();
+    expect(userVersion(file)).toBe(2);
+    expect(tables(file)).toEqual(["alerts", "meta", "readings", "series"]);
+
+    const again = new Database(file);
+    expect(migrate(again)).toBe(3);
+    // Already current: nothing to do, and no downgrade when asked for less.
+    expect(migrate(again)).toBe(3);
+    expect(migrate(again, 1)).toBe(3);
+    again.close();
+    expect(tables(file)).toEqual(["alerts", "meta", "readings", "series", "sync_cursor"]);
+  });
+
+  test("a v1 file with data is upgraded and its readings keep their ids", () => {
+    const file = tmp.file();
+    const old = new Database(file);
+    migrate(old, 1);
+    old.exec(`
+      INSERT INTO meta (key, value) VALUES ('id_prefix', 'oldfile234');
+      INSERT INTO series (id, sensor, gas, unit, sensor_id, sensor_type)
+        VALUES (1, 'gas0', 'co', 'ppm', '0005', '8'), (2, 'gas0', 'no2', 'ppb', '0006', '9');
+      INSERT INTO readings (seq, series, ts, value, flags) VALUES
+        (1, 1, ${T0}, 26.2, 0),
+        (2, 2, ${T0}, 52, 1),
+        (3, 1, ${T0 + 1000}, 26.5, 3);
+    `);
+    old.close();
+    expect(userVersion(file)).toBe(1);
+
+    const store = openStore({ path: file, maxBytes: 1 << 20, log: memoryLogger() });
+    expect(userVersion(file)).toBe(LATEST_VERSION);
+    expect(store.idPrefix).toBe("oldfile234");
+    expect(store.lastReadingSeq()).toBe(3);
+    expect(store.activeAlarms()).toEqual([]);
+    // Same channel metadata as series 1: must reuse that row, not add one.
+    store.commit([reading(4, { value: 27, sensorId: "0005", sensorType: "8" })], []);
+    store.close();
+
+    const check = new Database(file, { readonly: true });
+    expect(check.prepare("SELECT COUNT(*) AS n FROM series").get()).toEqual({ n: 2 });
+    check.close();
+
+    const reader = openStoreReader(file);
+    expect(reader.readings({})).toEqual([
+      {
+        id: "oldfile234-r1",
+        sensor: "gas0",
+        gas: "co",
+        value: 26.2,
+        unit: "ppm",
+        ts: "2026-11-26T10:40:36.123Z",
+        flags: [],
+      },
+      {
+        id: "oldfile234-r2",
+        sensor: "gas0",
+        gas: "no2",
+        value: 52,
+        unit: "ppb",
+        ts: "2026-11-26T10:40:36.123Z",
+        flags: ["warmup"],
+      },
+      {
+        id: "oldfile234-r3",
+        sensor: "gas0",
+        gas: "co",
+        value: 26.5,
+        unit: "ppm",
+        ts: "2026-11-26T10:40:37.123Z",
+        flags: ["warmup", "out_of_range"],
+      },
+      {
+        id: "oldfile234-r4",
+        sensor: "gas0",
+        gas: "co",
+        value: 27,
+        unit: "ppm",
+        ts: "2026-11-26T10:40:40.123Z",
+        flags: [],
+      },
+    ]);
+    reader.close();
+  });
+
+  test("a file from a newer sensord is refused and left untouched", () => {
+    const file = tmp.file();
+    const newer = new Database(file);
+    newer.pragma("user_version = 99");
+    newer.exec("CREATE TABLE future (x)");
+    newer.close();
+    const bytes = fs.readFileSync(file);
+
+    const log = memoryLogger();
+    const error = catchError(() => openStore({ path: file, maxBytes: 1 << 20, log }));
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error).toMatchObject({ code: "SENSORD_DB_TOO_NEW", path: file });
+    expect(String(error)).toContain("schema version 99 is newer than this sensord understands (3)");
+    expect(String(error)).toContain("upgrade sensord");
+
+    const readError = catchError(() => openStoreReader(file));
+    expect(readError).toMatchObject({ code: "SENSORD_DB_TOO_NEW" });
+    expect(String(readError)).toContain("upgrade sensorctl");
+
+    expect(fs.readFileSync(file).equals(bytes)).toBe(true);
+    expect(fs.readdirSync(tmp.dir).filter((name) => name.includes(".corrupt-"))).toEqual([]);
+    expect(log.lines).toEqual([]);
+  });
+});
