@@ -1,35 +1,18 @@
-import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { BenchDaemon } from "./daemon-process.js";
 
-const SENSORD = resolve(import.meta.dirname, "../daemon/main.js");
 const READINGS_PER_SECOND = 4; // the sim driver: co, no2, c2h5oh, h2 at 1 Hz
 
 export interface DiskResult {
   flushInterval: string;
+  /** The sim's mean time between spikes; each spike raises and clears an alarm (two forced commits). */
+  spikeEvery: string;
   windowSeconds: number;
   readings: number;
   writeBytesPerReading: number;
   wcharPerReading: number;
   peakRssBytes: number;
-}
-
-function procIo(pid: number): { writeBytes: number; wchar: number } {
-  const fields = new Map(
-    readFileSync(`/proc/${pid}/io`, "utf8")
-      .trim()
-      .split("\n")
-      .map((line) => {
-        const [key = "", value = "0"] = line.split(":");
-        return [key.trim(), Number(value.trim())] as const;
-      }),
-  );
-  return { writeBytes: fields.get("write_bytes") ?? 0, wchar: fields.get("wchar") ?? 0 };
-}
-
-function peakRss(pid: number): number {
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return Number(match?.[1] ?? 0) * 1024;
 }
 
 /**
@@ -41,37 +24,44 @@ function peakRss(pid: number): number {
 export async function benchDiskWrites(
   dir: string,
   flushInterval: string,
+  spikeEvery: string,
   windowSeconds: number,
 ): Promise<DiskResult> {
-  const config = join(dir, `disk-${flushInterval}.toml`);
+  const name = `disk-${flushInterval}-${spikeEvery}`;
+  const config = join(dir, `${name}.toml`);
   writeFileSync(
     config,
-    `[storage]\npath = "disk-${flushInterval}.db"\nflush_interval = "${flushInterval}"\n\n[log]\nlevel = "warn"\n\n[[sensors]]\nid = "gas0"\ndriver = "sim"\ninterval = "1s"\n`,
+    [
+      "[storage]",
+      `path = "${name}.db"`,
+      `flush_interval = "${flushInterval}"`,
+      "[log]",
+      'level = "error"',
+      "[[sensors]]",
+      'id = "gas0"',
+      'driver = "sim"',
+      'interval = "1s"',
+      `spike_every = "${spikeEvery}"`,
+    ].join("\n"),
   );
-  const child = spawn(process.execPath, [SENSORD, "--config", config], {
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  const pid = child.pid;
-  if (pid === undefined) throw new Error("could not start sensord");
-  const exited = new Promise<number | null>((resolveExit) => child.on("exit", resolveExit));
-  // Let start-up (migrations, first checkpoint) finish before the window opens.
+  const daemon = new BenchDaemon(config);
+  // Let start-up (database creation, migrations) finish before the window opens.
   await new Promise((resolveWait) => setTimeout(resolveWait, 3000));
-  const before = procIo(pid);
+  const before = daemon.io();
   const opened = performance.now();
   await new Promise((resolveWait) => setTimeout(resolveWait, windowSeconds * 1000));
-  const after = procIo(pid);
+  const after = daemon.io();
   const seconds = (performance.now() - opened) / 1000;
-  const rss = peakRss(pid);
-  child.kill("SIGTERM");
-  const code = await exited;
-  if (code !== 0) throw new Error(`sensord (flush ${flushInterval}) exited with ${code}`);
+  const peakRssBytes = daemon.peakRssBytes();
+  await daemon.stop();
   const readings = Math.round(seconds * READINGS_PER_SECOND);
   return {
     flushInterval,
+    spikeEvery,
     windowSeconds: seconds,
     readings,
     writeBytesPerReading: (after.writeBytes - before.writeBytes) / readings,
     wcharPerReading: (after.wchar - before.wchar) / readings,
-    peakRssBytes: rss,
+    peakRssBytes,
   };
 }

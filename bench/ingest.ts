@@ -1,9 +1,8 @@
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import type { SensordConfig } from "../daemon/config/types.js";
-import { Daemon } from "../daemon/daemon.js";
-import { createLogger } from "../daemon/log/logger.js";
 import { migrate } from "../daemon/store/migrations.js";
+import { BenchDaemon } from "./daemon-process.js";
 import { writeReplayFile } from "./fixtures.js";
 
 export interface IngestResult {
@@ -15,97 +14,39 @@ export interface IngestResult {
   bare: { seconds: number; rowsPerSecond: number };
 }
 
-const silent = createLogger({ level: "error", journald: false, write: () => {} });
-
-function ingestConfig(dir: string, replayFile: string): SensordConfig {
-  return {
-    source: join(dir, "bench.toml"),
-    device: { id: "bench", group: "0", gps: null, timezone: "UTC" },
-    storage: { path: join(dir, "ingest.db"), flushIntervalMs: 1000, maxBytes: 4 * 1024 ** 3 },
-    log: { level: "error" },
-    sensors: [
-      {
-        id: "replay0",
-        driver: "replay",
-        intervalMs: 0,
-        warmupMs: 0,
-        channels: {},
-        options: { file: replayFile },
-      },
-    ],
-    thresholds: [
-      {
-        gas: "no2",
-        op: ">=",
-        value: 88,
-        unit: "ppb",
-        clear: 80,
-        forMs: 0,
-        severity: "warning",
-        sensor: null,
-      },
-      {
-        gas: "co",
-        op: ">=",
-        value: 35,
-        unit: "ppm",
-        clear: 30,
-        forMs: 0,
-        severity: "warning",
-        sensor: null,
-      },
-      {
-        gas: "co",
-        op: ">=",
-        value: 200,
-        unit: "ppm",
-        clear: 180,
-        forMs: 0,
-        severity: "critical",
-        sensor: null,
-      },
-      {
-        gas: "c2h5oh",
-        op: ">=",
-        value: 1000,
-        unit: "ppm",
-        clear: 900,
-        forMs: 0,
-        severity: "warning",
-        sensor: null,
-      },
-      {
-        gas: "h2",
-        op: ">=",
-        value: 4000,
-        unit: "ppm",
-        clear: 3600,
-        forMs: 0,
-        severity: "warning",
-        sensor: null,
-      },
-    ],
-    thresholdPreset: "none",
-  };
-}
-
-/** Sampler -> threshold engine -> store, replay driver at full speed, in this process. */
+/**
+ * Sampler -> threshold engine -> store in a real sensord process, replay
+ * driver at full speed (`interval = "0s"`), safety thresholds. Timed from the
+ * "started" log line to the exit after SIGTERM, so the last commit counts.
+ */
 export async function benchIngest(dir: string, lines: number): Promise<IngestResult> {
   const replayFile = join(dir, "ingest.ndjson");
   const readings = writeReplayFile(replayFile, lines);
-  let peakRss = process.memoryUsage().rss;
+  const config = join(dir, "ingest.toml");
+  const database = join(dir, "ingest.db");
+  writeFileSync(
+    config,
+    [
+      "[storage]",
+      `path = "${database}"`,
+      'flush_interval = "1s"',
+      'max_bytes = "4GiB"',
+      "[[sensors]]",
+      'id = "replay0"',
+      'driver = "replay"',
+      'interval = "0s"',
+      `file = "${replayFile}"`,
+    ].join("\n"),
+  );
+  const daemon = new BenchDaemon(config);
+  await daemon.waitForLog(/sensord started/);
   const started = performance.now();
-  const daemon = Daemon.start(ingestConfig(dir, replayFile), silent);
-  for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    const status = daemon.status();
-    if (status.sensors[0]?.state === "finished") break;
-  }
+  await daemon.waitForLog(/source exhausted/);
+  const peakRssBytes = daemon.peakRssBytes();
   await daemon.stop();
   const seconds = (performance.now() - started) / 1000;
 
-  const db = new Database(join(dir, "ingest.db"), { readonly: true });
+  const db = new Database(database, { readonly: true });
   const stored = (db.prepare("SELECT count(*) AS n FROM readings").get() as { n: number }).n;
   const alerts = (db.prepare("SELECT count(*) AS n FROM alerts").get() as { n: number }).n;
   db.close();
@@ -116,23 +57,21 @@ export async function benchIngest(dir: string, lines: number): Promise<IngestRes
     seconds,
     readingsPerSecond: readings / seconds,
     alerts,
-    peakRssBytes: peakRss,
+    peakRssBytes,
     bare: benchBareInsert(join(dir, "bare.db"), readings),
   };
 }
 
-/** The ceiling: the same rows into the same schema, one prepared statement, one transaction. */
+/** The ceiling: the same number of rows into the same schema, one prepared statement, one transaction. */
 function benchBareInsert(path: string, rows: number): { seconds: number; rowsPerSecond: number } {
   const db = new Database(path);
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
   migrate(db);
-  for (let series = 1; series <= 4; series++) {
-    db.prepare("INSERT INTO series (id, sensor, gas, unit) VALUES (?, 'replay0', ?, 'ppm')").run(
-      series,
-      `g${series}`,
-    );
-  }
+  const series = db.prepare(
+    "INSERT INTO series (id, sensor, gas, unit) VALUES (?, 'replay0', ?, 'ppm')",
+  );
+  for (let id = 1; id <= 4; id++) series.run(id, `g${id}`);
   const insert = db.prepare(
     "INSERT INTO readings (seq, series, ts, value, flags) VALUES (?, ?, ?, ?, 0)",
   );

@@ -29,6 +29,11 @@ async function run(options: RunOptions): Promise<void> {
   }
   const log = processLogger(config.log.level);
   const daemon = Daemon.start(config, log);
+  if (config.source === null) {
+    log.info(
+      "no config file: running on built-in defaults (simulated sensor); watch it with `npx sensorctl readings --since 1m` and `npx sensorctl alerts`",
+    );
+  }
 
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -14,12 +14,14 @@ export interface OpenOptions {
 /** Long enough to ride out a checkpoint or a sensorctl query, short enough to surface a stuck lock. */
 export const BUSY_TIMEOUT_MS = 5000;
 /**
- * Checkpoint every ~4 MiB of WAL (SQLite's default, stated so it cannot drift):
- * pages rewritten between checkpoints reach the database file once, not per commit.
+ * Checkpoint every 4 MiB of WAL (4096 pages of PAGE_SIZE_BYTES): pages
+ * rewritten between checkpoints reach the database file once, not per commit.
  */
-export const WAL_AUTOCHECKPOINT_PAGES = 1000;
+export const WAL_AUTOCHECKPOINT_PAGES = 4096;
 /** Truncate the WAL back to this after a checkpoint, so a long-lived reader cannot leave it huge. */
 export const JOURNAL_SIZE_LIMIT_BYTES = 4 * 1024 * 1024;
+/** See openChecked: bytes written per commit, not lookup speed, is what wears an SD card. */
+export const PAGE_SIZE_BYTES = 1024;
 
 /** Files SQLite keeps next to a database; all belong to the same state and move together. */
 const SIDE_FILES = ["-wal", "-shm", "-journal"] as const;
@@ -69,6 +71,10 @@ function openChecked(file: string): Database.Database {
   const db = new Database(file);
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    // Takes effect only while the file is still empty (a new database): every
+    // commit appends at least one whole page to the WAL, so at 4 readings per
+    // 1 s flush a 1 KiB page writes a quarter of what the 4 KiB default does.
+    db.pragma(`page_size = ${PAGE_SIZE_BYTES}`);
     const mode = db.pragma("journal_mode = WAL", { simple: true });
     if (mode !== "wal") {
       throw new StoreError(

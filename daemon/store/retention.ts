@@ -13,7 +13,7 @@ export const PRUNE_TARGET = 0.9;
 const READING_BYTES_BOUND = 48;
 const ALERT_BYTES_BOUND = 320;
 /**
- * Rows per DELETE: enough to free whole pages (~160 readings fit a 4 KiB page),
+ * Rows per DELETE: enough to free whole pages (~40 readings fit a 1 KiB page),
  * few enough to measure progress often. Alerts are rarer and precious: finer steps.
  */
 const MIN_READING_CHUNK = 256;

@@ -32,6 +32,36 @@ describe("sensord exit codes", () => {
     expect(result.stderr).toContain('"250ms"');
   });
 
+  it.each([
+    ["an unknown key", '[device]\ngroop = "2"\n', "device.groop", 'did you mean "group"'],
+    ["a wrong type", "[device]\nid = 5\n", "device.id", 'put it in quotes: id = "5"'],
+    ["a bad duration", '[storage]\nflush_interval = "soon"\n', "storage.flush_interval", '"250ms"'],
+    ["a bad size", '[storage]\nmax_bytes = "lots"\n', "storage.max_bytes", '"64MiB"'],
+    [
+      "a bad unit",
+      '[sensors.channels.no2]\nunit = "ppx"\n',
+      "sensors[0].channels.no2.unit",
+      'did you mean "ppm"',
+    ],
+    [
+      "a missing replay file",
+      'driver = "replay"\nfile = "gone.ndjson"\n',
+      "sensors[0].file",
+      "gone.ndjson",
+    ],
+  ])("exits 78 for %s, naming the key and the fix", (_what, snippet, key, fix) => {
+    // Sensor-level snippets continue the [[sensors]] table; the others add a section before it.
+    const sensorLevel = !snippet.startsWith("[device]") && !snippet.startsWith("[storage]");
+    const text = sensorLevel
+      ? `[[sensors]]\nid = "gas0"\n${snippet.startsWith("driver") ? "" : 'driver = "sim"\n'}${snippet}`
+      : `${snippet}\n[[sensors]]\nid = "gas0"\ndriver = "sim"\n`;
+    const result = sensordSync(["--config", configFile(text)]);
+    expect(result.code).toBe(78);
+    expect(result.stderr).toContain(join(dir, "sensord.toml"));
+    expect(result.stderr).toContain(`${key}:`);
+    expect(result.stderr).toContain(fix);
+  });
+
   it("exits 78 when the config file does not exist, and says how to fix it", () => {
     const result = sensordSync(["--config", join(dir, "nope.toml")]);
     expect(result.code).toBe(78);

@@ -5,6 +5,7 @@ import Database from "better-sqlite3";
 import type { LogLevel } from "../../daemon/config/types.js";
 import type { Logger } from "../../daemon/log/logger.js";
 import { usedBytes } from "../../daemon/store/retention.js";
+import { openStore } from "../../daemon/store/store.js";
 import type { NewAlert, NewReading } from "../../daemon/store/types.js";
 
 export interface LogLine {
@@ -128,4 +129,23 @@ export function usedBytesOf(file: string): number {
   } finally {
     db.close();
   }
+}
+
+/** Page size of the database at `file`: the granularity of every size the store measures. */
+export function pageSizeOf(file: string): number {
+  const db = new Database(file, { readonly: true });
+  try {
+    return Number(db.pragma("page_size", { simple: true }));
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Live bytes of a store freshly created at `file` (schema and meta, no rows), so
+ * caps can be set relative to what this build's page size really needs.
+ */
+export function emptyStoreBytes(file: string): number {
+  openStore({ path: file, maxBytes: 1 << 30, log: memoryLogger() }).close();
+  return usedBytesOf(file);
 }

@@ -2,7 +2,14 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { alertId, newIdPrefix, parseId, readingId } from "../../daemon/store/ids.js";
 import { openStoreReader } from "../../daemon/store/reader.js";
 import { openStore } from "../../daemon/store/store.js";
-import { alert, memoryLogger, readings, removeDatabase, tempDir } from "./helpers.js";
+import {
+  alert,
+  emptyStoreBytes,
+  memoryLogger,
+  readings,
+  removeDatabase,
+  tempDir,
+} from "./helpers.js";
 
 describe("id helpers", () => {
   test("a prefix is 10 lowercase base32 characters and differs between calls", () => {
@@ -93,8 +100,10 @@ describe("ids of a store", () => {
 
   test("seqs continue after retention deleted every reading, and old seqs are refused", () => {
     const file = tmp.file();
-    // A cap below the size of the empty schema: every prune removes all readings.
-    const tiny = openStore({ path: file, maxBytes: 16 * 1024, log: memoryLogger() });
+    // A cap below the size of the empty schema (whatever the page size): every
+    // prune removes all readings.
+    const empty = emptyStoreBytes(file);
+    const tiny = openStore({ path: file, maxBytes: Math.floor(empty / 2), log: memoryLogger() });
     expect(tiny.commit(readings(0, 300), []).droppedReadings).toBe(300);
     expect(tiny.lastReadingSeq()).toBe(300);
     tiny.close();
