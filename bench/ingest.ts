@@ -11,13 +11,15 @@ export interface IngestResult {
   readingsPerSecond: number;
   alerts: number;
   peakRssBytes: number;
+  /** Bytes the process caused to be written (/proc/<pid>/io write_bytes) per reading. */
+  writeBytesPerReading: number;
   bare: { seconds: number; rowsPerSecond: number };
 }
 
 /**
  * Sampler -> threshold engine -> store in a real sensord process, replay
  * driver at full speed (`interval = "0s"`), safety thresholds. Timed from the
- * "started" log line to the exit after SIGTERM, so the last commit counts.
+ * "started" log line until the last reading is visible to another connection.
  */
 export async function benchIngest(dir: string, lines: number): Promise<IngestResult> {
   const replayFile = join(dir, "ingest.ndjson");
@@ -40,15 +42,21 @@ export async function benchIngest(dir: string, lines: number): Promise<IngestRes
   );
   const daemon = new BenchDaemon(config);
   await daemon.waitForLog(/sensord started/);
+  const ioBefore = daemon.io();
   const started = performance.now();
   await daemon.waitForLog(/source exhausted/);
+  // Committed means visible to another connection: poll until the last reading is.
+  const db = new Database(database, { readonly: true });
+  const countReadings = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM readings");
+  while ((countReadings.get()?.n ?? 0) < readings) {
+    await new Promise((resolveWait) => setTimeout(resolveWait, 10));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const ioAfter = daemon.io();
   const peakRssBytes = daemon.peakRssBytes();
   await daemon.stop();
-  const seconds = (performance.now() - started) / 1000;
-
-  const db = new Database(database, { readonly: true });
-  const stored = (db.prepare("SELECT count(*) AS n FROM readings").get() as { n: number }).n;
-  const alerts = (db.prepare("SELECT count(*) AS n FROM alerts").get() as { n: number }).n;
+  const stored = countReadings.get()?.n ?? 0;
+  const alerts = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM alerts").get()?.n ?? 0;
   db.close();
   if (stored !== readings) throw new Error(`ingest bench stored ${stored} of ${readings} readings`);
 
@@ -58,6 +66,7 @@ export async function benchIngest(dir: string, lines: number): Promise<IngestRes
     readingsPerSecond: readings / seconds,
     alerts,
     peakRssBytes,
+    writeBytesPerReading: (ioAfter.writeBytes - ioBefore.writeBytes) / readings,
     bare: benchBareInsert(join(dir, "bare.db"), readings),
   };
 }

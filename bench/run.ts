@@ -6,11 +6,11 @@ import { benchIngest } from "./ingest.js";
 
 /**
  * `npm run bench`: prints the figures bench/README.md records.
- * BENCH_LINES (default 250000 ticks x 4 gases) and BENCH_SECONDS (default 60)
+ * BENCH_LINES (default 250000 ticks x 4 gases) and BENCH_SECONDS (default 120)
  * shrink the run for a quick look.
  */
 const lines = Number(process.env.BENCH_LINES ?? 250_000);
-const windowSeconds = Number(process.env.BENCH_SECONDS ?? 60);
+const windowSeconds = Number(process.env.BENCH_SECONDS ?? 120);
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 const count = (value: number) => Math.round(value).toLocaleString("en-US");
 
@@ -33,6 +33,9 @@ try {
     `ratio                ${((ingest.readingsPerSecond / ingest.bare.rowsPerSecond) * 100).toFixed(0)} % of the ceiling`,
   );
   console.log(`sensord peak RSS     ${mib(ingest.peakRssBytes)}`);
+  console.log(
+    `bytes written        ${ingest.writeBytesPerReading.toFixed(1)} per reading (write_bytes; Fluent Bit: ~124 per record)`,
+  );
   console.log("");
   console.log(
     `## Disk writes: sim driver, 4 gases x 1 Hz, ${windowSeconds} s window, four daemons side by side`,
