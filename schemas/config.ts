@@ -70,7 +70,8 @@ export const StorageSection = Type.Object(
       Type.String({
         pattern: SIZE_PATTERN,
         description:
-          'Cap on readings buffered in memory, a size of at least 1MiB. Default: "256MiB"',
+          "Cap on the database size, at least 1MiB; past it, uploaded readings are deleted first, " +
+          'then the oldest. Default: "256MiB"',
       }),
     ),
   },
