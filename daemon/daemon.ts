@@ -1,5 +1,7 @@
 import { dirname } from "node:path";
+import { inapplicableRuleWarnings } from "./config/applicability.js";
 import type { SensorConfig, SensordConfig } from "./config/types.js";
+import { type I2cBusOpener, openI2cBus } from "./drivers/i2c/bus.js";
 import { DRIVERS } from "./drivers/registry.js";
 import { describeError } from "./errors.js";
 import type { Logger } from "./log/logger.js";
@@ -13,6 +15,11 @@ export interface DaemonStatus {
   sensors: SensorStatus[];
   recorder: RecorderStats;
   activeAlarms: ReturnType<ThresholdEngine["active"]>;
+}
+
+/** How the daemon reaches hardware; tests swap in emulators here. */
+export interface DaemonHardware {
+  openI2cBus?: I2cBusOpener;
 }
 
 /** How long shutdown waits for a driver stuck in a read (a hung bus) before flushing anyway. */
@@ -31,9 +38,10 @@ export class Daemon {
     private readonly store: ReadingStore,
     private readonly engine: ThresholdEngine,
     private readonly recorder: Recorder,
+    private readonly i2cOpener: I2cBusOpener,
   ) {}
 
-  static start(config: SensordConfig, log: Logger): Daemon {
+  static start(config: SensordConfig, log: Logger, hardware: DaemonHardware = {}): Daemon {
     const store = openStore({
       path: config.storage.path,
       maxBytes: config.storage.maxBytes,
@@ -54,9 +62,17 @@ export class Daemon {
       log: log.child("recorder"),
       flushIntervalMs: config.storage.flushIntervalMs,
     });
-    const daemon = new Daemon(config, log, store, engine, recorder);
+    const daemon = new Daemon(
+      config,
+      log,
+      store,
+      engine,
+      recorder,
+      hardware.openI2cBus ?? openI2cBus,
+    );
     recorder.start();
     for (const sensor of config.sensors) daemon.startSensor(sensor);
+    for (const warning of inapplicableRuleWarnings(config)) log.warn(warning);
     log.info(
       `sensord started: device ${config.device.id}, ${config.sensors.length} sensor(s), ${config.thresholds.length} threshold rule(s), database ${config.storage.path}`,
     );
@@ -118,7 +134,7 @@ export class Daemon {
     const baseDir = this.config.source ? dirname(this.config.source) : process.cwd();
     const running = new RunningSensor({
       sensor,
-      driver: definition.create(sensor, { log, baseDir }),
+      driver: definition.create(sensor, { log, baseDir, openI2cBus: this.i2cOpener }),
       log,
       onSample: (sample, tsMs, warmingUp) => this.recorder.record(sensor, sample, tsMs, warmingUp),
     });

@@ -108,6 +108,22 @@ export const ChannelSection = Type.Object(
           'The original system\'s `sensortype` for this channel, e.g. "9". Default: none',
       }),
     ),
+    calibration: Type.Optional(
+      Type.Object(
+        {
+          slope: Type.Number({ description: "Multiplier applied to the driver's value. Required" }),
+          offset: Type.Optional(
+            Type.Number({ description: "Added after the multiplier, in `unit`. Default: 0" }),
+          ),
+        },
+        {
+          ...closed,
+          description:
+            "Linear calibration: stored value = slope x driver value + offset, in `unit`. For drivers " +
+            "that report raw ADC counts or volts (grove-gm). Default: none",
+        },
+      ),
+    ),
   },
   { ...closed, description: "[sensors.channels.<gas>]: per-gas metadata" },
 );

@@ -58,6 +58,7 @@ function renderChannel(channel: ChannelConfig): Record<string, unknown> {
     unit: channel.unit,
     ...(channel.sensorId === null ? {} : { sensor_id: channel.sensorId }),
     ...(channel.sensorType === null ? {} : { sensor_type: channel.sensorType }),
+    ...(channel.calibration === null ? {} : { calibration: { ...channel.calibration } }),
   };
 }
 

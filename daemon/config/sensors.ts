@@ -3,9 +3,11 @@ import { Value } from "@sinclair/typebox/value";
 import { sensorCommonProperties, sensorEntrySchema } from "../../schemas/config.js";
 import { DEFAULT_UNIT, GASES, type Gas, UNITS, type Unit } from "../../schemas/vocabulary.js";
 import { DRIVERS, type DriverDefinition } from "../drivers/registry.js";
+import { canConvert } from "../units/convert.js";
 import { checkSchema } from "./check-schema.js";
 import { formatDuration } from "./duration.js";
 import {
+  asNumber,
   asString,
   asTable,
   childKey,
@@ -96,6 +98,7 @@ function resolveSensor(
     channels: resolveChannels(table.channels),
     options: resolveOptions(table, definition),
   };
+  if (definition !== undefined) checkChannelUnits(sensor, definition, prefix, problems);
   if (definition?.check && !problems.hasUnder(prefix)) {
     problems.addAll(definition.check(sensor, prefix, baseDir));
   }
@@ -156,8 +159,12 @@ function resolveChannels(raw: unknown): SensorConfig["channels"] {
   for (const [gas, value] of Object.entries(asTable(raw) ?? {})) {
     if (!isGas(gas)) continue; // reported by the schema check
     const table = asTable(value) ?? {};
+    const calibration = asTable(table.calibration);
+    const slope = asNumber(calibration?.slope);
     const channel: ChannelConfig = {
       unit: isUnit(table.unit) ? table.unit : DEFAULT_UNIT[gas],
+      calibration:
+        slope === undefined ? null : { slope, offset: asNumber(calibration?.offset) ?? 0 },
       sensorId: asString(table.sensor_id) ?? null,
       sensorType: asString(table.sensor_type) ?? null,
     };
@@ -180,7 +187,36 @@ function resolveOptions(
   return asTable(filled) ?? options;
 }
 
-/** The unit readings of `gas` from `sensor` are stored in. */
+/**
+ * The unit readings of `gas` from `sensor` are stored in: the channel's unit,
+ * unless the driver reports in a unit that cannot be converted to it (an
+ * uncalibrated ADC count) and no calibration bridges the two.
+ * pipeline/recorder.ts applies the same rule to each value.
+ */
 export function channelUnit(sensor: SensorConfig, gas: Gas): Unit {
-  return sensor.channels[gas]?.unit ?? DEFAULT_UNIT[gas];
+  const channel = sensor.channels[gas];
+  const configured = channel?.unit ?? DEFAULT_UNIT[gas];
+  if (channel?.calibration) return configured;
+  const native = DRIVERS.get(sensor.driver)?.outputUnit?.(sensor, gas) ?? null;
+  return native === null || canConvert(native, configured) ? configured : native;
+}
+
+/** A unit set on a channel the driver cannot deliver in, with no calibration to get there. */
+function checkChannelUnits(
+  sensor: SensorConfig,
+  definition: DriverDefinition,
+  prefix: string,
+  problems: Problems,
+): void {
+  for (const [gas, channel] of Object.entries(sensor.channels)) {
+    if (!isGas(gas) || channel === undefined || channel.calibration !== null) continue;
+    const native = definition.outputUnit?.(sensor, gas) ?? null;
+    if (native === null || canConvert(native, channel.unit)) continue;
+    problems.add(
+      `${prefix}.channels.${gas}.unit`,
+      `driver "${definition.name}" reports ${gas} in "${native}", which cannot be converted to ` +
+        `"${channel.unit}"; add calibration = { slope = ..., offset = ... } to this channel, ` +
+        `or set unit = "${native}"`,
+    );
+  }
 }

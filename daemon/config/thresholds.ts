@@ -110,7 +110,9 @@ function resolveRule(
 /**
  * A preset rule in a unit a configured channel cannot be converted to (a
  * ppm rule on a channel set to `raw`) would never fire: report it at the
- * channel's unit, where the user made the choice.
+ * channel's unit, where the user made the choice. A channel left at its
+ * driver's default (an uncalibrated Grove V2 ADC count) is not an error: the
+ * daemon warns at start that those preset rules cannot apply to it.
  */
 function checkPresetRules(
   rules: readonly ThresholdRule[],
@@ -122,6 +124,7 @@ function checkPresetRules(
   sensors.forEach((sensor, index) => {
     for (const rule of rules) {
       if (rule.sensor !== null && rule.sensor !== sensor.id) continue;
+      if (sensor.channels[rule.gas] === undefined) continue;
       const unit = channelUnit(sensor, rule.gas);
       if (ruleUnitProblem(rule, unit) === null) continue;
       problems.add(

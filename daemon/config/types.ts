@@ -33,8 +33,16 @@ export interface LogConfig {
   level: LogLevel;
 }
 
+/** stored value = slope x driver value + offset. */
+export interface LinearCalibration {
+  slope: number;
+  offset: number;
+}
+
 export interface ChannelConfig {
   unit: Unit;
+  /** When set, the driver's value is calibrated into `unit` instead of unit-converted. */
+  calibration: LinearCalibration | null;
   /** The original system's `sensorid` / `sensortype`, for compatible uploads. */
   sensorId: string | null;
   sensorType: string | null;

@@ -1,8 +1,10 @@
 import type { TObject } from "@sinclair/typebox";
+import type { Gas, Unit } from "../../schemas/vocabulary.js";
 import type { SensorConfig } from "../config/types.js";
 import type { ConfigProblem } from "../errors.js";
 import type { Logger } from "../log/logger.js";
 import type { SensorDriver } from "./driver.js";
+import type { I2cBusOpener } from "./i2c/bus.js";
 import { replayDriver } from "./replay.js";
 import { simDriver } from "./sim.js";
 
@@ -10,6 +12,8 @@ export interface DriverContext {
   log: Logger;
   /** Relative paths in driver options resolve against this (the config file's folder). */
   baseDir: string;
+  /** How I2C drivers reach the bus: i2c-bus in production, a board emulator in tests. */
+  openI2cBus: I2cBusOpener;
 }
 
 /**
@@ -25,6 +29,14 @@ export interface DriverDefinition {
   defaultWarmupMs: number;
   /** Whether `interval = "0s"` (read back-to-back) makes sense, e.g. replaying a file. */
   allowsFullSpeed: boolean;
+  /** Gases a sensor with this config reports, for config checks; null when unknown in advance (replay). */
+  gases?(sensor: SensorConfig): Gas[] | null;
+  /**
+   * The unit the driver reports `gas` in, when that is not simply the channel's
+   * unit (e.g. an uncalibrated ADC count: "raw"). Omitted: values are in (or
+   * convertible to) the channel's unit.
+   */
+  outputUnit?(sensor: SensorConfig, gas: Gas): Unit | null;
   /** Checks that need the outside world (a file exists, ...); `keyPrefix` is e.g. `sensors[0]`. */
   check?(sensor: SensorConfig, keyPrefix: string, baseDir: string): ConfigProblem[];
   create(sensor: SensorConfig, context: DriverContext): SensorDriver;

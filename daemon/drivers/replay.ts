@@ -152,6 +152,8 @@ export const replayDriver: DriverDefinition = {
   defaultIntervalMs: 1000,
   defaultWarmupMs: 0,
   allowsFullSpeed: true,
+  // Whatever the file holds: not known until it is read.
+  gases: () => null,
   check(sensor, keyPrefix, baseDir) {
     const path = replayPath(sensor, baseDir);
     try {

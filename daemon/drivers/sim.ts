@@ -105,6 +105,7 @@ export const simDriver: DriverDefinition = {
   defaultIntervalMs: 1000,
   defaultWarmupMs: 0,
   allowsFullSpeed: false,
+  gases: () => [...SIMULATED_GASES],
   check(sensor, keyPrefix) {
     const spikeEvery = sensor.options.spike_every;
     const spikeEveryMs =

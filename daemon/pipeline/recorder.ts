@@ -27,6 +27,8 @@ export interface RecorderStats {
   droppedByRetention: number;
   lastFlushError: string | null;
   lastCommitAt: number | null;
+  /** Values that were not finite numbers (a driver bug), skipped instead of stored. */
+  rejectedValues: number;
 }
 
 const DEFAULT_MAX_PENDING = 8192;
@@ -52,6 +54,7 @@ export class Recorder {
     droppedByRetention: 0,
     lastFlushError: null,
     lastCommitAt: null,
+    rejectedValues: 0,
   };
 
   constructor(private readonly deps: RecorderDeps) {
@@ -76,10 +79,18 @@ export class Recorder {
       const channel = channelFor(sensor, channelValue.gas);
       let { value } = channelValue;
       let unit = channel.unit;
-      if (channelValue.unit !== undefined && channelValue.unit !== channel.unit) {
+      if (channel.calibration !== null) {
+        value = channel.calibration.slope * value + channel.calibration.offset;
+      } else if (channelValue.unit !== undefined && channelValue.unit !== channel.unit) {
+        // Same rule as config/sensors.ts channelUnit: keep the driver's unit when there is no way across.
         const converted = convert(value, channelValue.unit, channel.unit);
         if (converted === null) unit = channelValue.unit;
         else value = converted;
+      }
+      if (!Number.isFinite(value)) {
+        // A driver bug, not a reading: SQLite would refuse the whole batch on every retry.
+        this.stats.rejectedValues++;
+        continue;
       }
       let flags = warmingUp ? FLAG_BITS.warmup : 0;
       if (channelValue.outOfRange) flags |= FLAG_BITS.out_of_range;
@@ -154,5 +165,12 @@ export class Recorder {
 }
 
 function channelFor(sensor: SensorConfig, gas: NewReading["gas"]): ChannelConfig {
-  return sensor.channels[gas] ?? { unit: DEFAULT_UNIT[gas], sensorId: null, sensorType: null };
+  return (
+    sensor.channels[gas] ?? {
+      unit: DEFAULT_UNIT[gas],
+      calibration: null,
+      sensorId: null,
+      sensorType: null,
+    }
+  );
 }

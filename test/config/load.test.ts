@@ -91,8 +91,8 @@ describe("a valid config", () => {
         intervalMs: 500,
         warmupMs: 120_000,
         channels: {
-          no2: { unit: "ppb", sensorId: "0006", sensorType: "9" },
-          co: { unit: "ppm", sensorId: null, sensorType: null },
+          no2: { unit: "ppb", calibration: null, sensorId: "0006", sensorType: "9" },
+          co: { unit: "ppm", calibration: null, sensorId: null, sensorType: null },
         },
         options: { seed: 7, spike_every: "30s" },
       },

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { SensorConfig } from "../../daemon/config/types.js";
+import { openI2cBus } from "../../daemon/drivers/i2c/bus.js";
 import { parseReplayLine, replayDriver } from "../../daemon/drivers/replay.js";
 import { DriverError } from "../../daemon/errors.js";
 import { createLogger } from "../../daemon/log/logger.js";
@@ -60,7 +61,11 @@ describe("replay driver", () => {
   it("streams every line of a large file in order, then reports end of data", async () => {
     const lines = Array.from({ length: 20_000 }, (_, index) => JSON.stringify({ co: index }));
     writeFileSync(join(dir, "big.ndjson"), `${lines.join("\n")}\n\n`);
-    const driver = replayDriver.create(sensor({ file: "big.ndjson" }), { log, baseDir: dir });
+    const driver = replayDriver.create(sensor({ file: "big.ndjson" }), {
+      log,
+      baseDir: dir,
+      openI2cBus,
+    });
     await driver.open();
     const seen: number[] = [];
     for (let sample = await driver.read(); sample !== null; sample = await driver.read()) {
@@ -76,6 +81,7 @@ describe("replay driver", () => {
     const driver = replayDriver.create(sensor({ file: "two.ndjson", loop: true }), {
       log,
       baseDir: dir,
+      openI2cBus,
     });
     await driver.open();
     const values = [];
