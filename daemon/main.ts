@@ -1,14 +1,23 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { loadConfig } from "./config/load.js";
 import { Daemon } from "./daemon.js";
+import { openI2cBus } from "./drivers/i2c/bus.js";
 import { ConfigError, describeError, EXIT_CONFIG, EXIT_USAGE } from "./errors.js";
 import { processLogger } from "./log/logger.js";
+import { probe } from "./probe/probe.js";
 import { VERSION } from "./version.js";
 
 interface RunOptions {
   config?: string;
   simulate?: boolean;
+}
+
+function parseBusNumber(text: string): number {
+  const bus = Number(text);
+  if (!Number.isInteger(bus) || bus < 0)
+    throw new InvalidArgumentError(`"${text}" is not an I2C bus number`);
+  return bus;
 }
 
 /** SIGTERM/SIGINT must end the process within this, even if something hangs. */
@@ -77,6 +86,14 @@ const program = new Command()
   .option("--simulate", "run on the simulated sensor when no config file exists")
   .exitOverride()
   .action((options: RunOptions) => run(options));
+
+program
+  .command("probe")
+  .description("scan I2C buses for supported boards, list serial ports, print a config snippet")
+  .option("--bus <n>", "only this I2C bus number", parseBusNumber)
+  .action(async (options: { bus?: number }) => {
+    process.stdout.write(await probe(options.bus ?? null, { openI2cBus, devDir: "/dev" }));
+  });
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CommanderError) {

@@ -1,0 +1,89 @@
+import { Type } from "@sinclair/typebox";
+import type { SensorConfig } from "../../config/types.js";
+import type { SensorDriver } from "../driver.js";
+import { addressOption, busOption, gasesOption, readGases, readInteger } from "../i2c/options.js";
+import type { I2cTiming } from "../i2c/transfer.js";
+import type { DriverContext, DriverDefinition } from "../registry.js";
+import { MICS_DEFAULT_GASES, MICS_GASES, type MicsGas } from "./curves.js";
+import { MICS_TIMING, MicsDriver, type MicsSettings } from "./driver.js";
+import { MICS_CHANNELS, MICS_DEFAULT_ADDRESS, type MicsChannel } from "./protocol.js";
+
+const r0Option = (channel: MicsChannel) =>
+  Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 0xffff,
+      description:
+        `R0 (clean-air reading) of the ${channel.toUpperCase()} element, overriding the board's ` +
+        "stored calibration: ADC counts 1..1022 on firmware 2 (EEPROM words 8/10/12, factory 2/4/6), " +
+        "the firmware's own resistance value on firmware 1 (commands 0x11-0x13). Default: read from the board",
+    }),
+  );
+
+export const MicsOptionsSchema = Type.Object({
+  bus: Type.Optional(busOption()),
+  address: Type.Optional(addressOption(MICS_DEFAULT_ADDRESS)),
+  gases: Type.Optional(
+    gasesOption(
+      MICS_GASES,
+      MICS_DEFAULT_GASES,
+      " ch4, c3h8 and c4h10 use Seeed's curves, valid only above 1000 ppm (lower readings are flagged out of range).",
+    ),
+  ),
+  r0_nh3: r0Option("nh3"),
+  r0_co: r0Option("co"),
+  r0_no2: r0Option("no2"),
+});
+
+/** The sensor's options with defaults applied (the loader validated them against the schema). */
+export function micsSettings(options: Record<string, unknown>): MicsSettings {
+  const r0Override: Partial<Record<MicsChannel, number>> = {};
+  for (const channel of MICS_CHANNELS) {
+    const value = options[`r0_${channel}`];
+    if (typeof value === "number") r0Override[channel] = value;
+  }
+  return {
+    bus: readInteger(options, "bus", 1),
+    address: readInteger(options, "address", MICS_DEFAULT_ADDRESS),
+    gases: readGases<MicsGas>(options, MICS_GASES, MICS_DEFAULT_GASES),
+    r0Override,
+  };
+}
+
+/** For tests: the same driver with shorter timeouts and pauses. */
+export function createMicsDriver(
+  sensor: SensorConfig,
+  context: Pick<DriverContext, "log" | "openI2cBus">,
+  timing: I2cTiming = MICS_TIMING,
+): SensorDriver {
+  return new MicsDriver(
+    sensor.id,
+    micsSettings(sensor.options),
+    context.openI2cBus,
+    context.log,
+    timing,
+  );
+}
+
+/**
+ * Grove Multichannel Gas Sensor v1 (MiCS-6814 + ATmega168), firmware 1 or 2.
+ * Values are ppm from Seeed's curves (see curves.ts); the recorder converts NO2
+ * to the channel's ppb. Warm-up: Seeed's wiki asks for at least 10 minutes of
+ * heater time before readings are meaningful (others, e.g. ostaquet's driver,
+ * use 30); readings during warm-up are stored flagged and never alarm.
+ * Interval: firmware 1 serves a 20-sample moving average refreshed about every
+ * 10 ms (MutichannelGasSensorMCU.ino); firmware 2 reportedly averages 64
+ * samples per element each second (reference section 1; its source is not in
+ * Seeed's repository). One read a second matches the slower of the two.
+ */
+export const groveMics6814Driver: DriverDefinition = {
+  name: "grove-mics6814",
+  optionsSchema: MicsOptionsSchema,
+  defaultIntervalMs: 1000,
+  defaultWarmupMs: 10 * 60_000,
+  allowsFullSpeed: false,
+  gases: (sensor) => micsSettings(sensor.options).gases,
+  outputUnit: (sensor, gas) =>
+    (micsSettings(sensor.options).gases as readonly string[]).includes(gas) ? "ppm" : null,
+  create: (sensor, context) => createMicsDriver(sensor, context),
+};
