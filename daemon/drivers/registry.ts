@@ -4,12 +4,12 @@ import type { SensorConfig } from "../config/types.js";
 import type { ConfigProblem } from "../errors.js";
 import type { Logger } from "../log/logger.js";
 import type { SensorDriver } from "./driver.js";
-import type { I2cBusOpener } from "./i2c/bus.js";
 import { groveGmDriver } from "./grove-gm/index.js";
 import { groveMics6814Driver } from "./grove-mics6814/index.js";
+import type { I2cBusOpener } from "./i2c/bus.js";
 import { replayDriver } from "./replay.js";
 import { simDriver } from "./sim.js";
-import { winsenZeDriver } from "./winsen-ze/index.js"; // TEMP-WINSEN
+import { winsenZeDriver } from "./winsen-ze/index.js";
 
 export interface DriverContext {
   log: Logger;
@@ -46,5 +46,7 @@ export interface DriverDefinition {
 }
 
 export const DRIVERS: ReadonlyMap<string, DriverDefinition> = new Map(
-  [simDriver, replayDriver, winsenZeDriver].map((definition) => [definition.name, definition]),
+  [simDriver, replayDriver, groveMics6814Driver, groveGmDriver, winsenZeDriver].map(
+    (definition) => [definition.name, definition],
+  ),
 );

@@ -81,8 +81,10 @@ export class RunningSensor {
   async stop(): Promise<void> {
     this.running = false;
     this.abort.abort();
-    await this.loop;
+    // Closing first ends a read that is waiting on the device (a silent serial
+    // module) instead of waiting out its timeout.
     await this.closeDriver();
+    await this.loop;
     this.state = "stopped";
   }
 
@@ -138,6 +140,8 @@ export class RunningSensor {
     try {
       sample = await this.deps.driver.read();
     } catch (error) {
+      // A read cut short by stop() closing the driver is not a fault.
+      if (!this.running) return "retry";
       return this.handleFailure(error);
     }
     if (sample === null) return null;

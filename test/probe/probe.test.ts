@@ -80,7 +80,9 @@ describe("sensord probe", () => {
     const bus1 = new EmulatedI2cBus(1);
     bus1.denyAccess();
     const report = await probe(null, { openI2cBus: openerFor([bus1]), devDir: dev });
-    expect(report).toMatch(/I2C bus 1 \(\/dev\/i2c-1\):\n {2}scan failed: .*permission denied on \/dev\/i2c-1: add the service user to the "i2c" group/);
+    expect(report).toMatch(
+      /I2C bus 1 \(\/dev\/i2c-1\):\n {2}scan failed: .*permission denied on \/dev\/i2c-1: add the service user to the "i2c" group/,
+    );
   });
 
   it("says nothing found on a machine with no I2C bus", async () => {

@@ -1,7 +1,9 @@
+import { isAbsolute } from "node:path";
 import { Type } from "@sinclair/typebox";
 import { DURATION_PATTERN } from "../../../schemas/config.js";
 import { DURATION_HINT, parseDuration } from "../../config/duration.js";
 import type { SensorConfig } from "../../config/types.js";
+import type { ConfigProblem } from "../../errors.js";
 import type { DriverDefinition } from "../registry.js";
 import { WinsenZeDriver, type WinsenZeSettings } from "./driver.js";
 import { MAX_DECIMALS, ZE_GASES, ZE_MODELS, type ZeGas, type ZeModel } from "./frame.js";
@@ -101,15 +103,23 @@ export const winsenZeDriver: DriverDefinition = {
   allowsFullSpeed: false,
   gases: (sensor) => [option<ZeGas>(sensor.options.gas, ZE_GASES, "co")],
   check(sensor, keyPrefix) {
-    if (timeoutMs(sensor) === null) {
-      return [
-        {
-          key: `${keyPrefix}.timeout`,
-          message: `"${String(sensor.options.timeout)}" is not a positive duration; ${DURATION_HINT}`,
-        },
-      ];
+    const problems: ConfigProblem[] = [];
+    const port = String(sensor.options.port ?? "");
+    // Not resolved against the config folder: a device path is absolute. The port itself
+    // may legitimately be missing at start-up (USB adapter plugged in later): not checked.
+    if (!isAbsolute(port)) {
+      problems.push({
+        key: `${keyPrefix}.port`,
+        message: `"${port}" is not an absolute device path; use e.g. "/dev/serial0" or "/dev/ttyUSB0"`,
+      });
     }
-    return [];
+    if (timeoutMs(sensor) === null) {
+      problems.push({
+        key: `${keyPrefix}.timeout`,
+        message: `"${String(sensor.options.timeout)}" is not a positive duration; ${DURATION_HINT}`,
+      });
+    }
+    return problems;
   },
   create(sensor, context) {
     return new WinsenZeDriver(winsenZeSettings(sensor, context.log));

@@ -90,5 +90,12 @@ describe("serial open errors and the driver definition", () => {
     ).toEqual([
       { key: "sensors[0].timeout", message: expect.stringMatching(/not a positive duration/) },
     ]);
+    expect(winsenZeDriver.check?.(sensor({ port: "serial0" }), "sensors[1]", "/")).toEqual([
+      {
+        key: "sensors[1].port",
+        message:
+          '"serial0" is not an absolute device path; use e.g. "/dev/serial0" or "/dev/ttyUSB0"',
+      },
+    ]);
   });
 });

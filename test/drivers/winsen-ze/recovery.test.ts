@@ -69,8 +69,7 @@ describe("winsen-ze inside RunningSensor", () => {
     values.length = 0;
     states.length = 0;
   });
-  afterEach(async (context) => {
-    if (context.task.result?.state === "fail") console.log("DEBUG", JSON.stringify({ lines, states, values, status: running?.status() }, null, 1));
+  afterEach(async () => {
     if (poller) clearInterval(poller);
     await running?.stop();
     running = null;

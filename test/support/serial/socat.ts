@@ -6,8 +6,8 @@ import { join } from "node:path";
  * A virtual null-modem cable: `socat -d -d pty,raw,echo=0,link=<dir>/dev
  * pty,raw,echo=0,link=<dir>/emu`. The driver opens `dev`, a module emulator
  * opens `emu`. Killing socat with SIGKILL makes both ptys vanish at once, like
- * pulling a USB adapter (the links are left dangling); restart() brings the
- * same link names back on fresh ptys, like plugging it in again.
+ * pulling a USB adapter; restart() brings the same link names back on fresh
+ * ptys, like plugging it in again.
  */
 export class SocatPair {
   readonly devPath: string;
@@ -39,9 +39,8 @@ export class SocatPair {
   }
 
   private async spawn(): Promise<void> {
-    // kill -9 leaves the links behind, dangling; socat would not replace them.
-    rmSync(this.devPath, { force: true });
-    rmSync(this.emuPath, { force: true });
+    // socat would not replace links left behind by an earlier run.
+    this.removeLinks();
     this.stderr = "";
     const child = spawn(
       "socat",
@@ -65,11 +64,21 @@ export class SocatPair {
     }
   }
 
-  /** SIGKILL by PID: the ptys disappear without socat tidying anything up (an unplug). */
+  /**
+   * SIGKILL by PID: the ptys disappear without socat tidying anything up (an unplug).
+   * The dangling links are then removed, as udev removes /dev/ttyUSB0 on unplug:
+   * left in place, a link could resolve to an unrelated pty that reuses the number.
+   */
   async kill(): Promise<void> {
     if (!this.running) return;
     process.kill(this.pid, "SIGKILL");
     await this.exited;
+    this.removeLinks();
+  }
+
+  private removeLinks(): void {
+    rmSync(this.devPath, { force: true });
+    rmSync(this.emuPath, { force: true });
   }
 
   /** The same link names on fresh ptys (the adapter plugged back in). */
