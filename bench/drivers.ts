@@ -1,9 +1,12 @@
 import type { SensorConfig } from "../daemon/config/types.js";
 import { DRIVERS } from "../daemon/drivers/registry.js";
+import { FrameParser } from "../daemon/drivers/winsen-ze/frame.js";
 import { createLogger } from "../daemon/log/logger.js";
 import { RunningSensor } from "../daemon/sampler/running-sensor.js";
 import { GmV2Board, MicsV2Board } from "../test/support/i2c/boards.js";
 import { EmulatedI2cBus } from "../test/support/i2c/bus.js";
+import { SocatPair } from "../test/support/serial/socat.js";
+import { uploadFrame, ZeEmulator } from "../test/support/serial/ze-emulator.js";
 
 export interface DriverCpuResult {
   driver: string;
@@ -77,5 +80,82 @@ export async function measure(
     samples: counted,
     cpuMicrosPerSample: micros,
     coreShare: (cpu.user + cpu.system) / 1e6 / elapsed,
+  };
+}
+
+/**
+ * The winsen-ze driver over a real socat pty pair at its normal rate (the
+ * module uploads one frame a second), the module emulator writing at 9600-baud
+ * pacing in this same process: the figure is an upper bound for the driver.
+ */
+export async function benchZeDriverCpu(dir: string, seconds: number): Promise<DriverCpuResult> {
+  const socat = await SocatPair.start(dir);
+  const emulator = await ZeEmulator.open({ path: socat.emuPath, raw: 300, uploading: true });
+  const definition = DRIVERS.get("winsen-ze");
+  if (!definition) throw new Error("winsen-ze is not registered");
+  const sensor: SensorConfig = {
+    id: "bench",
+    driver: "winsen-ze",
+    intervalMs: 1000,
+    warmupMs: 0,
+    channels: {},
+    options: { port: socat.devPath, gas: "co" },
+  };
+  try {
+    return await measure(
+      "winsen-ze",
+      seconds,
+      (onSample) =>
+        new RunningSensor({
+          sensor,
+          driver: definition.create(sensor, {
+            log: silent,
+            baseDir: dir,
+            openI2cBus: () => Promise.reject(new Error("no I2C")),
+          }),
+          log: silent,
+          onSample,
+        }),
+    );
+  } finally {
+    await emulator.close();
+    await socat.stop();
+  }
+}
+
+export interface ParserResult {
+  frames: number;
+  framesPerSecond: number;
+  megabytesPerSecond: number;
+  rejectedBytes: number;
+}
+
+/**
+ * The sliding-window frame parser alone: 1 M ZE07 upload frames with a burst of
+ * garbage (including 0xFF bytes) after every 100th, fed in 32-byte chunks like
+ * a UART read delivers them.
+ */
+export function benchZeParser(frameCount: number): ParserResult {
+  const garbage = Buffer.from([0x13, 0xff, 0x04, 0x88, 0xff, 0x00, 0x7a]);
+  const parts: Buffer[] = [];
+  for (let index = 0; index < frameCount; index++) {
+    parts.push(uploadFrame(index % 5000));
+    if (index % 100 === 99) parts.push(garbage);
+  }
+  const stream = Buffer.concat(parts);
+  const parser = new FrameParser();
+  const chunk = 32;
+  const started = performance.now();
+  let frames = 0;
+  for (let offset = 0; offset < stream.length; offset += chunk) {
+    frames += parser.push(stream.subarray(offset, offset + chunk)).length;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  if (frames !== frameCount) throw new Error(`parser found ${frames} of ${frameCount} frames`);
+  return {
+    frames,
+    framesPerSecond: frames / seconds,
+    megabytesPerSecond: stream.length / 1024 / 1024 / seconds,
+    rejectedBytes: parser.rejectedBytes,
   };
 }

@@ -2,15 +2,17 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { benchDiskWrites } from "./disk-writes.js";
+import { benchI2cDriverCpu, benchZeDriverCpu, benchZeParser } from "./drivers.js";
 import { benchIngest } from "./ingest.js";
 
 /**
  * `npm run bench`: prints the figures bench/README.md records.
- * BENCH_LINES (default 250000 ticks x 4 gases) and BENCH_SECONDS (default 120)
- * shrink the run for a quick look.
+ * BENCH_LINES (default 250000 ticks x 4 gases), BENCH_SECONDS (disk window,
+ * default 120) and BENCH_DRIVER_SECONDS (per driver, default 20) shrink the run.
  */
 const lines = Number(process.env.BENCH_LINES ?? 250_000);
 const windowSeconds = Number(process.env.BENCH_SECONDS ?? 120);
+const driverSeconds = Number(process.env.BENCH_DRIVER_SECONDS ?? 20);
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 const count = (value: number) => Math.round(value).toLocaleString("en-US");
 
@@ -66,6 +68,24 @@ try {
   console.log(
     "Fluent Bit 5.1.1 (peers.md: 1 M records, filesystem buffering): ~124 bytes written per record",
   );
+  console.log("");
+  console.log("## Drivers");
+  const parser = benchZeParser(1_000_000);
+  console.log(
+    `winsen-ze frame parser  ${count(parser.framesPerSecond)} frames/s (${parser.megabytesPerSecond.toFixed(0)} MB/s, 32-byte chunks, ${count(parser.rejectedBytes)} garbage bytes skipped)`,
+  );
+  console.log(
+    `CPU per sample at the normal rate (1 Hz, RunningSensor, ${driverSeconds} s, emulator in-process):`,
+  );
+  for (const result of [
+    await benchI2cDriverCpu("grove-mics6814", driverSeconds),
+    await benchI2cDriverCpu("grove-gm", driverSeconds),
+    await benchZeDriverCpu(dir, driverSeconds),
+  ]) {
+    console.log(
+      `  ${result.driver.padEnd(15)} ${result.cpuMicrosPerSample.toFixed(0).padStart(6)} us/sample  (${(result.coreShare * 100).toFixed(3)} % of a core, ${result.samples} samples)`,
+    );
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
