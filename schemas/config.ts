@@ -222,6 +222,71 @@ export const ThresholdsPresetSection = Type.Object(
   { ...closed, description: "[thresholds_preset]: built-in rules merged with [[thresholds]]" },
 );
 
+export const SyncFormat = Type.Union([Type.Literal("batch"), Type.Literal("original")], {
+  description:
+    "batch: sensord.batch.v1 (schemas/json/batch.v1.json); original: one document per sampling " +
+    'cycle, as the original API Gateway expects. Default: "batch"',
+});
+
+export const SyncSection = Type.Object(
+  {
+    endpoint: Type.String({
+      description:
+        "URL readings are POSTed to (http:// or https://). Required when [sync] is present",
+    }),
+    format: Type.Optional(SyncFormat),
+    index: Type.Optional(
+      Type.String({
+        description:
+          'Sent as the `index` header (the original gateway needs it). Default: "gasdetect"',
+      }),
+    ),
+    schedule: Type.Optional(
+      Type.String({
+        description:
+          'Cron expression (node-cron) uploads run on. Default: "* * * * *" (every minute)',
+      }),
+    ),
+    interval: Type.Optional(
+      duration(
+        'Greater than 0: upload continuously at this period instead of the schedule. Default: "0s"',
+      ),
+    ),
+    api_key_file: Type.Optional(
+      Type.String({
+        description:
+          "File holding the API key sent as x-api-key; readable only by the service user. Default: none",
+      }),
+    ),
+    batch_max_readings: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 100_000,
+        description: "Readings per request at most. Default: 1000",
+      }),
+    ),
+    batch_max_bytes: Type.Optional(
+      Type.String({
+        pattern: SIZE_PATTERN,
+        description: 'Request body size at most (before gzip). Default: "256KiB"',
+      }),
+    ),
+    max_rate: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description: "Readings per second at most while backfilling. Default: 20000",
+      }),
+    ),
+    timeout: Type.Optional(
+      duration('Deadline for one request: connect, headers and body each. Default: "15s"'),
+    ),
+    compress: Type.Optional(
+      Type.Boolean({ description: "gzip request bodies over 1 KiB. Default: true" }),
+    ),
+  },
+  { ...closed, description: "[sync]: upload committed readings to an HTTP endpoint" },
+);
+
 /** The sections of the file, in the order the renderer writes them. */
 export const configSections = {
   device: Type.Optional(DeviceSection),
@@ -236,6 +301,7 @@ export const configSections = {
     }),
   ),
   thresholds_preset: Type.Optional(ThresholdsPresetSection),
+  sync: Type.Optional(SyncSection),
 } satisfies TProperties;
 
 /**

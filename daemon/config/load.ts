@@ -21,6 +21,7 @@ import {
   resolveStorage,
 } from "./sections.js";
 import { resolveSensors } from "./sensors.js";
+import { resolveSync } from "./sync.js";
 import { resolveThresholds } from "./thresholds.js";
 import type { SensordConfig } from "./types.js";
 
@@ -132,6 +133,7 @@ function resolveDocument(
     log: resolveLog(doc.log),
     sensors,
     ...resolveThresholds(doc.thresholds, asTable(doc.thresholds_preset), sensors, problems),
+    sync: resolveSync(doc.sync, baseDir, problems),
   };
   if (problems.list.length > 0) throw new ConfigError(source, sortProblems(problems.list));
   return config;

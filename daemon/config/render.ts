@@ -1,7 +1,13 @@
 import { stringify } from "smol-toml";
 import { formatDuration } from "./duration.js";
 import { formatSize } from "./size.js";
-import type { ChannelConfig, SensorConfig, SensordConfig, ThresholdRule } from "./types.js";
+import type {
+  ChannelConfig,
+  SensorConfig,
+  SensordConfig,
+  SyncConfig,
+  ThresholdRule,
+} from "./types.js";
 
 /**
  * The effective config as TOML in the file's own format, for `sensorctl
@@ -27,6 +33,7 @@ export function renderConfig(config: SensordConfig): string {
     sensors: config.sensors.map(renderSensor),
     thresholds_preset: { preset: config.thresholdPreset },
     thresholds: config.thresholds.map(renderRule),
+    ...(config.sync === null ? {} : { sync: renderSync(config.sync) }),
   };
   const preset =
     config.thresholdPreset === "none"
@@ -37,6 +44,22 @@ export function renderConfig(config: SensordConfig): string {
     `# Defaults are filled in; [[thresholds]] lists every rule in force (${preset}).`,
   ];
   return `${header.join("\n")}\n\n${stringify(document).trimEnd()}\n`;
+}
+
+function renderSync(sync: SyncConfig): Record<string, unknown> {
+  return {
+    endpoint: sync.endpoint,
+    format: sync.format,
+    index: sync.index,
+    schedule: sync.schedule,
+    interval: formatDuration(sync.intervalMs),
+    ...(sync.apiKeyFile === null ? {} : { api_key_file: sync.apiKeyFile }),
+    batch_max_readings: sync.batchMaxReadings,
+    batch_max_bytes: formatSize(sync.batchMaxBytes),
+    max_rate: sync.maxRate,
+    timeout: formatDuration(sync.timeoutMs),
+    compress: sync.compress,
+  };
 }
 
 function renderSensor(sensor: SensorConfig): Record<string, unknown> {

@@ -11,6 +11,24 @@ export interface SensordConfig {
   /** The effective rules: preset plus `[[thresholds]]`, see thresholds/presets.ts. */
   thresholds: ThresholdRule[];
   thresholdPreset: ThresholdPresetName;
+  /** null: no `[sync]` section, readings stay on the device. */
+  sync: SyncConfig | null;
+}
+
+export interface SyncConfig {
+  endpoint: string;
+  format: "batch" | "original";
+  index: string;
+  schedule: string;
+  /** > 0: upload continuously at this period instead of the cron schedule. */
+  intervalMs: number;
+  /** Absolute path of the API key file, or null. The key itself is read at start and on reload. */
+  apiKeyFile: string | null;
+  batchMaxReadings: number;
+  batchMaxBytes: number;
+  maxRate: number;
+  timeoutMs: number;
+  compress: boolean;
 }
 
 export interface DeviceConfig {

@@ -65,6 +65,24 @@ export const MIGRATIONS: readonly Migration[] = [
     // Readings with seq <= min(acked_seq) are uploaded everywhere; retention drops them first.
     sql: "CREATE TABLE sync_cursor (sink TEXT PRIMARY KEY, acked_seq INTEGER NOT NULL) WITHOUT ROWID;",
   },
+  {
+    version: 4,
+    description: "upload state above the watermark: accepted and quarantined seq ranges",
+    // Uploads run newest-first after an outage, so what the endpoint accepted is
+    // not always a prefix: ranges above sync_cursor record it. They coalesce and
+    // fold into the watermark as the backlog drains, so the table stays tiny.
+    sql: `
+      CREATE TABLE sync_ranges (
+        lo INTEGER PRIMARY KEY,
+        hi INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('uploaded', 'quarantined')),
+        batch_id TEXT,
+        status INTEGER,
+        reason TEXT,
+        readings INTEGER NOT NULL,
+        at INTEGER NOT NULL
+      );`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((latest, m) => Math.max(latest, m.version), 0);

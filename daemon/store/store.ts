@@ -6,6 +6,7 @@ import { getMeta, getMetaInt, META, setMeta } from "./meta.js";
 import { openDatabase } from "./open.js";
 import { Retention } from "./retention.js";
 import { ACTIVE_ALERTS_WHERE, ALERT_COLUMNS, type AlertRow, toNewAlert } from "./rows.js";
+import { SqliteSyncQueue } from "./sync-queue.js";
 import type { CommitResult, NewAlert, NewReading, ReadingStore } from "./types.js";
 
 export interface StoreOptions {
@@ -93,6 +94,11 @@ export class SqliteStore implements ReadingStore {
       }
     });
     this.writeBatch = (readings, alerts) => batch.immediate(readings, alerts);
+  }
+
+  /** The upload queue over this same connection (one writer per database file). */
+  syncQueue(): SqliteSyncQueue {
+    return new SqliteSyncQueue(this.db, this.idPrefix, this.file);
   }
 
   lastReadingSeq(): number {

@@ -1,0 +1,232 @@
+import type Database from "better-sqlite3";
+import type { BatchReading } from "../../schemas/batch.js";
+import type { QuarantinedBatch, QueuedReading, QueueStats, SyncQueue } from "../../sync/queue.js";
+import { type ReadingRow, toReading } from "./rows.js";
+
+/** The sink name in sync_cursor; one HTTP endpoint per daemon for now. */
+export const HTTP_SINK = "http";
+
+interface RangeRow {
+  lo: number;
+  hi: number;
+  state: "uploaded" | "quarantined";
+  batch_id: string | null;
+  status: number | null;
+  reason: string | null;
+  readings: number;
+  at: number;
+}
+
+interface QueueRow extends ReadingRow {
+  sensor_id: string;
+  sensor_type: string;
+}
+
+const READING_SELECT =
+  "SELECT r.seq, r.ts, r.value, r.flags, s.sensor, s.gas, s.unit, s.sensor_id, s.sensor_type " +
+  "FROM readings r JOIN series s ON s.id = r.series";
+
+/**
+ * What is pending = readings above the watermark (sync_cursor) minus the
+ * seq ranges in sync_ranges. Pending readings are read gap by gap between
+ * ranges, each with an index range scan on the readings' primary key.
+ */
+export class SqliteSyncQueue implements SyncQueue {
+  private readonly selectAscending: Database.Statement<[number, number, number], QueueRow>;
+  private readonly selectDescending: Database.Statement<[number, number, number], QueueRow>;
+  private readonly selectRanges: Database.Statement<[], RangeRow>;
+  private readonly selectWatermark: Database.Statement<[string], { acked_seq: number }>;
+  private readonly anyReadingBetween: Database.Statement<[number, number], { seq: number }>;
+  private readonly countBetween: Database.Statement<[number, number], { n: number }>;
+  private readonly markTransaction: (seqs: readonly number[]) => void;
+  private readonly quarantineTransaction: (
+    seqs: readonly number[],
+    info: { batchId: string; status: number; reason: string },
+  ) => void;
+
+  constructor(
+    db: Database.Database,
+    private readonly idPrefix: string,
+    private readonly file: string,
+  ) {
+    this.selectAscending = db.prepare(
+      `${READING_SELECT} WHERE r.seq BETWEEN ? AND ? ORDER BY r.seq LIMIT ?`,
+    );
+    this.selectDescending = db.prepare(
+      `${READING_SELECT} WHERE r.seq BETWEEN ? AND ? ORDER BY r.seq DESC LIMIT ?`,
+    );
+    this.selectRanges = db.prepare("SELECT * FROM sync_ranges ORDER BY lo");
+    this.selectWatermark = db.prepare("SELECT acked_seq FROM sync_cursor WHERE sink = ?");
+    this.anyReadingBetween = db.prepare(
+      "SELECT seq FROM readings WHERE seq > ? AND seq < ? LIMIT 1",
+    );
+    this.countBetween = db.prepare("SELECT count(*) AS n FROM readings WHERE seq BETWEEN ? AND ?");
+    const insertRange = db.prepare<
+      [number, number, string, string | null, number | null, string | null, number, number]
+    >(
+      "INSERT INTO sync_ranges (lo, hi, state, batch_id, status, reason, readings, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    );
+    const deleteRange = db.prepare<[number]>("DELETE FROM sync_ranges WHERE lo = ?");
+    const setHi = db.prepare<[number, number, number]>(
+      "UPDATE sync_ranges SET hi = ?, readings = readings + ? WHERE lo = ?",
+    );
+    const setWatermark = db.prepare<[string, number]>(
+      "INSERT INTO sync_cursor (sink, acked_seq) VALUES (?, ?) " +
+        "ON CONFLICT (sink) DO UPDATE SET acked_seq = excluded.acked_seq",
+    );
+    this.markTransaction = db.transaction((seqs: readonly number[]) => {
+      const now = Date.now();
+      for (const run of this.runs(seqs)) {
+        insertRange.run(run.lo, run.hi, "uploaded", null, null, null, run.count, now);
+      }
+      // Coalesce neighbouring accepted ranges with no pending reading between them.
+      const ranges = this.selectRanges.all();
+      for (let index = 1; index < ranges.length; index++) {
+        const before = ranges[index - 1];
+        const after = ranges[index];
+        if (before === undefined || after === undefined) continue;
+        if (before.state !== "uploaded" || after.state !== "uploaded") continue;
+        if (this.anyReadingBetween.get(before.hi, after.lo) !== undefined) continue;
+        setHi.run(after.hi, after.readings, before.lo);
+        deleteRange.run(after.lo);
+        ranges[index] = { ...before, hi: after.hi, readings: before.readings + after.readings };
+        ranges.splice(index - 1, 1);
+        index--;
+      }
+      // Fold accepted ranges that now touch the watermark into it.
+      let watermark = this.watermark();
+      for (const range of ranges) {
+        if (range.state !== "uploaded") break;
+        if (this.anyReadingBetween.get(watermark, range.lo) !== undefined) break;
+        watermark = Math.max(watermark, range.hi);
+        deleteRange.run(range.lo);
+      }
+      setWatermark.run(HTTP_SINK, watermark);
+    });
+    this.quarantineTransaction = db.transaction(
+      (seqs: readonly number[], info: { batchId: string; status: number; reason: string }) => {
+        const now = Date.now();
+        for (const run of this.runs(seqs)) {
+          insertRange.run(
+            run.lo,
+            run.hi,
+            "quarantined",
+            info.batchId,
+            info.status,
+            info.reason,
+            run.count,
+            now,
+          );
+        }
+      },
+    );
+  }
+
+  oldestPending(afterSeq: number, limit: number): QueuedReading[] {
+    const found: QueuedReading[] = [];
+    for (const [lo, hi] of this.gaps(Math.max(afterSeq, this.watermark()))) {
+      if (found.length >= limit) break;
+      for (const row of this.selectAscending.all(lo, hi, limit - found.length))
+        found.push(this.queued(row));
+    }
+    return found;
+  }
+
+  newestPending(limit: number): QueuedReading[] {
+    const found: QueuedReading[] = [];
+    for (const [lo, hi] of this.gaps(this.watermark()).reverse()) {
+      if (found.length >= limit) break;
+      for (const row of this.selectDescending.all(lo, hi, limit - found.length))
+        found.push(this.queued(row));
+    }
+    return found.reverse();
+  }
+
+  markUploaded(seqs: readonly number[]): void {
+    if (seqs.length > 0) this.markTransaction(seqs);
+  }
+
+  quarantine(
+    seqs: readonly number[],
+    info: { batchId: string; status: number; reason: string },
+  ): void {
+    if (seqs.length > 0) this.quarantineTransaction(seqs, info);
+  }
+
+  quarantined(): QuarantinedBatch[] {
+    return this.selectRanges
+      .all()
+      .filter((range) => range.state === "quarantined")
+      .map((range) => ({
+        batchId: range.batch_id ?? "",
+        readings: range.readings,
+        firstSeq: range.lo,
+        lastSeq: range.hi,
+        status: range.status ?? 0,
+        reason: range.reason ?? "",
+        atMs: range.at,
+      }));
+  }
+
+  stats(): QueueStats {
+    const watermark = this.watermark();
+    const ranges = this.selectRanges.all();
+    let pending = this.countBetween.get(watermark + 1, Number.MAX_SAFE_INTEGER)?.n ?? 0;
+    let quarantinedReadings = 0;
+    for (const range of ranges) {
+      const inRange = this.countBetween.get(range.lo, range.hi)?.n ?? 0;
+      pending -= inRange;
+      if (range.state === "quarantined") quarantinedReadings += inRange;
+    }
+    const [oldest] = this.oldestPending(0, 1);
+    return {
+      pending,
+      oldestPendingTsMs: oldest === undefined ? null : Date.parse(oldest.reading.ts),
+      quarantinedBatches: new Set(
+        ranges.filter((range) => range.state === "quarantined").map((range) => range.batch_id),
+      ).size,
+      quarantinedReadings,
+    };
+  }
+
+  private watermark(): number {
+    return this.selectWatermark.get(HTTP_SINK)?.acked_seq ?? 0;
+  }
+
+  /** Seq intervals above `floor` not covered by any range: where pending readings live. */
+  private gaps(floor: number): Array<[number, number]> {
+    const gaps: Array<[number, number]> = [];
+    let next = floor + 1;
+    for (const range of this.selectRanges.all()) {
+      if (range.hi < next) continue;
+      if (range.lo > next) gaps.push([next, range.lo - 1]);
+      next = range.hi + 1;
+    }
+    gaps.push([next, Number.MAX_SAFE_INTEGER]);
+    return gaps;
+  }
+
+  /** Sorted seqs cut wherever an existing range starts between two of them (ranges never overlap). */
+  private runs(seqs: readonly number[]): Array<{ lo: number; hi: number; count: number }> {
+    const sorted = [...seqs].sort((a, b) => a - b);
+    const starts = this.selectRanges.all().map((range) => range.lo);
+    const runs: Array<{ lo: number; hi: number; count: number }> = [];
+    for (const seq of sorted) {
+      const last = runs.at(-1);
+      if (last !== undefined && !starts.some((lo) => lo > last.hi && lo < seq)) {
+        last.hi = seq;
+        last.count++;
+      } else {
+        runs.push({ lo: seq, hi: seq, count: 1 });
+      }
+    }
+    return runs;
+  }
+
+  private queued(row: QueueRow): QueuedReading {
+    const reading: BatchReading = toReading(this.file, this.idPrefix, row);
+    if (row.sensor_id !== "") reading.sensorId = row.sensor_id;
+    if (row.sensor_type !== "") reading.sensorType = row.sensor_type;
+    return { seq: row.seq, reading };
+  }
+}
