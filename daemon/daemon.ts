@@ -1,18 +1,22 @@
 import { dirname } from "node:path";
+import { readApiKey } from "../sync/api-key.js";
+import { type SyncStatus, SyncWorker } from "../sync/worker.js";
 import { inapplicableRuleWarnings } from "./config/applicability.js";
 import type { SensorConfig, SensordConfig } from "./config/types.js";
 import { type I2cBusOpener, openI2cBus } from "./drivers/i2c/bus.js";
 import { DRIVERS } from "./drivers/registry.js";
-import { describeError } from "./errors.js";
+import { ConfigError, describeError } from "./errors.js";
 import type { Logger } from "./log/logger.js";
 import { Recorder, type RecorderStats } from "./pipeline/recorder.js";
 import { RunningSensor, type SensorStatus } from "./sampler/running-sensor.js";
+import type { SqliteStore } from "./store/store.js";
 import { openStore } from "./store/store.js";
-import type { ReadingStore } from "./store/types.js";
 import { ThresholdEngine } from "./thresholds/engine.js";
 
 export interface DaemonStatus {
   sensors: SensorStatus[];
+  /** null when there is no [sync] section. */
+  sync: SyncStatus | null;
   recorder: RecorderStats;
   activeAlarms: ReturnType<ThresholdEngine["active"]>;
 }
@@ -35,7 +39,7 @@ export class Daemon {
   private constructor(
     private config: SensordConfig,
     private readonly log: Logger,
-    private readonly store: ReadingStore,
+    private readonly store: SqliteStore,
     private readonly engine: ThresholdEngine,
     private readonly recorder: Recorder,
     private readonly i2cOpener: I2cBusOpener,
@@ -71,6 +75,7 @@ export class Daemon {
       hardware.openI2cBus ?? openI2cBus,
     );
     recorder.start();
+    if (config.sync !== null) daemon.startSync(config, store);
     for (const sensor of config.sensors) daemon.startSensor(sensor);
     for (const warning of inapplicableRuleWarnings(config)) log.warn(warning);
     log.info(
@@ -107,6 +112,7 @@ export class Daemon {
       sensors: [...this.sensors.values()].map((entry) => entry.running.status()),
       recorder: this.recorder.status(),
       activeAlarms: this.engine.active(),
+      sync: this.sync?.status() ?? null,
     };
   }
 
@@ -119,12 +125,55 @@ export class Daemon {
     ]);
     if (timedOut) this.log.warn("a sensor did not stop in time (stuck read?); flushing anyway");
     const flushed = this.recorder.stop();
+    await this.sync?.stop();
     try {
       this.store.close();
     } catch (error) {
       this.log.error(`closing the database failed: ${describeError(error)}`);
     }
     return flushed;
+  }
+
+  private sync: SyncWorker | null = null;
+
+  /** The API key is read now, so a missing file is a config error at start, and again after an auth failure. */
+  private startSync(config: SensordConfig, store: SqliteStore): void {
+    const sync = config.sync;
+    if (sync === null) return;
+    const log = this.log.child("sync");
+    let apiKey: string | null = null;
+    if (sync.apiKeyFile !== null) {
+      try {
+        const read = readApiKey(sync.apiKeyFile);
+        if (read.warning !== null) log.warn(read.warning);
+        apiKey = read.key;
+      } catch (error) {
+        throw new ConfigError(config.source, [
+          { key: "sync.api_key_file", message: describeError(error) },
+        ]);
+      }
+    }
+    const keyFile = sync.apiKeyFile;
+    const currentKey = (): string | null => {
+      if (keyFile === null) return null;
+      try {
+        apiKey = readApiKey(keyFile).key;
+      } catch (error) {
+        log.warn(describeError(error));
+      }
+      return apiKey;
+    };
+    this.sync = new SyncWorker({
+      config: sync,
+      device: config.device,
+      queue: store.syncQueue(),
+      log,
+      apiKey: currentKey,
+    });
+    this.sync.start();
+    const when =
+      sync.intervalMs > 0 ? `every ${sync.intervalMs} ms` : `on schedule "${sync.schedule}"`;
+    log.info(`uploading to ${sync.endpoint} (${sync.format} format, ${when})`);
   }
 
   private startSensor(sensor: SensorConfig): void {

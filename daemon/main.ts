@@ -37,7 +37,16 @@ async function run(options: RunOptions): Promise<void> {
     throw error;
   }
   const log = processLogger(config.log.level);
-  const daemon = Daemon.start(config, log);
+  let daemon: Daemon;
+  try {
+    daemon = Daemon.start(config, log);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`sensord: ${error.message}\n`);
+      process.exit(EXIT_CONFIG);
+    }
+    throw error;
+  }
   if (config.source === null) {
     log.info(
       "no config file: running on built-in defaults (simulated sensor); watch it with `npx sensorctl readings --since 1m` and `npx sensorctl alerts`",

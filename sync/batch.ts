@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
+import { VERSION } from "../daemon/version.js";
 import type { Batch, BatchDevice, BatchReading } from "../schemas/batch.js";
 
 export const BATCH_SCHEMA = "sensord.batch.v1";
@@ -147,4 +148,28 @@ export function splitInHalf<T>(items: readonly T[]): [T[], T[]] | null {
   if (items.length < 2) return null;
   const middle = Math.ceil(items.length / 2);
   return [items.slice(0, middle), items.slice(middle)];
+}
+
+export interface UploadHeaderOptions {
+  /** The batch id (or the original document's id). */
+  idempotencyKey: string;
+  /** The original system's `index` header (e.g. gasdetect); left out when null. */
+  index?: string | null;
+  /** Sent as x-api-key when configured. Never log the result of this function. */
+  apiKey?: string | null;
+  /** From encodeBody: content-type and, when compressed, content-encoding. */
+  contentHeaders: Record<string, string>;
+}
+
+/** Every header of an upload POST, lowercase names, per the sync contract. */
+export function uploadHeaders(options: UploadHeaderOptions): Record<string, string> {
+  const headers: Record<string, string> = {
+    ...options.contentHeaders,
+    "idempotency-key": options.idempotencyKey,
+    "user-agent": `sensord/${VERSION}`,
+  };
+  if (options.index !== undefined && options.index !== null) headers.index = options.index;
+  if (options.apiKey !== undefined && options.apiKey !== null)
+    headers["x-api-key"] = options.apiKey;
+  return headers;
 }

@@ -34,7 +34,10 @@ interface Cycle {
  * in the order they appear. A gas seen twice in one cycle (not expected) starts
  * another document rather than overwriting the first value.
  */
-export function originalDocuments(device: OriginalDevice, readings: OriginalItem[]): OriginalUpload[] {
+export function originalDocuments(
+  device: OriginalDevice,
+  readings: OriginalItem[],
+): OriginalUpload[] {
   const cycles: Cycle[] = [];
   const open = new Map<string, Cycle>();
   const createdtime = localTimeFormatter(device.timezone);

@@ -1,0 +1,39 @@
+import { SensordError } from "../daemon/errors.js";
+
+/**
+ * A request the service refuses: answered with `status` and the JSON body
+ * `{"error": message, "code": code, ...details}`. Clients branch on `code`
+ * (stable), people read `error`.
+ */
+export class HttpError extends SensordError {
+  readonly status: number;
+  readonly details: Readonly<Record<string, unknown>>;
+  /** Extra response headers, e.g. `Allow` on a 405. */
+  readonly headers: Readonly<Record<string, string>>;
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    options: {
+      details?: Record<string, unknown>;
+      headers?: Record<string, string>;
+      cause?: unknown;
+    } = {},
+  ) {
+    super(code, message, { cause: options.cause });
+    this.status = status;
+    this.details = options.details ?? {};
+    this.headers = options.headers ?? {};
+  }
+
+  body(): Record<string, unknown> {
+    return { error: this.message, code: this.code, ...this.details };
+  }
+}
+
+/** The client went away mid-request: there is nobody left to answer. */
+export class ClientGoneError extends SensordError {
+  constructor(options?: { cause?: unknown }) {
+    super("INGEST_CLIENT_GONE", "client closed the connection before the body was read", options);
+  }
+}

@@ -1,0 +1,314 @@
+import cron, { type ScheduledTask } from "node-cron";
+import type { DeviceConfig, SyncConfig } from "../daemon/config/types.js";
+import { describeError } from "../daemon/errors.js";
+import type { Logger } from "../daemon/log/logger.js";
+import { VERSION } from "../daemon/version.js";
+import type { BatchDevice } from "../schemas/batch.js";
+import { buildBatch, chunkReadings, encodeBody, splitInHalf } from "./batch.js";
+import { createUploadAgent, postBody } from "./http.js";
+import { originalDocuments } from "./original.js";
+import { classifyFailure, classifyResponse, nextDelayMs, type UploadOutcome } from "./policy.js";
+import type { QuarantinedBatch, QueuedReading, QueueStats, SyncQueue } from "./queue.js";
+
+export type SyncState = "idle" | "uploading" | "backoff" | "auth_failed" | "stopped";
+
+export interface SyncStatus {
+  state: SyncState;
+  endpoint: string;
+  lastSuccessAt: number | null;
+  lastError: string | null;
+  lastErrorAt: number | null;
+  /** When the next attempt after a failure is due (epoch ms), or null. */
+  nextAttemptAt: number | null;
+  consecutiveFailures: number;
+  uploadedTotal: number;
+  requests: number;
+  /** Readings per second over the last cycle that uploaded anything. */
+  readingsPerSecond: number;
+  queue: QueueStats;
+  quarantined: QuarantinedBatch[];
+}
+
+export interface SyncWorkerDeps {
+  config: SyncConfig;
+  device: DeviceConfig;
+  queue: SyncQueue;
+  log: Logger;
+  /** Reads the API key, once per cycle (so a key file fixed after an auth failure is picked up); null: none. */
+  apiKey: () => string | null;
+  random?: () => number;
+}
+
+/** How often a long backfill looks for new live readings to send ahead of the backlog. */
+const LIVE_CHECK_MS = 1000;
+/** Response bodies are kept to this size: enough for an error reason, never a memory problem. */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+/** Why a cycle stopped early: the caller's schedule decides when to try again. */
+class Halt extends Error {}
+
+/**
+ * Uploads committed readings on the cron schedule (or continuously at
+ * `interval`): each cycle sends the newest pending batch first, so live data
+ * never waits behind a backlog, then drains the backlog oldest-first at no more
+ * than `max_rate`. Every outcome follows sync/policy.ts; nothing is ever dropped.
+ */
+export class SyncWorker {
+  private task: ScheduledTask | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private apiKey: string | null = null;
+  private cycleRunning: Promise<void> | null = null;
+  private stopping = false;
+  private readonly status_: Omit<SyncStatus, "queue" | "quarantined" | "endpoint"> = {
+    state: "idle",
+    lastSuccessAt: null,
+    lastError: null,
+    lastErrorAt: null,
+    nextAttemptAt: null,
+    consecutiveFailures: 0,
+    uploadedTotal: 0,
+    requests: 0,
+    readingsPerSecond: 0,
+  };
+  private readonly batchDevice: BatchDevice;
+  /** Ends an in-flight request at shutdown instead of waiting out its timeout. */
+  private readonly abort = new AbortController();
+  private readonly agent;
+
+  constructor(private readonly deps: SyncWorkerDeps) {
+    const { device, config } = deps;
+    this.agent = createUploadAgent({
+      connectTimeoutMs: config.timeoutMs,
+      headersTimeoutMs: config.timeoutMs,
+      bodyTimeoutMs: config.timeoutMs,
+    });
+    this.batchDevice =
+      device.gps === null
+        ? { id: device.id, group: device.group }
+        : { id: device.id, group: device.group, gps: device.gps };
+  }
+
+  start(): void {
+    const { config } = this.deps;
+    if (config.intervalMs > 0) {
+      this.timer = setInterval(() => void this.trigger(), config.intervalMs);
+    } else {
+      this.task = cron.schedule(config.schedule, () => void this.trigger(), { noOverlap: true });
+    }
+    void this.trigger();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.status_.state = "stopped";
+    await this.task?.stop();
+    if (this.timer) clearInterval(this.timer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.abort.abort();
+    await this.cycleRunning;
+    await this.agent.destroy();
+  }
+
+  /** Runs a cycle now unless one is running (then waits for it) or a backoff is pending. */
+  trigger(options: { force?: boolean } = {}): Promise<void> {
+    if (this.cycleRunning) return this.cycleRunning;
+    const due = this.status_.nextAttemptAt;
+    if (!options.force && due !== null && Date.now() < due) return Promise.resolve();
+    this.cycleRunning = this.cycle().finally(() => {
+      this.cycleRunning = null;
+    });
+    return this.cycleRunning;
+  }
+
+  status(): SyncStatus {
+    return {
+      ...this.status_,
+      endpoint: this.deps.config.endpoint,
+      queue: this.deps.queue.stats(),
+      quarantined: this.deps.queue.quarantined(),
+    };
+  }
+
+  private async cycle(): Promise<void> {
+    if (this.stopping) return;
+    const { queue, config } = this.deps;
+    const started = performance.now();
+    let sent = 0;
+    this.status_.state = "uploading";
+    // Read once per cycle: a key file fixed after an auth failure is picked up by the next retry.
+    this.apiKey = this.deps.apiKey();
+    try {
+      const live = queue.newestPending(config.batchMaxReadings);
+      sent += await this.send(live);
+      let cursor = 0;
+      let lastLiveCheck = performance.now();
+      while (!this.stopping) {
+        const backlog = queue.oldestPending(cursor, config.batchMaxReadings);
+        const last = backlog.at(-1);
+        if (last === undefined) break;
+        sent += await this.send(backlog);
+        cursor = last.seq;
+        if (performance.now() - lastLiveCheck >= LIVE_CHECK_MS) {
+          sent += await this.send(
+            queue
+              .newestPending(config.batchMaxReadings)
+              .filter((item) => item.seq > cursor + config.batchMaxReadings),
+          );
+          lastLiveCheck = performance.now();
+        }
+        await this.pace(sent, started);
+      }
+      this.succeeded(sent, started);
+    } catch (error) {
+      if (!(error instanceof Halt) && !this.stopping) {
+        this.deps.log.error(`upload cycle failed: ${describeError(error)}`);
+        this.scheduleRetry({ kind: "retry", reason: describeError(error), retryAfterMs: null });
+      }
+    }
+  }
+
+  /** Sends `items` (chunked to the batch limits); returns how many readings the endpoint took. */
+  private async send(items: QueuedReading[]): Promise<number> {
+    if (items.length === 0) return 0;
+    const { config } = this.deps;
+    if (config.format === "original") {
+      let accepted = 0;
+      for (const upload of originalDocuments(this.deps.device, items)) {
+        const { outcome, status } = await this.post(upload.document, upload.document.id);
+        accepted += this.settle(outcome, status, upload.seqs, upload.document.id);
+      }
+      return accepted;
+    }
+    let accepted = 0;
+    for (const chunk of chunkReadings(items, config.batchMaxReadings, config.batchMaxBytes)) {
+      accepted += await this.sendBatch(chunk);
+    }
+    return accepted;
+  }
+
+  private async sendBatch(chunk: QueuedReading[]): Promise<number> {
+    const batch = buildBatch(
+      this.batchDevice,
+      chunk.map((item) => item.reading),
+    );
+    const seqs = chunk.map((item) => item.seq);
+    const { outcome, status } = await this.post(batch, batch.batchId);
+    if (outcome.kind !== "split") return this.settle(outcome, status, seqs, batch.batchId);
+    const halves = splitInHalf(chunk);
+    if (halves === null) {
+      const alone = {
+        kind: "quarantine",
+        reason: "too large for the endpoint even alone (413)",
+      } as const;
+      return this.settle(alone, status, seqs, batch.batchId);
+    }
+    this.deps.log.info(`endpoint refused ${chunk.length} readings as too large (413): splitting`);
+    return (await this.sendBatch(halves[0])) + (await this.sendBatch(halves[1]));
+  }
+
+  /** Applies an outcome to the queue; throws Halt when the cycle must stop (retry later). */
+  private settle(outcome: UploadOutcome, status: number, seqs: number[], batchId: string): number {
+    switch (outcome.kind) {
+      case "accepted":
+        this.deps.queue.markUploaded(seqs);
+        this.status_.uploadedTotal += seqs.length;
+        return seqs.length;
+      case "quarantine":
+        this.deps.queue.quarantine(seqs, { batchId, status, reason: outcome.reason });
+        this.deps.log.error(
+          `endpoint rejected batch ${batchId} (${seqs.length} readings, HTTP ${status}): ${outcome.reason}; ` +
+            "kept in quarantine, later readings go on",
+        );
+        return 0;
+      case "split":
+        return 0;
+      case "auth":
+      case "retry":
+        this.scheduleRetry(outcome);
+        throw new Halt(outcome.reason);
+    }
+  }
+
+  /** One request; the outcome per sync/policy.ts, and the HTTP status (0: no answer). */
+  private async post(
+    payload: unknown,
+    idempotencyKey: string,
+  ): Promise<{ outcome: UploadOutcome; status: number }> {
+    const { config } = this.deps;
+    const { body, headers } = encodeBody(payload, config.compress);
+    const apiKey = this.apiKey;
+    this.status_.requests++;
+    try {
+      const response = await postBody(
+        config.endpoint,
+        body,
+        {
+          ...headers,
+          "idempotency-key": idempotencyKey,
+          index: config.index,
+          "user-agent": `sensord/${VERSION}`,
+          ...(apiKey === null ? {} : { "x-api-key": apiKey }),
+        },
+        {
+          connectTimeoutMs: config.timeoutMs,
+          headersTimeoutMs: config.timeoutMs,
+          bodyTimeoutMs: config.timeoutMs,
+          maxResponseBytes: MAX_RESPONSE_BYTES,
+          signal: this.abort.signal,
+          dispatcher: this.agent,
+        },
+      );
+      return {
+        outcome: classifyResponse(response.status, response.headers, response.body),
+        status: response.status,
+      };
+    } catch (error) {
+      return { outcome: classifyFailure(error), status: 0 };
+    }
+  }
+
+  private scheduleRetry(outcome: UploadOutcome): void {
+    if (this.stopping) return;
+    this.status_.consecutiveFailures++;
+    const delay = nextDelayMs(outcome, this.status_.consecutiveFailures, this.deps.random);
+    const reason = "reason" in outcome ? outcome.reason : outcome.kind;
+    const firstFailure = this.status_.lastError === null || this.status_.consecutiveFailures === 1;
+    this.status_.lastError = outcome.kind === "auth" ? `auth failed: ${reason}` : reason;
+    this.status_.lastErrorAt = Date.now();
+    this.status_.nextAttemptAt = Date.now() + delay;
+    this.status_.state = outcome.kind === "auth" ? "auth_failed" : "backoff";
+    // One line when the trouble starts, then quiet until it changes or ends.
+    if (firstFailure) {
+      this.deps.log.warn(
+        `upload failed (${this.status_.lastError}); keeping everything, retrying in ${Math.round(delay / 1000)} s`,
+      );
+    }
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.trigger({ force: true }), delay);
+    this.retryTimer.unref();
+  }
+
+  private succeeded(sent: number, started: number): void {
+    if (this.status_.consecutiveFailures > 0) {
+      this.deps.log.info(
+        `uploads work again after ${this.status_.consecutiveFailures} failed attempt(s)`,
+      );
+    }
+    this.status_.consecutiveFailures = 0;
+    this.status_.nextAttemptAt = null;
+    this.status_.lastError = null;
+    this.status_.state = this.stopping ? "stopped" : "idle";
+    if (sent > 0) {
+      this.status_.lastSuccessAt = Date.now();
+      this.status_.readingsPerSecond = sent / Math.max(0.001, (performance.now() - started) / 1000);
+    }
+  }
+
+  /** Sleeps as needed to keep the drain at or under max_rate readings/s. */
+  private async pace(sent: number, started: number): Promise<void> {
+    const earliest = started + (sent / this.deps.config.maxRate) * 1000;
+    const wait = earliest - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}

@@ -1,0 +1,219 @@
+import { gunzipSync } from "node:zlib";
+import { Value } from "@sinclair/typebox/value";
+import { describe, expect, it } from "vitest";
+import { VERSION } from "../../daemon/version.js";
+import { Batch, type BatchDevice, type BatchReading } from "../../schemas/batch.js";
+import {
+  BATCH_ID_LENGTH,
+  batchEnvelopeBytes,
+  batchId,
+  buildBatch,
+  chunkReadings,
+  encodeBody,
+  GZIP_MIN_BYTES,
+  splitInHalf,
+  uploadHeaders,
+} from "../../sync/batch.js";
+
+const device: BatchDevice = { id: "pi-lab-07", group: "2", gps: "37.61002501514269, 126.99636868892937" };
+const GASES = ["co", "no2", "c2h5oh", "h2"] as const;
+
+function reading(seq: number, extra: Partial<BatchReading> = {}): BatchReading {
+  const gas = GASES[seq % 4] ?? "co";
+  return {
+    id: `k3jd7fq2ma-r${seq.toString(36)}`,
+    sensor: "gas0",
+    gas,
+    value: 26 + (seq % 97) / 7,
+    unit: gas === "no2" ? "ppb" : "ppm",
+    ts: new Date(Date.UTC(2026, 2, 1) + Math.floor(seq / 4) * 1000).toISOString(),
+    flags: seq % 11 === 0 ? ["warmup"] : [],
+    ...extra,
+  };
+}
+
+const items = (count: number, from = 1) =>
+  Array.from({ length: count }, (_, i) => ({ seq: from + i, reading: reading(from + i) }));
+
+const byteLength = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+
+describe("batchId", () => {
+  const ids = ["k3jd7fq2ma-r1", "k3jd7fq2ma-r2", "k3jd7fq2ma-r3"];
+
+  it("is deterministic, base64url and 22 characters", () => {
+    expect(batchId("pi-lab-07", ids)).toBe(batchId("pi-lab-07", [...ids]));
+    expect(batchId("pi-lab-07", ids)).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(BATCH_ID_LENGTH).toBe(22);
+  });
+
+  it("never changes between versions (a batch re-sent after an upgrade keeps its key)", () => {
+    // = base64url(sha256("sensord.batch.v1\n" + "9:pi-lab-07" + "13:k3jd7fq2ma-r1" + ...)[0..16]), checked with sha256sum.
+    expect(batchId("pi-lab-07", ids)).toBe("qe23SI6Dy6Yr_L50eIOGpA");
+  });
+
+  it("changes with the device, any id, the order and the split between parts", () => {
+    const base = batchId("pi-lab-07", ids);
+    const variants = [
+      batchId("pi-lab-08", ids),
+      batchId("pi-lab-07", ["k3jd7fq2ma-r1", "k3jd7fq2ma-r2", "k3jd7fq2ma-r4"]),
+      batchId("pi-lab-07", [...ids].reverse()),
+      batchId("pi-lab-07", ids.slice(0, 2)),
+      batchId("pi-lab-07", ["k3jd7fq2ma-r1k3jd7fq2ma-r2", "k3jd7fq2ma-r3"]),
+      batchId("pi-lab-07k3jd7fq2ma-r1", ids.slice(1)),
+    ];
+    expect(new Set([base, ...variants]).size).toBe(variants.length + 1);
+  });
+});
+
+describe("buildBatch", () => {
+  it("builds a schema-valid batch whose id comes from its readings", () => {
+    const readings = items(5).map((item) => item.reading);
+    const batch = buildBatch(device, readings);
+    expect(Value.Errors(Batch, batch).First()).toBeUndefined();
+    expect(batch.batchId).toBe(
+      batchId(
+        device.id,
+        readings.map((r) => r.id),
+      ),
+    );
+    expect(Object.keys(batch)).toEqual(["schema", "device", "batchId", "readings"]);
+  });
+
+  it("leaves gps out when the device has none and ignores extra device keys", () => {
+    const loose = { id: "pi", group: "g", extra: 1 } as BatchDevice;
+    const batch = buildBatch(loose, [reading(1)]);
+    expect(batch.device).toEqual({ id: "pi", group: "g" });
+    expect(Value.Check(Batch, batch)).toBe(true);
+  });
+});
+
+describe("chunkReadings", () => {
+  it("cuts by count into consecutive chunks", () => {
+    const input = items(10);
+    const chunks = chunkReadings(input, 3, 1_000_000);
+    expect(chunks.map((chunk) => chunk.length)).toEqual([3, 3, 3, 1]);
+    expect(chunks.flat()).toEqual(input);
+  });
+
+  it("never lets a batch's JSON exceed maxBytes, and fills each chunk as far as it can", () => {
+    // Varied sizes, including multi-byte characters (bytes, not characters, count).
+    const input = items(300).map((item, i) => ({
+      ...item,
+      reading: { ...item.reading, sensorId: "é".repeat(i % 13), sensorType: String(i % 31) },
+    }));
+    const envelope = batchEnvelopeBytes(device);
+    for (const maxBytes of [600, 1000, 1500, 4096, 10_000, 50_000]) {
+      const chunks = chunkReadings(input, 1000, maxBytes, envelope);
+      expect(chunks.flat()).toEqual(input);
+      let next = 0;
+      for (const chunk of chunks) {
+        const readings = chunk.map((item) => item.reading);
+        const size = byteLength(buildBatch(device, readings));
+        expect(size).toBeLessThanOrEqual(maxBytes);
+        next += chunk.length;
+        const following = input[next];
+        // Maximal: one more reading would not have fitted.
+        if (following !== undefined) {
+          expect(byteLength(buildBatch(device, [...readings, following.reading]))).toBeGreaterThan(
+            maxBytes,
+          );
+        }
+      }
+    }
+  });
+
+  it("computes the envelope exactly", () => {
+    const one = [reading(1)];
+    expect(byteLength(buildBatch(device, one))).toBe(batchEnvelopeBytes(device) + byteLength(one[0]));
+    const plain: BatchDevice = { id: "x", group: "" };
+    expect(byteLength(buildBatch(plain, one))).toBe(batchEnvelopeBytes(plain) + byteLength(one[0]));
+  });
+
+  it("stays within maxBytes with the default envelope allowance for an ordinary device", () => {
+    for (const chunk of chunkReadings(items(200), 1000, 3000)) {
+      expect(byteLength(buildBatch(device, chunk.map((item) => item.reading)))).toBeLessThanOrEqual(3000);
+    }
+  });
+
+  it("sends a reading larger than maxBytes alone instead of blocking the queue", () => {
+    const huge = { seq: 99, reading: reading(99, { sensorId: "x".repeat(5000) }) };
+    const input = [...items(3), huge, ...items(3, 100)];
+    const chunks = chunkReadings(input, 100, 2000, batchEnvelopeBytes(device));
+    expect(chunks).toContainEqual([huge]);
+    expect(chunks.flat()).toEqual(input);
+  });
+
+  it("returns no chunks for no readings and rejects a zero count", () => {
+    expect(chunkReadings([], 10, 1000)).toEqual([]);
+    expect(() => chunkReadings(items(1), 0, 1000)).toThrow(RangeError);
+  });
+});
+
+describe("encodeBody", () => {
+  it("sends small bodies plain even when compression is on", () => {
+    const { body, headers } = encodeBody({ a: 1 }, true);
+    expect(headers).toEqual({ "content-type": "application/json" });
+    expect(body.toString()).toBe('{"a":1}');
+  });
+
+  it("gzips bodies over 1 KiB and they round-trip", () => {
+    const batch = buildBatch(
+      device,
+      items(50).map((item) => item.reading),
+    );
+    const { body, headers } = encodeBody(batch, true);
+    expect(headers).toEqual({ "content-type": "application/json", "content-encoding": "gzip" });
+    expect(JSON.parse(gunzipSync(body).toString())).toEqual(batch);
+    expect(body.length).toBeLessThan(byteLength(batch) / 3);
+  });
+
+  it("treats exactly 1 KiB as small and 1 KiB + 1 as large", () => {
+    // '"' + n chars + '"' = n + 2 bytes of JSON.
+    expect(encodeBody("x".repeat(GZIP_MIN_BYTES - 2), true).headers["content-encoding"]).toBeUndefined();
+    expect(encodeBody("x".repeat(GZIP_MIN_BYTES - 1), true).headers["content-encoding"]).toBe("gzip");
+  });
+
+  it("never compresses when compression is off", () => {
+    const { body, headers } = encodeBody("x".repeat(10_000), false);
+    expect(headers["content-encoding"]).toBeUndefined();
+    expect(body.length).toBe(10_002);
+  });
+});
+
+describe("splitInHalf", () => {
+  it("splits into two non-empty halves, the first taking the odd one", () => {
+    expect(splitInHalf([1, 2, 3, 4, 5])).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]);
+    expect(splitInHalf([1, 2])).toEqual([[1], [2]]);
+  });
+
+  it("cannot split one item or none", () => {
+    expect(splitInHalf([1])).toBeNull();
+    expect(splitInHalf([])).toBeNull();
+  });
+});
+
+describe("uploadHeaders", () => {
+  it("carries the contract's headers and only those configured", () => {
+    const content = encodeBody("x".repeat(2000), true).headers;
+    expect(
+      uploadHeaders({ idempotencyKey: "abc", index: "gasdetect", apiKey: "k", contentHeaders: content }),
+    ).toEqual({
+      "content-type": "application/json",
+      "content-encoding": "gzip",
+      "idempotency-key": "abc",
+      index: "gasdetect",
+      "x-api-key": "k",
+      "user-agent": `sensord/${VERSION}`,
+    });
+    expect(
+      uploadHeaders({ idempotencyKey: "abc", index: null, contentHeaders: { "content-type": "application/json" } }),
+    ).toEqual({
+      "content-type": "application/json",
+      "idempotency-key": "abc",
+      "user-agent": `sensord/${VERSION}`,
+    });
+  });
+});
