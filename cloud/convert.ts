@@ -1,6 +1,6 @@
 import type { Batch, OriginalDocument } from "../schemas/batch.js";
-import { schemaViolation, originalGasCheck } from "./validate.js";
 import { parseWallTime, wallTimeToEpochMs } from "./timezone.js";
+import { originalGasCheck, schemaViolation } from "./validate.js";
 
 /** One reading as stored: the wire reading with ts as epoch ms and flags comma-joined. */
 export interface IngestRow {

@@ -71,9 +71,14 @@ export function openIngestDatabase(file: string): Database.Database {
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
   } catch (error) {
-    throw new StoreError("INGEST_DB_OPEN", file, `cannot create its directory: ${describeError(error)}`, {
-      cause: error,
-    });
+    throw new StoreError(
+      "INGEST_DB_OPEN",
+      file,
+      `cannot create its directory: ${describeError(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
   let db: Database.Database;
   try {

@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
-import type { IngestUnit } from "./convert.js";
+import type { IngestRow, IngestUnit } from "./convert.js";
 import { openIngestDatabase } from "./db.js";
+import { type ReadingFilter, readingsQuery, type WireReading } from "./readings-sql.js";
 
 export interface IngestStats {
   /** Readings stored. */
@@ -25,35 +26,6 @@ export interface IngestOutcome extends IngestAnswer {
   duplicates: number;
 }
 
-/** `GET /readings` filters; absent fields do not filter. */
-export interface ReadingFilter {
-  device?: string;
-  group?: string;
-  gas?: string;
-  sensor?: string;
-  /** Inclusive. */
-  fromMs?: number;
-  /** Exclusive. */
-  toMs?: number;
-  limit: number;
-}
-
-/** The `Reading` wire shape plus who sent it. Optional fields are omitted when unknown. */
-export interface WireReading {
-  id: string;
-  device: string;
-  group: string;
-  gps?: string;
-  sensor: string;
-  gas: string;
-  value: number;
-  unit: string;
-  ts: string;
-  flags: string[];
-  sensorId?: string;
-  sensorType?: string;
-}
-
 export interface IngestStore {
   /** The stored answer for an idempotency key, or null when the key is new. */
   replay(key: string): IngestAnswer | null;
@@ -67,20 +39,20 @@ export interface IngestStore {
   close(): void;
 }
 
-interface ReadingRow {
-  id: string;
-  ts: number;
-  value: number;
-  flags: string;
-  device: string;
-  group_id: string;
+/** Past this many channels in one request, the rest are looked up in the shared cache. */
+const MAX_SCANNED_SERIES = 16;
+
+interface SeenSeries {
   sensor: string;
   gas: string;
   unit: string;
-  sensor_id: string;
-  sensor_type: string;
-  gps: string;
+  sensorId: string;
+  sensorType: string;
+  id: number;
 }
+
+/** Far more channels than a fleet has; past it the cache starts over. */
+const MAX_CACHED_SERIES = 100_000;
 
 export function openIngestStore(file: string): IngestStore {
   return createIngestStore(openIngestDatabase(file));
@@ -115,26 +87,29 @@ export function createIngestStore(db: Database.Database): IngestStore {
     "INSERT INTO readings (id, series, ts, value, flags, batch) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
   );
 
-  // Series ids by their columns as a JSON array: unambiguous whatever the strings contain.
+  // Series ids by their columns, length-prefixed: unambiguous whatever the
+  // strings contain, and cheaper to build than JSON.
   const seriesIds = new Map<string, number>();
-  const seriesId = (
-    device: string,
-    group: string,
-    sensor: string,
-    gas: string,
-    unit: string,
-    sensorId: string,
-    sensorType: string,
-  ): number => {
-    const key = JSON.stringify([device, group, sensor, gas, unit, sensorId, sensorType]);
+  const seriesId = (device: string, group: string, row: IngestRow): number => {
+    const columns = [
+      device,
+      group,
+      row.sensor,
+      row.gas,
+      row.unit,
+      row.sensorId,
+      row.sensorType,
+    ] as const;
+    const key = columns.map((column) => `${column.length}:${column}`).join("");
     const cached = seriesIds.get(key);
     if (cached !== undefined) return cached;
-    const columns = [device, group, sensor, gas, unit, sensorId, sensorType] as const;
     insertSeries.run(...columns);
-    const row = selectSeries.get(...columns);
-    if (row === undefined) throw new Error(`series ${key} vanished inside its own transaction`);
-    seriesIds.set(key, row.id);
-    return row.id;
+    const found = selectSeries.get(...columns);
+    if (found === undefined) throw new Error("a series vanished inside its own transaction");
+    // Bounded so a client inventing endless sensor names cannot grow memory without end.
+    if (seriesIds.size >= MAX_CACHED_SERIES) seriesIds.clear();
+    seriesIds.set(key, found.id);
+    return found.id;
   };
 
   const counts = loadStats(db);
@@ -148,28 +123,39 @@ export function createIngestStore(db: Database.Database): IngestStore {
         if (prior !== undefined) return { ...prior, replayed: true, accepted: 0, duplicates: 0 };
       }
       const batchSeq = Number(
-        insertBatch.run(
-          key,
-          unit.batchId,
-          unit.format,
-          unit.indexName,
-          unit.gps,
-          receivedAt,
-          200,
-        ).lastInsertRowid,
+        insertBatch.run(key, unit.batchId, unit.format, unit.indexName, unit.gps, receivedAt, 200)
+          .lastInsertRowid,
       );
       let accepted = 0;
+      // A batch has a handful of channels: a linear scan over the ones seen
+      // in this request is cheaper per reading than building a cache key.
+      const seen: SeenSeries[] = [];
       for (const row of unit.rows) {
-        const series = seriesId(
-          unit.device,
-          unit.group,
-          row.sensor,
-          row.gas,
-          row.unit,
-          row.sensorId,
-          row.sensorType,
-        );
-        accepted += insertReading.run(row.id, series, row.ts, row.value, row.flags, batchSeq).changes;
+        let series = -1;
+        for (const entry of seen) {
+          if (
+            entry.gas === row.gas &&
+            entry.sensor === row.sensor &&
+            entry.unit === row.unit &&
+            entry.sensorId === row.sensorId &&
+            entry.sensorType === row.sensorType
+          ) {
+            series = entry.id;
+            break;
+          }
+        }
+        if (series === -1) {
+          series = seriesId(unit.device, unit.group, row);
+          if (seen.length < MAX_SCANNED_SERIES) seen.push({ ...row, id: series });
+        }
+        accepted += insertReading.run(
+          row.id,
+          series,
+          row.ts,
+          row.value,
+          row.flags,
+          batchSeq,
+        ).changes;
       }
       const duplicates = unit.rows.length - accepted;
       const body = JSON.stringify({ accepted, duplicates, batchId: unit.batchId });
@@ -178,15 +164,7 @@ export function createIngestStore(db: Database.Database): IngestStore {
     },
   );
 
-  const statements = new Map<string, Database.Statement<unknown[], ReadingRow>>();
-  const prepared = (sql: string): Database.Statement<unknown[], ReadingRow> => {
-    let statement = statements.get(sql);
-    if (statement === undefined) {
-      statement = db.prepare<unknown[], ReadingRow>(sql);
-      statements.set(sql, statement);
-    }
-    return statement;
-  };
+  const queryReadings = readingsQuery(db);
 
   return {
     replay(key) {
@@ -209,10 +187,7 @@ export function createIngestStore(db: Database.Database): IngestStore {
       }
       return outcome;
     },
-    query(filter) {
-      const { sql, params } = readingsQuery(filter);
-      return prepared(sql).all(...params).map(toWire);
-    },
+    query: queryReadings,
     stats: () => ({ ...counts }),
     close: () => db.close(),
   };
@@ -231,64 +206,4 @@ function loadStats(db: Database.Database): IngestStats {
     duplicates: batches?.duplicates ?? 0,
     batches: batches?.n ?? 0,
   };
-}
-
-const SERIES_FILTERS = [
-  ["device", "device"],
-  ["group", "group_id"],
-  ["sensor", "sensor"],
-  ["gas", "gas"],
-] as const;
-
-/**
- * SQL text depends only on which filters are present (values are bound), so
- * at most 64 shapes get prepared and cached. Series filters select series
- * ids first; the readings are then walked in (ts, id) order on readings_ts.
- */
-function readingsQuery(filter: ReadingFilter): { sql: string; params: unknown[] } {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  const seriesWhere: string[] = [];
-  for (const [name, column] of SERIES_FILTERS) {
-    const value = filter[name];
-    if (value === undefined) continue;
-    seriesWhere.push(`${column} = ?`);
-    params.push(value);
-  }
-  if (seriesWhere.length > 0) {
-    where.push(`r.series IN (SELECT id FROM series WHERE ${seriesWhere.join(" AND ")})`);
-  }
-  if (filter.fromMs !== undefined) {
-    where.push("r.ts >= ?");
-    params.push(filter.fromMs);
-  }
-  if (filter.toMs !== undefined) {
-    where.push("r.ts < ?");
-    params.push(filter.toMs);
-  }
-  params.push(filter.limit);
-  const sql = `SELECT r.id, r.ts, r.value, r.flags, s.device, s.group_id, s.sensor, s.gas, s.unit,
-      s.sensor_id, s.sensor_type, b.gps
-    FROM readings r JOIN series s ON s.id = r.series JOIN batches b ON b.seq = r.batch
-    ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
-    ORDER BY r.ts, r.id LIMIT ?`;
-  return { sql, params };
-}
-
-function toWire(row: ReadingRow): WireReading {
-  const reading: WireReading = {
-    id: row.id,
-    device: row.device,
-    group: row.group_id,
-    sensor: row.sensor,
-    gas: row.gas,
-    value: row.value,
-    unit: row.unit,
-    ts: new Date(row.ts).toISOString(),
-    flags: row.flags === "" ? [] : row.flags.split(","),
-  };
-  if (row.gps !== "") reading.gps = row.gps;
-  if (row.sensor_id !== "") reading.sensorId = row.sensor_id;
-  if (row.sensor_type !== "") reading.sensorType = row.sensor_type;
-  return reading;
 }

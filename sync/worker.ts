@@ -4,7 +4,7 @@ import { describeError } from "../daemon/errors.js";
 import type { Logger } from "../daemon/log/logger.js";
 import { VERSION } from "../daemon/version.js";
 import type { BatchDevice } from "../schemas/batch.js";
-import { buildBatch, chunkReadings, encodeBody, splitInHalf } from "./batch.js";
+import { batchEnvelopeBytes, buildBatch, chunkReadings, encodeBody, splitInHalf } from "./batch.js";
 import { createUploadAgent, postBody } from "./http.js";
 import { originalDocuments } from "./original.js";
 import { classifyFailure, classifyResponse, nextDelayMs, type UploadOutcome } from "./policy.js";
@@ -72,6 +72,8 @@ export class SyncWorker {
     readingsPerSecond: 0,
   };
   private readonly batchDevice: BatchDevice;
+  /** Bytes of a batch besides its readings: chunking keeps every request under batch_max_bytes. */
+  private readonly envelopeBytes: number;
   /** Ends an in-flight request at shutdown instead of waiting out its timeout. */
   private readonly abort = new AbortController();
   private readonly agent;
@@ -87,6 +89,7 @@ export class SyncWorker {
       device.gps === null
         ? { id: device.id, group: device.group }
         : { id: device.id, group: device.group, gps: device.gps };
+    this.envelopeBytes = batchEnvelopeBytes(this.batchDevice);
   }
 
   start(): void {
@@ -181,7 +184,12 @@ export class SyncWorker {
       return accepted;
     }
     let accepted = 0;
-    for (const chunk of chunkReadings(items, config.batchMaxReadings, config.batchMaxBytes)) {
+    for (const chunk of chunkReadings(
+      items,
+      config.batchMaxReadings,
+      config.batchMaxBytes,
+      this.envelopeBytes,
+    )) {
       accepted += await this.sendBatch(chunk);
     }
     return accepted;

@@ -15,7 +15,11 @@ import {
   uploadHeaders,
 } from "../../sync/batch.js";
 
-const device: BatchDevice = { id: "pi-lab-07", group: "2", gps: "37.61002501514269, 126.99636868892937" };
+const device: BatchDevice = {
+  id: "pi-lab-07",
+  group: "2",
+  gps: "37.61002501514269, 126.99636868892937",
+};
 const GASES = ["co", "no2", "c2h5oh", "h2"] as const;
 
 function reading(seq: number, extra: Partial<BatchReading> = {}): BatchReading {
@@ -124,14 +128,23 @@ describe("chunkReadings", () => {
 
   it("computes the envelope exactly", () => {
     const one = [reading(1)];
-    expect(byteLength(buildBatch(device, one))).toBe(batchEnvelopeBytes(device) + byteLength(one[0]));
+    expect(byteLength(buildBatch(device, one))).toBe(
+      batchEnvelopeBytes(device) + byteLength(one[0]),
+    );
     const plain: BatchDevice = { id: "x", group: "" };
     expect(byteLength(buildBatch(plain, one))).toBe(batchEnvelopeBytes(plain) + byteLength(one[0]));
   });
 
   it("stays within maxBytes with the default envelope allowance for an ordinary device", () => {
     for (const chunk of chunkReadings(items(200), 1000, 3000)) {
-      expect(byteLength(buildBatch(device, chunk.map((item) => item.reading)))).toBeLessThanOrEqual(3000);
+      expect(
+        byteLength(
+          buildBatch(
+            device,
+            chunk.map((item) => item.reading),
+          ),
+        ),
+      ).toBeLessThanOrEqual(3000);
     }
   });
 
@@ -169,8 +182,12 @@ describe("encodeBody", () => {
 
   it("treats exactly 1 KiB as small and 1 KiB + 1 as large", () => {
     // '"' + n chars + '"' = n + 2 bytes of JSON.
-    expect(encodeBody("x".repeat(GZIP_MIN_BYTES - 2), true).headers["content-encoding"]).toBeUndefined();
-    expect(encodeBody("x".repeat(GZIP_MIN_BYTES - 1), true).headers["content-encoding"]).toBe("gzip");
+    expect(
+      encodeBody("x".repeat(GZIP_MIN_BYTES - 2), true).headers["content-encoding"],
+    ).toBeUndefined();
+    expect(encodeBody("x".repeat(GZIP_MIN_BYTES - 1), true).headers["content-encoding"]).toBe(
+      "gzip",
+    );
   });
 
   it("never compresses when compression is off", () => {
@@ -199,7 +216,12 @@ describe("uploadHeaders", () => {
   it("carries the contract's headers and only those configured", () => {
     const content = encodeBody("x".repeat(2000), true).headers;
     expect(
-      uploadHeaders({ idempotencyKey: "abc", index: "gasdetect", apiKey: "k", contentHeaders: content }),
+      uploadHeaders({
+        idempotencyKey: "abc",
+        index: "gasdetect",
+        apiKey: "k",
+        contentHeaders: content,
+      }),
     ).toEqual({
       "content-type": "application/json",
       "content-encoding": "gzip",
@@ -209,7 +231,11 @@ describe("uploadHeaders", () => {
       "user-agent": `sensord/${VERSION}`,
     });
     expect(
-      uploadHeaders({ idempotencyKey: "abc", index: null, contentHeaders: { "content-type": "application/json" } }),
+      uploadHeaders({
+        idempotencyKey: "abc",
+        index: null,
+        contentHeaders: { "content-type": "application/json" },
+      }),
     ).toEqual({
       "content-type": "application/json",
       "idempotency-key": "abc",

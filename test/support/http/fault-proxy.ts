@@ -108,7 +108,11 @@ export async function startFaultProxy(upstreamUrl: string): Promise<FaultProxy> 
             for (const [name, value] of Object.entries(res.headers)) {
               if (value !== undefined && !HOP_BY_HOP.has(name)) answerHeaders[name] = value;
             }
-            resolve({ status: res.statusCode ?? 502, headers: answerHeaders, body: Buffer.concat(chunks) });
+            resolve({
+              status: res.statusCode ?? 502,
+              headers: answerHeaders,
+              body: Buffer.concat(chunks),
+            });
           });
         },
       );

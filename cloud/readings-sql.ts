@@ -1,0 +1,118 @@
+import type Database from "better-sqlite3";
+
+/** `GET /readings` filters; absent fields do not filter. */
+export interface ReadingFilter {
+  device?: string;
+  group?: string;
+  gas?: string;
+  sensor?: string;
+  /** Inclusive. */
+  fromMs?: number;
+  /** Exclusive. */
+  toMs?: number;
+  limit: number;
+}
+
+/** The `Reading` wire shape plus who sent it. Optional fields are omitted when unknown. */
+export interface WireReading {
+  id: string;
+  device: string;
+  group: string;
+  gps?: string;
+  sensor: string;
+  gas: string;
+  value: number;
+  unit: string;
+  ts: string;
+  flags: string[];
+  sensorId?: string;
+  sensorType?: string;
+}
+
+interface ReadingRow {
+  id: string;
+  ts: number;
+  value: number;
+  flags: string;
+  device: string;
+  group_id: string;
+  sensor: string;
+  gas: string;
+  unit: string;
+  sensor_id: string;
+  sensor_type: string;
+  gps: string;
+}
+
+/** `GET /readings` over an open ingest database: oldest first, ties broken by id. */
+export function readingsQuery(db: Database.Database): (filter: ReadingFilter) => WireReading[] {
+  const statements = new Map<string, Database.Statement<unknown[], ReadingRow>>();
+  return (filter) => {
+    const { sql, params } = readingsSql(filter);
+    let statement = statements.get(sql);
+    if (statement === undefined) {
+      statement = db.prepare<unknown[], ReadingRow>(sql);
+      statements.set(sql, statement);
+    }
+    return statement.all(...params).map(toWire);
+  };
+}
+
+const SERIES_FILTERS = [
+  ["device", "device"],
+  ["group", "group_id"],
+  ["sensor", "sensor"],
+  ["gas", "gas"],
+] as const;
+
+/**
+ * SQL text depends only on which filters are present (values are bound), so
+ * at most 64 shapes get prepared and cached. Series filters select series
+ * ids first; the readings are then walked in (ts, id) order on readings_ts.
+ */
+function readingsSql(filter: ReadingFilter): { sql: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const seriesWhere: string[] = [];
+  for (const [name, column] of SERIES_FILTERS) {
+    const value = filter[name];
+    if (value === undefined) continue;
+    seriesWhere.push(`${column} = ?`);
+    params.push(value);
+  }
+  if (seriesWhere.length > 0) {
+    where.push(`r.series IN (SELECT id FROM series WHERE ${seriesWhere.join(" AND ")})`);
+  }
+  if (filter.fromMs !== undefined) {
+    where.push("r.ts >= ?");
+    params.push(filter.fromMs);
+  }
+  if (filter.toMs !== undefined) {
+    where.push("r.ts < ?");
+    params.push(filter.toMs);
+  }
+  params.push(filter.limit);
+  const sql = `SELECT r.id, r.ts, r.value, r.flags, s.device, s.group_id, s.sensor, s.gas, s.unit,
+      s.sensor_id, s.sensor_type, b.gps
+    FROM readings r JOIN series s ON s.id = r.series JOIN batches b ON b.seq = r.batch
+    ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
+    ORDER BY r.ts, r.id LIMIT ?`;
+  return { sql, params };
+}
+
+function toWire(row: ReadingRow): WireReading {
+  return {
+    id: row.id,
+    device: row.device,
+    group: row.group_id,
+    ...(row.gps === "" ? {} : { gps: row.gps }),
+    sensor: row.sensor,
+    gas: row.gas,
+    value: row.value,
+    unit: row.unit,
+    ts: new Date(row.ts).toISOString(),
+    flags: row.flags === "" ? [] : row.flags.split(","),
+    ...(row.sensor_id === "" ? {} : { sensorId: row.sensor_id }),
+    ...(row.sensor_type === "" ? {} : { sensorType: row.sensor_type }),
+  };
+}

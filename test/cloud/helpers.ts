@@ -1,0 +1,124 @@
+import { gzipSync } from "node:zlib";
+import { afterEach } from "vitest";
+import {
+  type IngestServer,
+  type IngestServerOptions,
+  startIngestServer,
+} from "../../cloud/index.js";
+import type { Batch, BatchReading, OriginalDocument } from "../../schemas/batch.js";
+import type { Gas } from "../../schemas/vocabulary.js";
+import { makeTempDir } from "../support/processes.js";
+
+/** 2026-11-26T10:00:00.000Z */
+export const BASE_MS = Date.UTC(2026, 10, 26, 10, 0, 0);
+const GAS_CYCLE: readonly Gas[] = ["co", "no2", "c2h5oh", "h2"];
+
+/** Reading number `seq`: one per second from BASE_MS, gases in turn. */
+export function reading(seq: number, overrides: Partial<BatchReading> = {}): BatchReading {
+  return {
+    id: `testprefix-r${seq.toString(36)}`,
+    sensor: "gas0",
+    gas: GAS_CYCLE[seq % GAS_CYCLE.length] ?? "co",
+    value: seq / 100,
+    unit: "ppm",
+    ts: new Date(BASE_MS + seq * 1000).toISOString(),
+    flags: [],
+    ...overrides,
+  };
+}
+
+/** Readings first..first+count-1. */
+export function readings(first: number, count: number): BatchReading[] {
+  return Array.from({ length: count }, (_, i) => reading(first + i));
+}
+
+export function makeBatch(
+  batchId: string,
+  batchReadings: BatchReading[],
+  device: Batch["device"] = { id: "pi-1", group: "2", gps: "37.61, 126.99" },
+): Batch {
+  return { schema: "sensord.batch.v1", device, batchId, readings: batchReadings };
+}
+
+/** The document from shared/reference/original-system.md (with two-decimal values, as sensord sends them). */
+export function originalDocument(id = "doc-1"): OriginalDocument {
+  const createdtime = "2021-09-03 18:14:49";
+  return {
+    id,
+    groupid: "2",
+    gps: "37.61002501514269, 126.99636868892937",
+    co: { sensorid: "0005", sensortype: "8", value: "26.20", createdtime },
+    no2: { sensorid: "0006", sensortype: "9", value: "52.00", createdtime },
+    c2h5oh: { sensorid: "0007", sensortype: "27", value: "26.11", createdtime },
+    h2: { sensorid: "0008", sensortype: "30", value: "400.00", createdtime },
+  };
+}
+
+export interface HttpResult {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON body (every answer of the service is JSON). */
+  json: unknown;
+}
+
+export interface PostOptions {
+  path?: string;
+  headers?: Record<string, string>;
+  /** gzip the body and send content-encoding: gzip. */
+  gzip?: boolean;
+}
+
+/** POSTs `body` (an object is JSON-encoded, a string or Buffer sent as is). */
+export async function post(
+  baseUrl: string,
+  body: unknown,
+  options: PostOptions = {},
+): Promise<HttpResult> {
+  let bytes: Buffer = Buffer.isBuffer(body)
+    ? body
+    : Buffer.from(typeof body === "string" ? body : JSON.stringify(body));
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    ...options.headers,
+  };
+  if (options.gzip) {
+    bytes = gzipSync(bytes);
+    headers["content-encoding"] = "gzip";
+  }
+  const response = await fetch(`${baseUrl}${options.path ?? "/ingest"}`, {
+    method: "POST",
+    headers,
+    body: bytes,
+  });
+  return { status: response.status, headers: response.headers, json: await response.json() };
+}
+
+export async function get(
+  baseUrl: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<HttpResult> {
+  const response = await fetch(`${baseUrl}${path}`, { headers });
+  return { status: response.status, headers: response.headers, json: await response.json() };
+}
+
+/**
+ * An in-process server on a free port over a database in a fresh temp dir,
+ * closed (and the dir removed) after each test.
+ */
+export function useIngestServer(): (
+  options?: Omit<IngestServerOptions, "dbPath">,
+) => Promise<IngestServer & { dbPath: string }> {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return async (options = {}) => {
+    const temp = makeTempDir("sensord-ingest-");
+    cleanups.push(temp.cleanup);
+    const dbPath = `${temp.dir}/ingest.db`;
+    const server = await startIngestServer({ listen: "127.0.0.1:0", ...options, dbPath });
+    cleanups.push(() => server.close());
+    return Object.assign(server, { dbPath });
+  };
+}
