@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import type { TSchema } from "@sinclair/typebox";
 import { DRIVERS } from "../daemon/drivers/registry.js";
 import { AlertEvent } from "./alert.js";
+import { Batch, OriginalDocument } from "./batch.js";
 import { configFileSchema } from "./config.js";
 import { Reading } from "./reading.js";
 
@@ -11,6 +12,8 @@ export function jsonSchemas(): Record<string, TSchema> {
   return {
     "reading.v1.json": Reading,
     "alert.v1.json": AlertEvent,
+    "batch.v1.json": Batch,
+    "original.v1.json": OriginalDocument,
     "config.v1.json": configFileSchema([...DRIVERS.values()]),
   };
 }

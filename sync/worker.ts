@@ -44,6 +44,9 @@ const LIVE_CHECK_MS = 1000;
 /** Response bodies are kept to this size: enough for an error reason, never a memory problem. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
+/** Cycles that upload at least this many readings are logged at info level. */
+const BACKFILL_REPORT_READINGS = 10_000;
+
 /** Why a cycle stopped early: the caller's schedule decides when to try again. */
 class Halt extends Error {}
 
@@ -310,6 +313,9 @@ export class SyncWorker {
     if (sent > 0) {
       this.status_.lastSuccessAt = Date.now();
       this.status_.readingsPerSecond = sent / Math.max(0.001, (performance.now() - started) / 1000);
+      // A backfill is worth a line; routine minute-by-minute uploads are not.
+      const report = sent >= BACKFILL_REPORT_READINGS ? this.deps.log.info : this.deps.log.debug;
+      report(`uploaded ${sent} readings (${Math.round(this.status_.readingsPerSecond)}/s)`);
     }
   }
 

@@ -1,11 +1,12 @@
 import { gzipSync } from "node:zlib";
+import type { Static } from "@sinclair/typebox";
 import { afterEach } from "vitest";
 import {
   type IngestServer,
   type IngestServerOptions,
   startIngestServer,
 } from "../../cloud/index.js";
-import type { Batch, BatchReading, OriginalDocument } from "../../schemas/batch.js";
+import type { Batch, BatchReading, OriginalGas } from "../../schemas/batch.js";
 import type { Gas } from "../../schemas/vocabulary.js";
 import { makeTempDir } from "../support/processes.js";
 
@@ -40,18 +41,29 @@ export function makeBatch(
   return { schema: "sensord.batch.v1", device, batchId, readings: batchReadings };
 }
 
-/** The document from shared/reference/original-system.md (with two-decimal values, as sensord sends them). */
-export function originalDocument(id = "doc-1"): OriginalDocument {
+/**
+ * The document from shared/reference/original-system.md (values with two
+ * decimals, as sensord sends them); `overrides` replaces fields of single
+ * gases, e.g. `{ co: { value: 26.2 } }` for a deliberately bad one.
+ */
+export function originalDocument(
+  id = "doc-1",
+  overrides: Record<string, Record<string, unknown>> = {},
+): Record<string, unknown> {
   const createdtime = "2021-09-03 18:14:49";
-  return {
-    id,
-    groupid: "2",
-    gps: "37.61002501514269, 126.99636868892937",
+  const gases: Record<string, Static<typeof OriginalGas>> = {
     co: { sensorid: "0005", sensortype: "8", value: "26.20", createdtime },
     no2: { sensorid: "0006", sensortype: "9", value: "52.00", createdtime },
     c2h5oh: { sensorid: "0007", sensortype: "27", value: "26.11", createdtime },
     h2: { sensorid: "0008", sensortype: "30", value: "400.00", createdtime },
   };
+  const document: Record<string, unknown> = {
+    id,
+    groupid: "2",
+    gps: "37.61002501514269, 126.99636868892937",
+  };
+  for (const [gas, entry] of Object.entries(gases)) document[gas] = { ...entry, ...overrides[gas] };
+  return document;
 }
 
 export interface HttpResult {

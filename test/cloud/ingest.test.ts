@@ -327,14 +327,11 @@ describe("POST /ingest and /proxyLambda: original documents", () => {
 
   it("answers 422 naming the field for a bad gas entry or an impossible createdtime", async () => {
     const server = await start();
-    const numeric = { ...originalDocument(), co: { ...originalDocument().co, value: 26.2 } };
+    const numeric = originalDocument("doc-1", { co: { value: 26.2 } });
     const result = await post(server.url, numeric, { headers: { index: "gasdetect" } });
     expect(result.status).toBe(422);
     expect(result.json).toMatchObject({ field: "/co/value" });
-    const feb30 = {
-      ...originalDocument(),
-      h2: { ...originalDocument().h2, createdtime: "2021-02-30 10:00:00" },
-    };
+    const feb30 = originalDocument("doc-1", { h2: { createdtime: "2021-02-30 10:00:00" } });
     const impossible = await post(server.url, feb30, { headers: { index: "gasdetect" } });
     expect(impossible.status).toBe(422);
     expect(impossible.json).toMatchObject({ field: "/h2/createdtime" });
@@ -342,7 +339,7 @@ describe("POST /ingest and /proxyLambda: original documents", () => {
 
   it('refuses a value without two decimals ("400", as in the reference sample): the schema wants "400.00"', async () => {
     const server = await start();
-    const document = { ...originalDocument(), h2: { ...originalDocument().h2, value: "400" } };
+    const document = originalDocument("doc-1", { h2: { value: "400" } });
     const result = await post(server.url, document, { headers: { index: "gasdetect" } });
     expect(result.status).toBe(422);
     expect(result.json).toMatchObject({ field: "/h2/value" });
