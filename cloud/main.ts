@@ -65,19 +65,17 @@ const program = new Command()
     "Reference ingest service: receives sensord batches (and original gateway documents) over HTTP and stores them in SQLite",
   )
   .version(VERSION)
-  .option(
-    "--listen <host:port>",
-    "address to listen on; port 0 picks a free one",
-    listenArg,
-    parseListen(DEFAULT_LISTEN),
+  .addOption(
+    new Option("--listen <host:port>", "address to listen on; port 0 picks a free one")
+      .argParser(listenArg)
+      .default(parseListen(DEFAULT_LISTEN), DEFAULT_LISTEN),
   )
   .option("--db <file>", "SQLite database (created when missing)", "./var/ingest.db")
   .option("--api-key-file <file>", "require x-api-key equal to this file's content (trimmed)")
-  .option(
-    "--max-body <size>",
-    `request body limit, also after gunzip (default ${formatSize(DEFAULT_MAX_BODY)})`,
-    sizeArg,
-    DEFAULT_MAX_BODY,
+  .addOption(
+    new Option("--max-body <size>", "request body limit, on the wire and after gunzip")
+      .argParser(sizeArg)
+      .default(DEFAULT_MAX_BODY, formatSize(DEFAULT_MAX_BODY)),
   )
   .addOption(
     new Option("--log-level <level>", "stderr log level (debug logs one line per request)")

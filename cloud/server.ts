@@ -79,9 +79,15 @@ const silent = createLogger({ level: "error", journald: false, write: () => {} }
 /** Starts the reference ingest service; resolves once it is listening. */
 export async function startIngestServer(options: IngestServerOptions): Promise<IngestServer> {
   const listen = resolveListen(options.listen ?? "127.0.0.1:0");
+  // An empty key would let an empty x-api-key header through.
+  if (options.apiKey === "") throw new TypeError("apiKey must not be empty (use null for no key)");
+  const maxBody = options.maxBody ?? DEFAULT_MAX_BODY;
+  if (!Number.isSafeInteger(maxBody) || maxBody < 1) {
+    throw new TypeError(`maxBody must be a positive whole number of bytes, got ${maxBody}`);
+  }
   const log = options.log ?? silent;
   const store = openIngestStore(options.dbPath);
-  const context: IngestContext = { store, maxBody: options.maxBody ?? DEFAULT_MAX_BODY };
+  const context: IngestContext = { store, maxBody };
   const authorized = apiKeyCheck(options.apiKey ?? null);
   const inFlight = new Set<Promise<void>>();
   let closing = false;
@@ -93,7 +99,6 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
     }
     const done = handleRequest(request, response, context, authorized, log).finally(() => {
       inFlight.delete(done);
-      if (closing) server.closeIdleConnections();
     });
     inFlight.add(done);
   });
@@ -111,12 +116,18 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
     throw error;
   }
   const address = boundAddress(server.address(), listen);
+  // Past listen(), an 'error' without a listener would crash the process (e.g. EMFILE on accept).
+  server.on("error", (error) => log.error(`server error: ${describeError(error)}`));
 
   let closed: Promise<void> | null = null;
   const close = async (): Promise<void> => {
     closing = true;
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+    // A keep-alive connection turns idle when its request ends, which for a
+    // refused body still being drained is after its handler finished: sweep
+    // until all are gone rather than wait out keepAliveTimeout.
     server.closeIdleConnections();
+    const sweeper = setInterval(() => server.closeIdleConnections(), 25);
     const timer = setTimeout(() => {
       log.warn("in-flight requests still running at shutdown deadline; closing their connections");
       server.closeAllConnections();
@@ -127,6 +138,7 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
       await Promise.allSettled([...inFlight]);
     } finally {
       clearTimeout(timer);
+      clearInterval(sweeper);
       store.close();
     }
   };
@@ -164,13 +176,19 @@ async function handleRequest(
 ): Promise<void> {
   const started = performance.now();
   const method = request.method ?? "";
-  const url = new URL(request.url ?? "/", "http://localhost");
+  const url = URL.canParse(request.url ?? "/", "http://localhost")
+    ? new URL(request.url ?? "/", "http://localhost")
+    : null;
+  const path = url?.pathname ?? "(unparsable target)";
   let reply: Reply;
   try {
+    if (url === null) {
+      throw new HttpError(400, "INGEST_BAD_TARGET", "the request target is not a valid URL path");
+    }
     reply = await route(request, method, url, context, authorized);
   } catch (error) {
     if (error instanceof ClientGoneError) {
-      log.debug(`${method} ${url.pathname} client gone before the body was read`);
+      log.debug(`${method} ${path} client gone before the body was read`);
       response.destroy();
       return;
     }
@@ -182,7 +200,7 @@ async function handleRequest(
         note: error.message,
       };
     } else {
-      log.error(`${method} ${url.pathname} failed: ${describeError(error)}`);
+      log.error(`${method} ${path} failed: ${describeError(error)}`);
       reply = jsonReply(
         500,
         { error: "internal error", code: "INGEST_INTERNAL" },
@@ -192,7 +210,7 @@ async function handleRequest(
   }
   send(response, reply);
   const ms = (performance.now() - started).toFixed(1);
-  const line = `${method} ${url.pathname} ${reply.status} ${ms} ms${reply.note ? `: ${reply.note}` : ""}`;
+  const line = `${method} ${path} ${reply.status} ${ms} ms${reply.note ? `: ${reply.note}` : ""}`;
   if (reply.status >= 400) log.warn(line);
   else log.debug(line);
 }

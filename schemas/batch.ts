@@ -51,7 +51,11 @@ export const OriginalGas = Type.Object(
   {
     sensorid: Type.String(),
     sensortype: Type.String(),
-    value: Type.String({ pattern: "^-?\\d+\\.\\d{2}$", description: "Two decimals, as a string" }),
+    value: Type.String({
+      pattern: "^-?\\d+(\\.\\d+)?$",
+      description:
+        'A decimal number as a string: sensord sends two decimals ("26.20"); the original sample also has "400"',
+    }),
     createdtime: Type.String({
       pattern: "^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}$",
       description: "Local time in device.timezone, YYYY-MM-DD HH:mm:ss, no offset",

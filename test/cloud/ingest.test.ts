@@ -1,4 +1,5 @@
 import { request } from "node:http";
+import { connect } from "node:net";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import {
@@ -337,12 +338,17 @@ describe("POST /ingest and /proxyLambda: original documents", () => {
     expect(impossible.json).toMatchObject({ field: "/h2/createdtime" });
   });
 
-  it('refuses a value without two decimals ("400", as in the reference sample): the schema wants "400.00"', async () => {
+  it('accepts the reference sample\'s "400" (no decimals) and refuses a value that is not a number', async () => {
     const server = await start();
-    const document = originalDocument("doc-1", { h2: { value: "400" } });
-    const result = await post(server.url, document, { headers: { index: "gasdetect" } });
-    expect(result.status).toBe(422);
-    expect(result.json).toMatchObject({ field: "/h2/value" });
+    const plain = await post(server.url, originalDocument("doc-1", { h2: { value: "400" } }), {
+      headers: { index: "gasdetect" },
+    });
+    expect(plain.status).toBe(200);
+    const words = await post(server.url, originalDocument("doc-2", { h2: { value: "high" } }), {
+      headers: { index: "gasdetect" },
+    });
+    expect(words.status).toBe(422);
+    expect(words.json).toMatchObject({ field: "/h2/value" });
   });
 });
 
@@ -358,6 +364,44 @@ describe("routing", () => {
     const postToReadings = await post(server.url, {}, { path: "/readings" });
     expect(postToReadings.status).toBe(405);
     expect(postToReadings.headers.get("allow")).toBe("GET");
+  });
+
+  it("answers 400 to a request target that is not a URL path, and keeps serving", async () => {
+    const server = await start();
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(server.address.port, "127.0.0.1");
+      let text = "";
+      socket.on("data", (chunk: Buffer) => {
+        text += chunk.toString();
+      });
+      socket.on("end", () => resolve(text));
+      socket.on("error", reject);
+      socket.write("GET http://[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+    expect(raw).toContain('"code":"INGEST_BAD_TARGET"');
+    expect((await get(server.url, "/healthz")).status).toBe(200);
+  });
+
+  it("survives a client that hangs up mid-body, storing nothing", async () => {
+    const server = await start();
+    await new Promise<void>((resolve) => {
+      const socket = connect(server.address.port, "127.0.0.1", () => {
+        socket.write(
+          'POST /ingest HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{"schema":',
+        );
+        setTimeout(() => {
+          socket.destroy();
+          resolve();
+        }, 50);
+      });
+    });
+    expect((await get(server.url, "/healthz")).json).toEqual({
+      status: "ok",
+      readings: 0,
+      duplicates: 0,
+      batches: 0,
+    });
   });
 });
 
