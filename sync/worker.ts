@@ -260,6 +260,11 @@ export class SyncWorker {
           index: config.index,
           "user-agent": `sensord/${VERSION}`,
           ...(apiKey === null ? {} : { "x-api-key": apiKey }),
+          // The original document carries neither device nor zone; these let a
+          // receiver that knows them (sensord-ingest) place it. Others ignore them.
+          ...(config.format === "original"
+            ? { "x-device-id": this.deps.device.id, "x-timezone": this.deps.device.timezone }
+            : {}),
         },
         {
           connectTimeoutMs: config.timeoutMs,
