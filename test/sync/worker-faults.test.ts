@@ -84,7 +84,9 @@ describe("SyncWorker against sensord-ingest through faults", () => {
     await waitUntil(() => sync.status().queue.pending === 0, 10_000, "the retry");
     // The re-sent batch carries the same idempotency key: the receiver replays its first answer.
     expect(proxy.requests).toHaveLength(4);
-    expect(proxy.requests[0]?.headers["idempotency-key"]).toBe(proxy.requests[1]?.headers["idempotency-key"]);
+    expect(proxy.requests[0]?.headers["idempotency-key"]).toBe(
+      proxy.requests[1]?.headers["idempotency-key"],
+    );
     expect(ingest.stats()).toMatchObject({ readings: 300, duplicates: 0, batches: 3 });
   });
 
