@@ -91,6 +91,9 @@ export class Daemon {
     if (JSON.stringify(next.storage) !== JSON.stringify(this.config.storage)) {
       this.log.warn("[storage] changed: restart sensord to apply it");
     }
+    if (JSON.stringify(next.sync) !== JSON.stringify(this.config.sync)) {
+      this.log.warn("[sync] changed: restart sensord to apply it");
+    }
     const wanted = new Map(next.sensors.map((sensor) => [sensor.id, sensor]));
     for (const [id, entry] of this.sensors) {
       const replacement = wanted.get(id);
@@ -101,7 +104,7 @@ export class Daemon {
     for (const sensor of next.sensors) {
       if (!this.sensors.has(sensor.id)) this.startSensor(sensor);
     }
-    this.config = { ...next, storage: this.config.storage };
+    this.config = { ...next, storage: this.config.storage, sync: this.config.sync };
     this.log.info(
       `configuration reloaded: ${next.thresholds.length} threshold rule(s), ${next.sensors.length} sensor(s)`,
     );
