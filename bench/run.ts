@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { benchDiskWrites } from "./disk-writes.js";
 import { benchI2cDriverCpu, benchZeDriverCpu, benchZeParser } from "./drivers.js";
 import { benchIngest } from "./ingest.js";
+import { benchSync, printSync } from "./sync.js";
 
 /**
  * `npm run bench`: prints the figures bench/README.md records.
@@ -86,6 +87,8 @@ try {
       `  ${result.driver.padEnd(15)} ${result.cpuMicrosPerSample.toFixed(0).padStart(6)} us/sample  (${(result.coreShare * 100).toFixed(3)} % of a core, ${result.samples} samples)`,
     );
   }
+  console.log("");
+  printSync(await benchSync(dir));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

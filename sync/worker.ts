@@ -39,6 +39,8 @@ export interface SyncWorkerDeps {
   random?: () => number;
 }
 
+/** Requests in flight at once while draining a backlog. */
+const PIPELINE_DEPTH = 2;
 /** How often a long backfill looks for new live readings to send ahead of the backlog. */
 const LIVE_CHECK_MS = 1000;
 /** Response bodies are kept to this size: enough for an error reason, never a memory problem. */
@@ -149,21 +151,39 @@ export class SyncWorker {
       sent += await this.send(live);
       let cursor = 0;
       let lastLiveCheck = performance.now();
-      while (!this.stopping) {
-        const backlog = queue.oldestPending(cursor, config.batchMaxReadings);
-        const last = backlog.at(-1);
-        if (last === undefined) break;
-        sent += await this.send(backlog);
-        cursor = last.seq;
-        if (performance.now() - lastLiveCheck >= LIVE_CHECK_MS) {
-          sent += await this.send(
-            queue
+      // Two requests in flight: the next batch is read and gzip'd while the
+      // previous one travels, so the two sides work at the same time instead
+      // of taking turns. Ranges in the queue make out-of-order marking safe.
+      const flights: Promise<number>[] = [];
+      const land = async (): Promise<void> => {
+        const flight = flights.shift();
+        if (flight !== undefined) sent += await flight;
+      };
+      try {
+        while (!this.stopping) {
+          const backlog = queue.oldestPending(cursor, config.batchMaxReadings);
+          const last = backlog.at(-1);
+          if (last === undefined) break;
+          cursor = last.seq;
+          const flight = this.send(backlog);
+          // Settled later by land(); until then a rejection must not count as unhandled.
+          flight.catch(() => undefined);
+          flights.push(flight);
+          if (flights.length >= PIPELINE_DEPTH) await land();
+          if (performance.now() - lastLiveCheck >= LIVE_CHECK_MS) {
+            while (flights.length > 0) await land();
+            const fresh = queue
               .newestPending(config.batchMaxReadings)
-              .filter((item) => item.seq > cursor + config.batchMaxReadings),
-          );
-          lastLiveCheck = performance.now();
+              .filter((item) => item.seq > cursor);
+            sent += await this.send(fresh);
+            lastLiveCheck = performance.now();
+          }
+          await this.pace(sent, started);
         }
-        await this.pace(sent, started);
+        while (flights.length > 0) await land();
+      } finally {
+        // A failed flight stops the cycle; the other must still settle before the next cycle reads the queue.
+        await Promise.allSettled(flights);
       }
       this.succeeded(sent, started);
     } catch (error) {

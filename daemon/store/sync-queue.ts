@@ -1,7 +1,11 @@
 import type Database from "better-sqlite3";
 import type { BatchReading } from "../../schemas/batch.js";
+import { READING_FLAGS, type ReadingFlag } from "../../schemas/vocabulary.js";
 import type { QuarantinedBatch, QueuedReading, QueueStats, SyncQueue } from "../../sync/queue.js";
-import { type ReadingRow, toReading } from "./rows.js";
+import { StoreError } from "../errors.js";
+import { readingId } from "./ids.js";
+import { toReading } from "./rows.js";
+import { FLAG_BITS } from "./types.js";
 
 /** The sink name in sync_cursor; one HTTP endpoint per daemon for now. */
 export const HTTP_SINK = "http";
@@ -17,14 +21,36 @@ interface RangeRow {
   at: number;
 }
 
-interface QueueRow extends ReadingRow {
+interface QueueRow {
+  seq: number;
+  series: number;
+  ts: number;
+  value: number;
+  flags: number;
+}
+
+interface SeriesRow {
+  id: number;
+  sensor: string;
+  gas: string;
+  unit: string;
   sensor_id: string;
   sensor_type: string;
 }
 
-const READING_SELECT =
-  "SELECT r.seq, r.ts, r.value, r.flags, s.sensor, s.gas, s.unit, s.sensor_id, s.sensor_type " +
-  "FROM readings r JOIN series s ON s.id = r.series";
+interface CachedSeries {
+  /** A reading of this series with gas and unit checked; its sensor, gas and unit are reused. */
+  reading: BatchReading;
+  sensorId: string | undefined;
+  sensorType: string | undefined;
+}
+
+function flagNames(bits: number): ReadingFlag[] {
+  return READING_FLAGS.filter((flag) => (bits & FLAG_BITS[flag]) !== 0);
+}
+
+/** Readings only: the few series rows are cached, a join per reading would cost more than the read. */
+const READING_SELECT = "SELECT seq, series, ts, value, flags FROM readings";
 
 /**
  * What is pending = readings above the watermark (sync_cursor) minus the
@@ -35,6 +61,8 @@ export class SqliteSyncQueue implements SyncQueue {
   private readonly selectAscending: Database.Statement<[number, number, number], QueueRow>;
   private readonly selectDescending: Database.Statement<[number, number, number], QueueRow>;
   private readonly selectRanges: Database.Statement<[], RangeRow>;
+  private readonly selectSeries: Database.Statement<[], SeriesRow>;
+  private readonly series = new Map<number, CachedSeries>();
   private readonly selectWatermark: Database.Statement<[string], { acked_seq: number }>;
   private readonly anyReadingBetween: Database.Statement<[number, number], { seq: number }>;
   private readonly countBetween: Database.Statement<[number, number], { n: number }>;
@@ -50,12 +78,15 @@ export class SqliteSyncQueue implements SyncQueue {
     private readonly file: string,
   ) {
     this.selectAscending = db.prepare(
-      `${READING_SELECT} WHERE r.seq BETWEEN ? AND ? ORDER BY r.seq LIMIT ?`,
+      `${READING_SELECT} WHERE seq BETWEEN ? AND ? ORDER BY seq LIMIT ?`,
     );
     this.selectDescending = db.prepare(
-      `${READING_SELECT} WHERE r.seq BETWEEN ? AND ? ORDER BY r.seq DESC LIMIT ?`,
+      `${READING_SELECT} WHERE seq BETWEEN ? AND ? ORDER BY seq DESC LIMIT ?`,
     );
     this.selectRanges = db.prepare("SELECT * FROM sync_ranges ORDER BY lo");
+    this.selectSeries = db.prepare(
+      "SELECT id, sensor, gas, unit, sensor_id, sensor_type FROM series",
+    );
     this.selectWatermark = db.prepare("SELECT acked_seq FROM sync_cursor WHERE sink = ?");
     this.anyReadingBetween = db.prepare(
       "SELECT seq FROM readings WHERE seq > ? AND seq < ? LIMIT 1",
@@ -224,9 +255,51 @@ export class SqliteSyncQueue implements SyncQueue {
   }
 
   private queued(row: QueueRow): QueuedReading {
-    const reading: BatchReading = toReading(this.file, this.idPrefix, row);
-    if (row.sensor_id !== "") reading.sensorId = row.sensor_id;
-    if (row.sensor_type !== "") reading.sensorType = row.sensor_type;
+    const series = this.seriesRow(row.series);
+    // Built field by field: this runs for every reading of a backfill (a million
+    // in a drain), and the series part was checked once, when it was cached.
+    const reading: BatchReading = {
+      id: readingId(this.idPrefix, row.seq),
+      sensor: series.reading.sensor,
+      gas: series.reading.gas,
+      value: row.value,
+      unit: series.reading.unit,
+      ts: new Date(row.ts).toISOString(),
+      flags: row.flags === 0 ? [] : flagNames(row.flags),
+    };
+    if (series.sensorId !== undefined) reading.sensorId = series.sensorId;
+    if (series.sensorType !== undefined) reading.sensorType = series.sensorType;
     return { seq: row.seq, reading };
+  }
+
+  /** Series rows never change once written; a new one (a new channel) is loaded on first sight. */
+  private seriesRow(id: number): CachedSeries {
+    let series = this.series.get(id);
+    if (series === undefined) {
+      for (const row of this.selectSeries.all()) {
+        // toReading validates gas and unit against the vocabulary, once per series.
+        const checked = toReading(this.file, this.idPrefix, {
+          seq: 0,
+          ts: 0,
+          value: 0,
+          flags: 0,
+          ...row,
+        });
+        this.series.set(row.id, {
+          reading: checked,
+          sensorId: row.sensor_id === "" ? undefined : row.sensor_id,
+          sensorType: row.sensor_type === "" ? undefined : row.sensor_type,
+        });
+      }
+      series = this.series.get(id);
+    }
+    if (series === undefined) {
+      throw new StoreError(
+        "SENSORD_DB_CORRUPT",
+        this.file,
+        `reading refers to series ${id}, which does not exist`,
+      );
+    }
+    return series;
   }
 }

@@ -1,0 +1,656 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import Database from "better-sqlite3";
+import { CountingProxy, type WireCounts } from "./counting-proxy.js";
+import { BenchDaemon } from "./daemon-process.js";
+import type { DrainOptions, DrainReport } from "./drain-child.js";
+import { percentile, writeReplayFile } from "./fixtures.js";
+import { BenchIngest, type IngestHealth } from "./ingest-process.js";
+
+/**
+ * The sync benchmark (`## Sync` in bench/README.md), on loopback with real
+ * processes: a prefilled sensord database drained by a SyncWorker in a child
+ * process of its own (bench/drain-child.ts) into the `sensord-ingest` binary
+ * in another, through a counting TCP proxy in this process.
+ *
+ * BENCH_SYNC_READINGS (backlog, default 1,000,000), BENCH_SYNC_ORIGINAL
+ * (readings posted the original way, default 10,000) and BENCH_OUTAGE_SECONDS
+ * (default 60; 0 skips the outage run) shrink a run.
+ * `node dist/bench/sync.js` runs this part alone.
+ */
+
+const DRAIN_CHILD = resolve(import.meta.dirname, "drain-child.js");
+const LIVE_EVERY_MS = 100;
+/** The wait for any one drain, on top of the outage. */
+const DRAIN_DEADLINE_MS = 150_000;
+
+export interface DrainFigures {
+  readings: number;
+  requests: number;
+  /** First request byte to last response byte, at the proxy. */
+  seconds: number;
+  readingsPerSecond: number;
+  wire: WireCounts;
+  /** Measured by the drain child itself: first trigger() to nothing pending. */
+  childSeconds: number;
+  sensordPeakRssBytes: number;
+  ingestPeakRssBytes: number;
+  /** CPU seconds over the drain: the drain child (from its first trigger) and sensord-ingest. */
+  sensordCpuSeconds: number;
+  ingestCpuSeconds: number;
+  health: IngestHealth;
+  /** count(*) of the ingest database's readings table (primary key: the reading id). */
+  distinctStored: number;
+}
+
+export interface OriginalFigures {
+  label: string;
+  readings: number;
+  requests: number;
+  seconds: number;
+  readingsPerSecond: number;
+  requestBytes: number;
+  bodyBytes: number;
+  responseBytes: number;
+  stored: number;
+}
+
+export interface LiveFigures {
+  backlog: number;
+  drainSeconds: number;
+  liveCommitted: number;
+  /** Latencies (ms) of the live readings committed while the backlog drained. */
+  latenciesMs: number[];
+  allArrived: boolean;
+}
+
+export interface OutageFigures {
+  outageSeconds: number;
+  backlog: number;
+  /** From the endpoint's return to the first request reaching it. */
+  firstRequestSeconds: number;
+  /** From the endpoint's return until the last reading was accepted (last response byte). */
+  lastReadingSeconds: number;
+  failedAttempts: number | null;
+  distinctStored: number;
+  duplicates: number;
+}
+
+export interface SyncBenchResult {
+  prefill: { readings: number; seconds: number; dbBytes: number };
+  drain: DrainFigures;
+  original: OriginalFigures[];
+  live: LiveFigures;
+  outage: OutageFigures | null;
+}
+
+export async function benchSync(dir: string): Promise<SyncBenchResult> {
+  const backlog = Number(process.env.BENCH_SYNC_READINGS ?? 1_000_000);
+  const originalCount = Number(process.env.BENCH_SYNC_ORIGINAL ?? 10_000);
+  const outageSeconds = Number(process.env.BENCH_OUTAGE_SECONDS ?? 60);
+  const prefill = await prefillBacklog(dir, backlog);
+
+  // 1 and 2: one ingest service for both.
+  const drainRun = await withIngest(join(dir, "sync-ingest-drain.db"), async (ingest) => {
+    const drain = await measureDrain(dir, prefill.db, ingest);
+    const original = [
+      await postOriginalWay(ingest.url, prefill.replayFile, originalCount, 1),
+      await postOriginalWay(ingest.url, prefill.replayFile, originalCount, 4),
+    ];
+    const after = await ingest.process.health(ingest.url);
+    const expected = drain.distinctStored + original.reduce((sum, run) => sum + run.readings, 0);
+    if (after.readings !== expected) {
+      throw new Error(`ingest holds ${after.readings} readings, expected ${expected}`);
+    }
+    return { drain, original };
+  });
+  const live = await withIngest(join(dir, "sync-ingest-live.db"), (ingest) =>
+    measureLive(dir, prefill.db, ingest),
+  );
+  const outage =
+    outageSeconds > 0
+      ? await withIngest(join(dir, "sync-ingest-outage.db"), (ingest) =>
+          measureOutage(dir, prefill.db, ingest, outageSeconds),
+        )
+      : null;
+  return {
+    prefill: { readings: prefill.readings, seconds: prefill.seconds, dbBytes: prefill.dbBytes },
+    ...drainRun,
+    live,
+    outage,
+  };
+}
+
+/**
+ * The backlog: the real sensord binary, replay driver at full speed over a
+ * generated NDJSON file (4 gases a line), no [sync] section; SIGTERM once every
+ * reading is committed (its close checkpoints the WAL into the file).
+ */
+async function prefillBacklog(
+  dir: string,
+  readings: number,
+): Promise<{ db: string; replayFile: string; readings: number; seconds: number; dbBytes: number }> {
+  const replayFile = join(dir, "sync-backlog.ndjson");
+  const written = writeReplayFile(replayFile, Math.ceil(readings / 4));
+  const db = join(dir, "sync-backlog.db");
+  const config = join(dir, "sync-backlog.toml");
+  writeFileSync(
+    config,
+    [
+      "[storage]",
+      `path = "${db}"`,
+      'flush_interval = "1s"',
+      'max_bytes = "4GiB"',
+      "[[sensors]]",
+      'id = "replay0"',
+      'driver = "replay"',
+      'interval = "0s"',
+      `file = "${replayFile}"`,
+    ].join("\n"),
+  );
+  const started = performance.now();
+  const daemon = new BenchDaemon(config);
+  const killer = setTimeout(() => daemon.child.kill("SIGKILL"), 120_000);
+  try {
+    await daemon.waitForLog(/source exhausted/);
+    const reader = new Database(db, { readonly: true });
+    const count = reader.prepare<[], { n: number }>("SELECT count(*) AS n FROM readings");
+    while ((count.get()?.n ?? 0) < written) {
+      if (daemon.child.exitCode !== null) throw new Error("sensord exited during the prefill");
+      await sleep(10);
+    }
+    reader.close();
+    await daemon.stop();
+  } finally {
+    clearTimeout(killer);
+    if (daemon.child.exitCode === null) daemon.child.kill("SIGKILL");
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    db,
+    replayFile,
+    readings: written,
+    seconds,
+    dbBytes: statSync(db).size,
+  };
+}
+
+/** A fresh copy of the prefilled database (every reading pending) for one run. */
+function copyBacklog(source: string, target: string): string {
+  for (const suffix of ["", "-wal"]) {
+    if (existsSync(source + suffix)) copyFileSync(source + suffix, target + suffix);
+  }
+  return target;
+}
+
+interface IngestUnderTest {
+  process: BenchIngest;
+  url: string;
+  /** Its SQLite file, read here (read-only) after a run. */
+  dbPath: string;
+}
+
+async function withIngest<T>(
+  dbPath: string,
+  body: (ingest: IngestUnderTest) => Promise<T>,
+): Promise<T> {
+  const { ingest, url } = await BenchIngest.start(dbPath);
+  try {
+    return await body({ process: ingest, url, dbPath });
+  } finally {
+    await ingest.stop();
+  }
+}
+
+/** Rows of the ingest database's readings table: distinct readings (its primary key is the reading id). */
+function countStored(dbPath: string): number {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return db.prepare<[], { n: number }>("SELECT count(*) AS n FROM readings").get()?.n ?? 0;
+  } finally {
+    db.close();
+  }
+}
+
+/** 1. Backfill drain, through the counting proxy. */
+async function measureDrain(
+  dir: string,
+  backlogDb: string,
+  ingest: IngestUnderTest,
+): Promise<DrainFigures> {
+  const proxy = await CountingProxy.start(ingest.url);
+  try {
+    const db = copyBacklog(backlogDb, join(dir, "sync-drain.db"));
+    const ingestCpuBefore = ingest.process.cpuSeconds();
+    const report = await runDrainChild({
+      db,
+      endpoint: `${proxy.url}/ingest`,
+      liveEveryMs: 0,
+      deadlineMs: DRAIN_DEADLINE_MS,
+    });
+    const wire = proxy.snapshot();
+    const ingestCpuSeconds = ingest.process.cpuSeconds() - ingestCpuBefore;
+    if (report.pendingAtEnd !== 0 || report.uploaded !== report.pendingAtStart) {
+      throw new Error(`drain left ${report.pendingAtEnd} readings pending`);
+    }
+    const seconds = ((wire.lastResponseAt ?? 0) - (wire.firstRequestAt ?? 0)) / 1000;
+    const health = await ingest.process.health(ingest.url);
+    const distinctStored = countStored(ingest.dbPath);
+    if (distinctStored !== report.pendingAtStart || health.duplicates !== 0) {
+      throw new Error(
+        `ingest holds ${distinctStored} distinct readings (${health.duplicates} duplicates), expected ${report.pendingAtStart}`,
+      );
+    }
+    return {
+      readings: report.uploaded,
+      requests: wire.requests,
+      seconds,
+      readingsPerSecond: report.uploaded / seconds,
+      wire,
+      childSeconds: report.seconds,
+      sensordPeakRssBytes: report.peakRssBytes,
+      ingestPeakRssBytes: ingest.process.peakRssBytes(),
+      sensordCpuSeconds: report.cpuSeconds,
+      ingestCpuSeconds,
+      health,
+      distinctStored,
+    };
+  } finally {
+    await proxy.close();
+  }
+}
+
+/** 3. Live readings every 100 ms while a backlog drains; latency = ingest received_at - commit time. */
+async function measureLive(
+  dir: string,
+  backlogDb: string,
+  ingest: IngestUnderTest,
+): Promise<LiveFigures> {
+  const db = copyBacklog(backlogDb, join(dir, "sync-live.db"));
+  const report = await runDrainChild({
+    db,
+    endpoint: `${ingest.url}/ingest`,
+    liveEveryMs: LIVE_EVERY_MS,
+    deadlineMs: DRAIN_DEADLINE_MS,
+  });
+  const ingestDb = new Database(ingest.dbPath, { readonly: true });
+  let rows: Array<{ ts: number; received_at: number }>;
+  try {
+    rows = ingestDb
+      .prepare<[], { ts: number; received_at: number }>(
+        "SELECT r.ts, b.received_at FROM readings r JOIN series s ON s.id = r.series " +
+          "JOIN batches b ON b.seq = r.batch WHERE s.sensor = 'live0' ORDER BY r.ts",
+      )
+      .all();
+  } finally {
+    ingestDb.close();
+  }
+  const during = rows.filter((row) => row.ts <= report.backlogDoneEpochMs);
+  return {
+    backlog: report.pendingAtStart,
+    drainSeconds: report.seconds,
+    liveCommitted: report.liveCommitted,
+    latenciesMs: during.map((row) => row.received_at - row.ts).sort((a, b) => a - b),
+    allArrived: rows.length === report.liveCommitted && report.pendingAtEnd === 0,
+  };
+}
+
+/** 4. Endpoint down (nothing listening) for `outageSeconds` with the backlog buffered, then back. */
+async function measureOutage(
+  dir: string,
+  backlogDb: string,
+  ingest: IngestUnderTest,
+  outageSeconds: number,
+): Promise<OutageFigures> {
+  const proxy = await CountingProxy.start(ingest.url);
+  try {
+    await proxy.refuse();
+    const db = copyBacklog(backlogDb, join(dir, "sync-outage.db"));
+    const child = new DrainChild({
+      db,
+      endpoint: `${proxy.url}/ingest`,
+      liveEveryMs: 0,
+      deadlineMs: DRAIN_DEADLINE_MS + outageSeconds * 1000,
+    });
+    try {
+      await child.next("started", 30_000);
+      await sleep(outageSeconds * 1000);
+      await proxy.reopen();
+      const returnedAt = performance.now();
+      const report = await child.next<DrainReport>("done", DRAIN_DEADLINE_MS);
+      const wire = proxy.snapshot();
+      const health = await ingest.process.health(ingest.url);
+      const distinctStored = countStored(ingest.dbPath);
+      if (distinctStored !== report.pendingAtStart || report.pendingAtEnd !== 0) {
+        throw new Error(`after the outage the ingest holds ${distinctStored} readings`);
+      }
+      const attempts = /uploads work again after (\d+) failed attempt/.exec(child.log)?.[1];
+      return {
+        outageSeconds,
+        backlog: report.pendingAtStart,
+        firstRequestSeconds: ((wire.firstRequestAt ?? 0) - returnedAt) / 1000,
+        lastReadingSeconds: ((wire.lastResponseAt ?? 0) - returnedAt) / 1000,
+        failedAttempts: attempts === undefined ? null : Number(attempts),
+        distinctStored,
+        duplicates: health.duplicates,
+      };
+    } finally {
+      child.kill();
+    }
+  } finally {
+    await proxy.close();
+  }
+}
+
+/** The drain child (bench/drain-child.ts), its JSON lines, bounded waits, killed by PID. */
+class DrainChild {
+  readonly child: ChildProcess;
+  private stdout = "";
+  private stderr = "";
+  private readonly events: Array<{ event: string }> = [];
+
+  constructor(options: DrainOptions) {
+    this.child = spawn(process.execPath, [DRAIN_CHILD, JSON.stringify(options)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.child.stdout?.on("data", (chunk: Buffer) => {
+      this.stdout += chunk.toString();
+      let newline = this.stdout.indexOf("\n");
+      while (newline !== -1) {
+        this.events.push(JSON.parse(this.stdout.slice(0, newline)) as { event: string });
+        this.stdout = this.stdout.slice(newline + 1);
+        newline = this.stdout.indexOf("\n");
+      }
+    });
+    this.child.stderr?.on("data", (chunk: Buffer) => {
+      this.stderr += chunk.toString();
+    });
+  }
+
+  get log(): string {
+    return this.stderr;
+  }
+
+  async next<T extends { event: string }>(event: string, timeoutMs: number): Promise<T> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const found = this.events.find((item) => item.event === event);
+      if (found !== undefined) return found as T;
+      if (this.child.exitCode !== null || this.child.signalCode !== null) {
+        throw new Error(`drain child exited before "${event}":\n${this.stderr}`);
+      }
+      if (performance.now() > deadline) {
+        this.kill();
+        throw new Error(`drain child: no "${event}" within ${timeoutMs} ms:\n${this.stderr}`);
+      }
+      await sleep(5);
+    }
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
+  }
+}
+
+async function runDrainChild(options: DrainOptions): Promise<DrainReport> {
+  const child = new DrainChild(options);
+  try {
+    return await child.next<DrainReport>("done", options.deadlineMs + 30_000);
+  } finally {
+    child.kill();
+  }
+}
+
+/**
+ * 2. The original way: one POST per document, a new TCP connection each, no
+ * gzip, sequential, as Python's `requests.post(url, json=doc, headers={"index": ...})`
+ * sends it (its default headers, `json.dumps` separators). `gasesPerDocument`
+ * 1: one reading per request; 4: one document per sampling cycle, as the
+ * original script did. Bytes are the sockets' own counts (TCP payload).
+ */
+async function postOriginalWay(
+  url: string,
+  replayFile: string,
+  readings: number,
+  gasesPerDocument: 1 | 4,
+): Promise<OriginalFigures> {
+  const { hostname, port } = new URL(url);
+  const lines = readFileSync(replayFile, "utf8").split("\n", Math.ceil(readings / 4));
+  const documents: string[] = [];
+  const sensors: Record<string, [string, string]> = {
+    co: ["0005", "8"],
+    no2: ["0006", "9"],
+    c2h5oh: ["0007", "27"],
+    h2: ["0008", "30"],
+  };
+  const run = `orig${gasesPerDocument}-${Date.now().toString(36)}`;
+  const base = Date.UTC(2021, 8, 3, 9, 14, 49);
+  let count = 0;
+  for (const [index, line] of lines.entries()) {
+    const values = JSON.parse(line) as Record<string, number>;
+    const createdtime = new Date(base + index * 1000).toISOString().slice(0, 19).replace("T", " ");
+    let gases: Array<[string, unknown]> = [];
+    const flush = () => {
+      if (gases.length === 0) return;
+      documents.push(
+        pythonJson([
+          ["id", `${run}-${documents.length}`],
+          ["groupid", "2"],
+          ["gps", "37.61002501514269, 126.99636868892937"],
+          ...gases,
+        ]),
+      );
+      gases = [];
+    };
+    for (const [gas, value] of Object.entries(values)) {
+      if (count >= readings) break;
+      const [sensorid, sensortype] = sensors[gas] ?? ["0000", "0"];
+      gases.push([
+        gas,
+        [
+          ["sensorid", sensorid],
+          ["sensortype", sensortype],
+          ["value", value.toFixed(2)],
+          ["createdtime", createdtime],
+        ],
+      ]);
+      count++;
+      if (gases.length >= gasesPerDocument) flush();
+    }
+    flush();
+  }
+
+  const totals = { requestBytes: 0, bodyBytes: 0, responseBytes: 0 };
+  const started = performance.now();
+  for (const body of documents) {
+    const bodyBytes = Buffer.from(body);
+    const head =
+      "POST /proxyLambda HTTP/1.1\r\n" +
+      `Host: ${hostname}:${port}\r\n` +
+      "User-Agent: python-requests/2.31.0\r\n" +
+      "Accept-Encoding: gzip, deflate\r\n" +
+      "Accept: */*\r\n" +
+      "Connection: keep-alive\r\n" +
+      "index: gasdetect\r\n" +
+      `Content-Length: ${bodyBytes.length}\r\n` +
+      "Content-Type: application/json\r\n\r\n";
+    const result = await postOnce(
+      hostname,
+      Number(port),
+      Buffer.concat([Buffer.from(head), bodyBytes]),
+    );
+    if (result.status !== 200) throw new Error(`original-way POST answered ${result.status}`);
+    totals.requestBytes += result.sent;
+    totals.bodyBytes += bodyBytes.length;
+    totals.responseBytes += result.received;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    label: gasesPerDocument === 1 ? "one reading per POST" : "one 4-gas document per POST",
+    readings: count,
+    requests: documents.length,
+    seconds,
+    readingsPerSecond: count / seconds,
+    ...totals,
+    stored: count,
+  };
+}
+
+/** Python's json.dumps with default separators (", ", ": ") over ordered [key, value] pairs. */
+function pythonJson(pairs: Array<[string, unknown]>): string {
+  const value = (item: unknown): string =>
+    Array.isArray(item) ? pythonJson(item as Array<[string, unknown]>) : JSON.stringify(item);
+  return `{${pairs.map(([key, item]) => `${JSON.stringify(key)}: ${value(item)}`).join(", ")}}`;
+}
+
+/** One request on a new connection; reads the whole response, then closes (FIN) as requests does. */
+function postOnce(
+  host: string,
+  port: number,
+  request: Buffer,
+): Promise<{ status: number; sent: number; received: number }> {
+  return new Promise((resolvePost, rejectPost) => {
+    const socket = connect({ host, port });
+    socket.setNoDelay(true);
+    socket.setTimeout(10_000, () => {
+      socket.destroy();
+      rejectPost(new Error("original-way POST timed out"));
+    });
+    let received = Buffer.alloc(0);
+    socket.on("error", rejectPost);
+    socket.on("data", (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      const end = received.indexOf("\r\n\r\n");
+      if (end === -1) return;
+      const head = received.subarray(0, end).toString("latin1");
+      const length = Number(/^content-length:\s*(\d+)/im.exec(head)?.[1] ?? 0);
+      if (received.length < end + 4 + length) return;
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0);
+      socket.setTimeout(0);
+      socket.end();
+      resolvePost({ status, sent: socket.bytesWritten, received: socket.bytesRead });
+    });
+    socket.write(request);
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolveWait) => setTimeout(resolveWait, ms));
+}
+
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+const count = (value: number) => Math.round(value).toLocaleString("en-US");
+
+export function printSync(result: SyncBenchResult): void {
+  const { drain, original, live, outage, prefill } = result;
+  const w = drain.wire;
+  const perReading = (bytes: number, readings: number) => (bytes / readings).toFixed(1);
+  console.log("## Sync: backlog drain, the original way, live latency, outage (loopback)");
+  console.log(
+    `backlog: ${count(prefill.readings)} readings written by a real sensord (replay driver, interval 0s, no [sync]) in ${prefill.seconds.toFixed(1)} s; database ${mib(prefill.dbBytes)}`,
+  );
+  console.log(
+    "worker: SyncWorker in a child process of its own; batch format, batch_max_readings 1000, batch_max_bytes 256KiB,",
+  );
+  console.log(
+    "  compress (gzip level 1), max_rate 1,000,000 (the default 20,000/s is a per-Pi politeness cap towards a shared endpoint)",
+  );
+  console.log(
+    "path: drain child -> counting TCP proxy (in the bench process) -> sensord-ingest child process (SQLite)",
+  );
+  console.log("");
+  const rows: Array<[string, string, string]> = [
+    [
+      "backlog drain, gzip",
+      `${count(drain.readingsPerSecond)} readings/s (${count(drain.readings)} in ${drain.seconds.toFixed(2)} s)`,
+      "205k records/s (4.87 s)",
+    ],
+    ["requests per million", count((drain.requests / drain.readings) * 1_000_000), "61-63"],
+    [
+      "bytes on the wire per reading",
+      `${perReading(w.requestBytes, drain.readings)} (requests incl. HTTP headers)`,
+      "24.8",
+    ],
+    [
+      "peak RSS (VmHWM)",
+      `${mib(drain.sensordPeakRssBytes)} sensord side, ${mib(drain.ingestPeakRssBytes)} ingest`,
+      "72-121 MB",
+    ],
+    [
+      "delivered",
+      `${count(drain.distinctStored)} distinct, ${count(drain.health.duplicates)} duplicates`,
+      "none lost or duplicated",
+    ],
+    [
+      "live latency during the drain",
+      live.latenciesMs.length === 0
+        ? "none committed during the drain"
+        : `p50 ${count(percentile(live.latenciesMs, 0.5))} ms, p95 ${count(percentile(live.latenciesMs, 0.95))} ms, max ${count(live.latenciesMs.at(-1) ?? 0)} ms`,
+      "not measured",
+    ],
+    [
+      outage === null ? "after an outage" : `${outage.outageSeconds} s outage: return -> last`,
+      outage === null
+        ? "skipped (BENCH_OUTAGE_SECONDS=0)"
+        : `${outage.lastReadingSeconds.toFixed(1)} s (first request after ${outage.firstRequestSeconds.toFixed(1)} s)`,
+      "146 s (60 s outage)",
+    ],
+  ];
+  console.log(`${"".padEnd(32)}${"sensord".padEnd(54)}Fluent Bit 5.1.1 (peers.md)`);
+  for (const [label, ours, theirs] of rows) {
+    console.log(`${label.padEnd(32)}${ours.padEnd(54)}${theirs}`);
+  }
+  console.log("");
+  console.log(
+    `drain: ${count(w.requests)} requests on ${w.connections} connection(s) (${count(drain.health.batches)} batches at the ingest); ` +
+      `TCP payload per reading: requests ${perReading(w.requestBytes, drain.readings)} (bodies alone ${perReading(w.bodyBytes, drain.readings)}), responses ${perReading(w.responseBytes, drain.readings)}`,
+  );
+  console.log(
+    `  CPU over the drain: sensord side ${drain.sensordCpuSeconds.toFixed(1)} s, sensord-ingest ${drain.ingestCpuSeconds.toFixed(1)} s ` +
+      `(two requests in flight: the sides overlap); the child's own clock ${drain.childSeconds.toFixed(2)} s`,
+  );
+  for (const run of original) {
+    console.log(
+      `original way, ${run.label}: ${count(run.readings)} readings in ${count(run.requests)} requests, ` +
+        `${count(run.readingsPerSecond)} readings/s (${run.seconds.toFixed(1)} s), ` +
+        `${perReading(run.requestBytes, run.readings)} request bytes/reading (bodies ${perReading(run.bodyBytes, run.readings)}; ` +
+        `responses ${perReading(run.responseBytes, run.readings)})`,
+    );
+    console.log(
+      `  batch drain vs this: ${(drain.readingsPerSecond / run.readingsPerSecond).toFixed(1)}x the readings/s, ` +
+        `${(run.requestBytes / run.readings / (w.requestBytes / drain.readings)).toFixed(1)}x fewer request bytes per reading`,
+    );
+  }
+  console.log(
+    `live: one reading committed every ${LIVE_EVERY_MS} ms while ${count(live.backlog)} drained (${live.drainSeconds.toFixed(1)} s): ` +
+      `${live.latenciesMs.length} committed during the drain, latency = ingest received_at - commit time; ` +
+      `${count(live.liveCommitted)} committed in all, all arrived: ${live.allArrived}`,
+  );
+  if (outage !== null) {
+    console.log(
+      `outage: ${count(outage.backlog)} readings buffered, nothing listening for ${outage.outageSeconds} s; ` +
+        `${outage.failedAttempts ?? "?"} failed attempts; ${count(outage.distinctStored)} distinct readings stored, ${outage.duplicates} duplicates`,
+    );
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const dir = mkdtempSync(join(tmpdir(), "sensord-bench-sync-"));
+  try {
+    printSync(await benchSync(dir));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
