@@ -104,6 +104,13 @@ export function chunkReadings<T extends { reading: BatchReading }>(
   envelopeBytes: number = DEFAULT_ENVELOPE_BYTES,
 ): T[][] {
   if (!(maxReadings >= 1)) throw new RangeError(`maxReadings must be >= 1, got ${maxReadings}`);
+  // The usual case, a queue read of at most maxReadings well under maxBytes,
+  // needs no per-reading JSON: a safe upper bound on the whole decides it.
+  if (items.length <= maxReadings) {
+    let bound = envelopeBytes;
+    for (const item of items) bound += maxReadingBytes(item.reading) + 1;
+    if (bound <= maxBytes) return items.length === 0 ? [] : [items];
+  }
   const chunks: T[][] = [];
   let current: T[] = [];
   let bytes = envelopeBytes;
@@ -120,6 +127,25 @@ export function chunkReadings<T extends { reading: BatchReading }>(
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
+}
+
+/** Key names, quotes, colons, commas and braces of one reading's JSON, with every optional key. */
+const READING_SYNTAX_BYTES = 120;
+/** The longest JSON number: "-1.2345678901234567e-308". */
+const NUMBER_BYTES = 24;
+
+/**
+ * An upper bound on `Buffer.byteLength(JSON.stringify(reading))`. Ids, sensor
+ * names (config pattern), gases, units, flags and ISO times are plain ASCII
+ * that JSON never escapes; the free-text `sensorId` / `sensorType` may grow 6x
+ * when escaped (`\u00XX`), which also covers their UTF-8 length.
+ */
+function maxReadingBytes(reading: BatchReading): number {
+  let plain = reading.id.length + reading.sensor.length + reading.gas.length + reading.unit.length;
+  plain += reading.ts.length;
+  for (const flag of reading.flags) plain += flag.length + 3;
+  const free = (reading.sensorId?.length ?? 0) + (reading.sensorType?.length ?? 0);
+  return READING_SYNTAX_BYTES + NUMBER_BYTES + plain + 6 * free;
 }
 
 export interface EncodedBody {

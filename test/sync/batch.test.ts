@@ -243,3 +243,39 @@ describe("uploadHeaders", () => {
     });
   });
 });
+
+describe("chunkReadings fast path", () => {
+  it("never exceeds maxBytes near the limit, even with free text that JSON escapes", () => {
+    const escaped = 'sensor "0006"\n\u00e9\u0001';
+    for (const count of [1, 10, 100, 1000]) {
+      const batch = Array.from({ length: count }, (_, index) => ({
+        seq: index + 1,
+        reading: reading(index + 1, {
+          sensorId: escaped,
+          sensorType: escaped,
+          flags: ["warmup", "out_of_range"],
+        }),
+      }));
+      const exact = byteLength(
+        buildBatch(
+          device,
+          batch.map((item) => item.reading),
+        ),
+      );
+      for (const maxBytes of [exact - 1, exact, exact + 1, exact * 2]) {
+        for (const chunk of chunkReadings(batch, 1000, maxBytes, batchEnvelopeBytes(device))) {
+          if (chunk.length > 1) {
+            expect(
+              byteLength(
+                buildBatch(
+                  device,
+                  chunk.map((item) => item.reading),
+                ),
+              ),
+            ).toBeLessThanOrEqual(maxBytes);
+          }
+        }
+      }
+    }
+  });
+});
