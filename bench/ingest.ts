@@ -1,9 +1,7 @@
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { migrate } from "../daemon/store/migrations.js";
-import { BenchDaemon } from "./daemon-process.js";
-import { writeReplayFile } from "./fixtures.js";
+import { replayIntoDatabase } from "./replay-run.js";
 
 export interface IngestResult {
   readings: number;
@@ -22,52 +20,15 @@ export interface IngestResult {
  * "started" log line until the last reading is visible to another connection.
  */
 export async function benchIngest(dir: string, lines: number): Promise<IngestResult> {
-  const replayFile = join(dir, "ingest.ndjson");
-  const readings = writeReplayFile(replayFile, lines);
-  const config = join(dir, "ingest.toml");
-  const database = join(dir, "ingest.db");
-  writeFileSync(
-    config,
-    [
-      "[storage]",
-      `path = "${database}"`,
-      'flush_interval = "1s"',
-      'max_bytes = "4GiB"',
-      "[[sensors]]",
-      'id = "replay0"',
-      'driver = "replay"',
-      'interval = "0s"',
-      `file = "${replayFile}"`,
-    ].join("\n"),
-  );
-  const daemon = new BenchDaemon(config);
-  await daemon.waitForLog(/sensord started/);
-  const ioBefore = daemon.io();
-  const started = performance.now();
-  await daemon.waitForLog(/source exhausted/);
-  // Committed means visible to another connection: poll until the last reading is.
-  const db = new Database(database, { readonly: true });
-  const countReadings = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM readings");
-  while ((countReadings.get()?.n ?? 0) < readings) {
-    await new Promise((resolveWait) => setTimeout(resolveWait, 10));
-  }
-  const seconds = (performance.now() - started) / 1000;
-  const ioAfter = daemon.io();
-  const peakRssBytes = daemon.peakRssBytes();
-  await daemon.stop();
-  const stored = countReadings.get()?.n ?? 0;
-  const alerts = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM alerts").get()?.n ?? 0;
-  db.close();
-  if (stored !== readings) throw new Error(`ingest bench stored ${stored} of ${readings} readings`);
-
+  const run = await replayIntoDatabase(dir, "ingest", lines);
   return {
-    readings,
-    seconds,
-    readingsPerSecond: readings / seconds,
-    alerts,
-    peakRssBytes,
-    writeBytesPerReading: (ioAfter.writeBytes - ioBefore.writeBytes) / readings,
-    bare: benchBareInsert(join(dir, "bare.db"), readings),
+    readings: run.readings,
+    seconds: run.seconds,
+    readingsPerSecond: run.readings / run.seconds,
+    alerts: run.alerts,
+    peakRssBytes: run.peakRssBytes,
+    writeBytesPerReading: run.writeBytes / run.readings,
+    bare: benchBareInsert(join(dir, "bare.db"), run.readings),
   };
 }
 

@@ -1,23 +1,15 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import {
-  copyFileSync,
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
 import { CountingProxy, type WireCounts } from "./counting-proxy.js";
-import { BenchDaemon } from "./daemon-process.js";
 import type { DrainOptions, DrainReport } from "./drain-child.js";
-import { percentile, writeReplayFile } from "./fixtures.js";
+import { percentile } from "./fixtures.js";
 import { BenchIngest, type IngestHealth } from "./ingest-process.js";
+import { replayIntoDatabase } from "./replay-run.js";
 
 /**
  * The sync benchmark (`## Sync` in bench/README.md), on loopback with real
@@ -133,57 +125,19 @@ export async function benchSync(dir: string): Promise<SyncBenchResult> {
   };
 }
 
-/**
- * The backlog: the real sensord binary, replay driver at full speed over a
- * generated NDJSON file (4 gases a line), no [sync] section; SIGTERM once every
- * reading is committed (its close checkpoints the WAL into the file).
- */
+/** The backlog: see replay-run.ts; each run then drains its own copy of the file. */
 async function prefillBacklog(
   dir: string,
   readings: number,
 ): Promise<{ db: string; replayFile: string; readings: number; seconds: number; dbBytes: number }> {
-  const replayFile = join(dir, "sync-backlog.ndjson");
-  const written = writeReplayFile(replayFile, Math.ceil(readings / 4));
-  const db = join(dir, "sync-backlog.db");
-  const config = join(dir, "sync-backlog.toml");
-  writeFileSync(
-    config,
-    [
-      "[storage]",
-      `path = "${db}"`,
-      'flush_interval = "1s"',
-      'max_bytes = "4GiB"',
-      "[[sensors]]",
-      'id = "replay0"',
-      'driver = "replay"',
-      'interval = "0s"',
-      `file = "${replayFile}"`,
-    ].join("\n"),
-  );
   const started = performance.now();
-  const daemon = new BenchDaemon(config);
-  const killer = setTimeout(() => daemon.child.kill("SIGKILL"), 120_000);
-  try {
-    await daemon.waitForLog(/source exhausted/);
-    const reader = new Database(db, { readonly: true });
-    const count = reader.prepare<[], { n: number }>("SELECT count(*) AS n FROM readings");
-    while ((count.get()?.n ?? 0) < written) {
-      if (daemon.child.exitCode !== null) throw new Error("sensord exited during the prefill");
-      await sleep(10);
-    }
-    reader.close();
-    await daemon.stop();
-  } finally {
-    clearTimeout(killer);
-    if (daemon.child.exitCode === null) daemon.child.kill("SIGKILL");
-  }
-  const seconds = (performance.now() - started) / 1000;
+  const run = await replayIntoDatabase(dir, "sync-backlog", Math.ceil(readings / 4));
   return {
-    db,
-    replayFile,
-    readings: written,
-    seconds,
-    dbBytes: statSync(db).size,
+    db: run.database,
+    replayFile: run.replayFile,
+    readings: run.readings,
+    seconds: (performance.now() - started) / 1000,
+    dbBytes: run.databaseBytes,
   };
 }
 
