@@ -63,6 +63,9 @@ export class SyncWorker {
   private timer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private apiKey: string | null = null;
+  /** Set when this cycle has scheduled its retry. */
+  private retryScheduled = false;
+  private lastFailureKind: UploadOutcome["kind"] | null = null;
   private cycleRunning: Promise<void> | null = null;
   private stopping = false;
   private readonly status_: Omit<SyncStatus, "queue" | "quarantined" | "endpoint"> = {
@@ -144,6 +147,7 @@ export class SyncWorker {
     const started = performance.now();
     let sent = 0;
     this.status_.state = "uploading";
+    this.retryScheduled = false;
     // Read once per cycle: a key file fixed after an auth failure is picked up by the next retry.
     this.apiKey = this.deps.apiKey();
     try {
@@ -305,17 +309,21 @@ export class SyncWorker {
   }
 
   private scheduleRetry(outcome: UploadOutcome): void {
-    if (this.stopping) return;
+    // Two pipelined requests can fail in the same cycle: one attempt, one retry.
+    if (this.stopping || this.retryScheduled) return;
+    this.retryScheduled = true;
     this.status_.consecutiveFailures++;
     const delay = nextDelayMs(outcome, this.status_.consecutiveFailures, this.deps.random);
     const reason = "reason" in outcome ? outcome.reason : outcome.kind;
-    const firstFailure = this.status_.lastError === null || this.status_.consecutiveFailures === 1;
+    // One line when the trouble starts or changes kind (e.g. timeouts become auth failures).
+    const worthALine =
+      this.status_.consecutiveFailures === 1 || outcome.kind !== this.lastFailureKind;
+    this.lastFailureKind = outcome.kind;
     this.status_.lastError = outcome.kind === "auth" ? `auth failed: ${reason}` : reason;
     this.status_.lastErrorAt = Date.now();
     this.status_.nextAttemptAt = Date.now() + delay;
     this.status_.state = outcome.kind === "auth" ? "auth_failed" : "backoff";
-    // One line when the trouble starts, then quiet until it changes or ends.
-    if (firstFailure) {
+    if (worthALine) {
       this.deps.log.warn(
         `upload failed (${this.status_.lastError}); keeping everything, retrying in ${Math.round(delay / 1000)} s`,
       );
@@ -332,6 +340,7 @@ export class SyncWorker {
       );
     }
     this.status_.consecutiveFailures = 0;
+    this.lastFailureKind = null;
     this.status_.nextAttemptAt = null;
     this.status_.lastError = null;
     this.status_.state = this.stopping ? "stopped" : "idle";

@@ -160,6 +160,27 @@ describe("SyncWorker", () => {
     expect(lines.some((line) => line.includes("uploads work again"))).toBe(true);
   });
 
+  it("counts two pipelined requests failing in one cycle as one failed attempt, and logs again when the failure changes kind", async () => {
+    store.commit(readings(1, 4000), []);
+    server.enqueue({ status: 200, body: "{}" });
+    server.respond({ status: 503, body: "busy" });
+    const sync = newWorker();
+    await sync.trigger();
+    // The newest batch went through; both backlog requests in flight got 503.
+    expect(sync.status()).toMatchObject({
+      state: "backoff",
+      consecutiveFailures: 1,
+      uploadedTotal: 1000,
+    });
+    expect(server.requests).toHaveLength(3);
+    server.respond({ status: 401, body: "bad key" });
+    await sync.trigger({ force: true });
+    expect(sync.status()).toMatchObject({ state: "auth_failed", consecutiveFailures: 2 });
+    expect(lines.filter((line) => line.includes("upload failed"))).toHaveLength(2);
+    await sync.trigger({ force: true });
+    expect(lines.filter((line) => line.includes("upload failed"))).toHaveLength(2);
+  });
+
   it("splits on 413 and quarantines on 422 without blocking later readings", async () => {
     store.commit(readings(1, 1000), []);
     let requestNumber = 0;
