@@ -1,5 +1,7 @@
+import { accessSync, constants } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import cron from "node-cron";
+import { describeError } from "../errors.js";
 import { asString, asTable, type Problems } from "./problems.js";
 import { durationInRange } from "./sections.js";
 import { parseSize, SIZE_HINT } from "./size.js";
@@ -36,6 +38,20 @@ export function resolveSync(raw: unknown, baseDir: string, problems: Problems): 
     );
   }
   const keyFile = asString(table.api_key_file);
+  const keyPath =
+    keyFile === undefined ? null : isAbsolute(keyFile) ? keyFile : resolve(baseDir, keyFile);
+  if (keyPath !== null) {
+    // Checked here so `sensorctl config check` reports it too; the daemon reads the key itself.
+    try {
+      accessSync(keyPath, constants.R_OK);
+    } catch (error) {
+      problems.add(
+        "sync.api_key_file",
+        `cannot read ${keyPath} (${describeError(error)}); create it with the key on its first line, ` +
+          "readable only by the service user (chmod 600)",
+      );
+    }
+  }
   return {
     endpoint,
     format: table.format === "original" ? "original" : "batch",
