@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { readFileSync, statSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { readApiKey } from "../daemon/config/api-key.js";
 import { formatSize, parseSize, SIZE_HINT } from "../daemon/config/size.js";
 import type { LogLevel } from "../daemon/config/types.js";
 import { describeError, EXIT_CONFIG, EXIT_USAGE, SensordError } from "../daemon/errors.js";
@@ -40,23 +40,16 @@ function sizeArg(text: string): number {
   return bytes;
 }
 
-/**
- * The key comes from a file so it never shows in `ps` or shell history. A
- * trailing newline (echo > file) is not part of it.
- */
-function readApiKey(file: string, warn: (message: string) => void): string {
-  let key: string;
+/** The key comes from a file so it never shows in `ps` or shell history. */
+function apiKeyFrom(file: string, warn: (message: string) => void): string {
   try {
-    key = readFileSync(file, "utf8").trim();
+    const { key, warning } = readApiKey(file);
     // Like ssh: a secret others can read is worth a warning, not a refusal.
-    if ((statSync(file).mode & 0o077) !== 0) {
-      warn(`api key file ${file} is readable by group or others; chmod 600 it`);
-    }
+    if (warning !== null) warn(warning);
+    return key;
   } catch (error) {
-    throw new ExitError(EXIT_CONFIG, `cannot read --api-key-file ${file}: ${describeError(error)}`);
+    throw new ExitError(EXIT_CONFIG, `--api-key-file: ${describeError(error)}`);
   }
-  if (key === "") throw new ExitError(EXIT_CONFIG, `--api-key-file ${file} is empty`);
-  return key;
 }
 
 const program = new Command()
@@ -96,7 +89,7 @@ async function main(): Promise<void> {
   const apiKey =
     options.apiKeyFile === undefined
       ? null
-      : readApiKey(options.apiKeyFile, (message) => log.warn(message));
+      : apiKeyFrom(options.apiKeyFile, (message) => log.warn(message));
   let server: Awaited<ReturnType<typeof startIngestServer>>;
   try {
     server = await startIngestServer({

@@ -1,6 +1,6 @@
 import { dirname } from "node:path";
-import { readApiKey } from "../sync/api-key.js";
 import { type SyncStatus, SyncWorker } from "../sync/worker.js";
+import { readApiKey } from "./config/api-key.js";
 import { inapplicableRuleWarnings } from "./config/applicability.js";
 import type { SensorConfig, SensordConfig } from "./config/types.js";
 import { type I2cBusOpener, openI2cBus } from "./drivers/i2c/bus.js";
