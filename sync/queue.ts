@@ -3,6 +3,15 @@ import type { BatchReading } from "../schemas/batch.js";
 /** A committed reading waiting for upload, with its sequence number (its place in the queue). */
 export interface QueuedReading {
   seq: number;
+  /** The reading's id, as in `reading` and `json`. */
+  id: string;
+  /**
+   * Exactly `JSON.stringify(reading)`: what a batch carries, built once by the
+   * queue so that measuring and sending a batch never re-serializes it.
+   */
+  json: string;
+  /** UTF-8 length of `json`: what the reading adds to a batch's size. */
+  bytes: number;
   reading: BatchReading;
 }
 

@@ -4,7 +4,7 @@ import { describeError } from "../daemon/errors.js";
 import type { Logger } from "../daemon/log/logger.js";
 import { VERSION } from "../daemon/version.js";
 import type { BatchDevice } from "../schemas/batch.js";
-import { batchEnvelopeBytes, buildBatch, chunkReadings, encodeBody, splitInHalf } from "./batch.js";
+import { batchEnvelopeBytes, batchJson, chunkReadings, encodeBody, splitInHalf } from "./batch.js";
 import { createUploadAgent, postBody } from "./http.js";
 import { originalDocuments } from "./original.js";
 import { classifyFailure, classifyResponse, nextDelayMs, type UploadOutcome } from "./policy.js";
@@ -205,7 +205,10 @@ export class SyncWorker {
     if (config.format === "original") {
       let accepted = 0;
       for (const upload of originalDocuments(this.deps.device, items)) {
-        const { outcome, status } = await this.post(upload.document, upload.document.id);
+        const { outcome, status } = await this.post(
+          JSON.stringify(upload.document),
+          upload.document.id,
+        );
         accepted += this.settle(outcome, status, upload.seqs, upload.document.id);
       }
       return accepted;
@@ -223,12 +226,9 @@ export class SyncWorker {
   }
 
   private async sendBatch(chunk: QueuedReading[]): Promise<number> {
-    const batch = buildBatch(
-      this.batchDevice,
-      chunk.map((item) => item.reading),
-    );
+    const batch = batchJson(this.batchDevice, chunk);
     const seqs = chunk.map((item) => item.seq);
-    const { outcome, status } = await this.post(batch, batch.batchId);
+    const { outcome, status } = await this.post(batch.json, batch.batchId);
     if (outcome.kind !== "split") return this.settle(outcome, status, seqs, batch.batchId);
     const halves = splitInHalf(chunk);
     if (halves === null) {
@@ -267,11 +267,11 @@ export class SyncWorker {
 
   /** One request; the outcome per sync/policy.ts, and the HTTP status (0: no answer). */
   private async post(
-    payload: unknown,
+    json: string,
     idempotencyKey: string,
   ): Promise<{ outcome: UploadOutcome; status: number }> {
     const { config } = this.deps;
-    const { body, headers } = encodeBody(payload, config.compress);
+    const { body, headers } = encodeBody(json, config.compress);
     const apiKey = this.apiKey;
     this.status_.requests++;
     try {

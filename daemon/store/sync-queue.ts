@@ -4,6 +4,7 @@ import { READING_FLAGS, type ReadingFlag } from "../../schemas/vocabulary.js";
 import type { QuarantinedBatch, QueuedReading, QueueStats, SyncQueue } from "../../sync/queue.js";
 import { StoreError } from "../errors.js";
 import { readingId } from "./ids.js";
+import { isoTime } from "./iso-time.js";
 import { toReading } from "./rows.js";
 import { FLAG_BITS } from "./types.js";
 
@@ -21,13 +22,8 @@ interface RangeRow {
   at: number;
 }
 
-interface QueueRow {
-  seq: number;
-  series: number;
-  ts: number;
-  value: number;
-  flags: number;
-}
+/** seq, series, ts, value, flags: read as arrays, a drain reads a million of them. */
+type QueueRow = [seq: number, series: number, ts: number, value: number, flags: number];
 
 interface SeriesRow {
   id: number;
@@ -43,10 +39,63 @@ interface CachedSeries {
   reading: BatchReading;
   sensorId: string | undefined;
   sensorType: string | undefined;
+  /** `","sensor":…,"gas":…,"value":` of the reading's JSON. */
+  jsonBeforeValue: string;
+  /** `,"unit":…,"ts":"` */
+  jsonBeforeTs: string;
+  /** `,"sensorId":…,"sensorType":…}` (each only when set), after the flags. */
+  jsonEnd: string;
+  /** UTF-8 bytes of every fixed piece of the JSON; the variable pieces are ASCII. */
+  jsonFixedBytes: number;
 }
 
 function flagNames(bits: number): ReadingFlag[] {
   return READING_FLAGS.filter((flag) => (bits & FLAG_BITS[flag]) !== 0);
+}
+
+/** The `flags` array's JSON per bit pattern: a handful of patterns ever occur. */
+const FLAGS_JSON = new Map<number, string>();
+function flagsJson(bits: number): string {
+  let json = FLAGS_JSON.get(bits);
+  if (json === undefined) {
+    json = JSON.stringify(flagNames(bits));
+    FLAGS_JSON.set(bits, json);
+  }
+  return json;
+}
+
+/** A queued reading whose object form is only built when something reads it. */
+class StoredReading implements QueuedReading {
+  private built: BatchReading | null = null;
+
+  constructor(
+    readonly seq: number,
+    readonly id: string,
+    readonly json: string,
+    readonly bytes: number,
+    private readonly series: CachedSeries,
+    private readonly ts: string,
+    private readonly value: number,
+    private readonly flags: number,
+  ) {}
+
+  get reading(): BatchReading {
+    if (this.built === null) {
+      const { series } = this;
+      this.built = {
+        id: this.id,
+        sensor: series.reading.sensor,
+        gas: series.reading.gas,
+        value: this.value,
+        unit: series.reading.unit,
+        ts: this.ts,
+        flags: this.flags === 0 ? [] : flagNames(this.flags),
+      };
+      if (series.sensorId !== undefined) this.built.sensorId = series.sensorId;
+      if (series.sensorType !== undefined) this.built.sensorType = series.sensorType;
+    }
+    return this.built;
+  }
 }
 
 /** Readings only: the few series rows are cached, a join per reading would cost more than the read. */
@@ -77,12 +126,16 @@ export class SqliteSyncQueue implements SyncQueue {
     private readonly idPrefix: string,
     private readonly file: string,
   ) {
-    this.selectAscending = db.prepare(
-      `${READING_SELECT} WHERE seq BETWEEN ? AND ? ORDER BY seq LIMIT ?`,
-    );
-    this.selectDescending = db.prepare(
-      `${READING_SELECT} WHERE seq BETWEEN ? AND ? ORDER BY seq DESC LIMIT ?`,
-    );
+    this.selectAscending = db
+      .prepare<[number, number, number], QueueRow>(
+        `${READING_SELECT} WHERE seq BETWEEN ? AND ? ORDER BY seq LIMIT ?`,
+      )
+      .raw(true);
+    this.selectDescending = db
+      .prepare<[number, number, number], QueueRow>(
+        `${READING_SELECT} WHERE seq BETWEEN ? AND ? ORDER BY seq DESC LIMIT ?`,
+      )
+      .raw(true);
     this.selectRanges = db.prepare("SELECT * FROM sync_ranges ORDER BY lo");
     this.selectSeries = db.prepare(
       "SELECT id, sensor, gas, unit, sensor_id, sensor_type FROM series",
@@ -254,22 +307,23 @@ export class SqliteSyncQueue implements SyncQueue {
     return runs;
   }
 
+  /**
+   * The reading's JSON is built from cached pieces rather than by
+   * JSON.stringify: this runs for every reading of a backfill (a million in a
+   * drain), and the series part was checked and encoded once, when cached.
+   * The object form is built only when asked for (original format, status).
+   */
   private queued(row: QueueRow): QueuedReading {
-    const series = this.seriesRow(row.series);
-    // Built field by field: this runs for every reading of a backfill (a million
-    // in a drain), and the series part was checked once, when it was cached.
-    const reading: BatchReading = {
-      id: readingId(this.idPrefix, row.seq),
-      sensor: series.reading.sensor,
-      gas: series.reading.gas,
-      value: row.value,
-      unit: series.reading.unit,
-      ts: new Date(row.ts).toISOString(),
-      flags: row.flags === 0 ? [] : flagNames(row.flags),
-    };
-    if (series.sensorId !== undefined) reading.sensorId = series.sensorId;
-    if (series.sensorType !== undefined) reading.sensorType = series.sensorType;
-    return { seq: row.seq, reading };
+    const [seq, seriesId, tsMs, value, flags] = row;
+    const series = this.seriesRow(seriesId);
+    const id = readingId(this.idPrefix, seq);
+    const ts = isoTime(tsMs);
+    const valueJson = Number.isFinite(value) ? String(value) : "null";
+    const flagsText = flagsJson(flags);
+    const json = `{"id":"${id}${series.jsonBeforeValue}${valueJson}${series.jsonBeforeTs}${ts}","flags":${flagsText}${series.jsonEnd}`;
+    const bytes =
+      series.jsonFixedBytes + id.length + valueJson.length + ts.length + flagsText.length;
+    return new StoredReading(seq, id, json, bytes, series, ts, value, flags);
   }
 
   /** Series rows never change once written; a new one (a new channel) is loaded on first sight. */
@@ -285,10 +339,24 @@ export class SqliteSyncQueue implements SyncQueue {
           flags: 0,
           ...row,
         });
+        const sensorId = row.sensor_id === "" ? undefined : row.sensor_id;
+        const sensorType = row.sensor_type === "" ? undefined : row.sensor_type;
+        const jsonBeforeValue = `","sensor":${JSON.stringify(checked.sensor)},"gas":${JSON.stringify(checked.gas)},"value":`;
+        const jsonBeforeTs = `,"unit":${JSON.stringify(checked.unit)},"ts":"`;
+        const jsonEnd =
+          (sensorId === undefined ? "" : `,"sensorId":${JSON.stringify(sensorId)}`) +
+          (sensorType === undefined ? "" : `,"sensorType":${JSON.stringify(sensorType)}`) +
+          "}";
         this.series.set(row.id, {
           reading: checked,
-          sensorId: row.sensor_id === "" ? undefined : row.sensor_id,
-          sensorType: row.sensor_type === "" ? undefined : row.sensor_type,
+          sensorId,
+          sensorType,
+          jsonBeforeValue,
+          jsonBeforeTs,
+          jsonEnd,
+          jsonFixedBytes: Buffer.byteLength(
+            `{"id":"${jsonBeforeValue}${jsonBeforeTs}","flags":${jsonEnd}`,
+          ),
         });
       }
       series = this.series.get(id);

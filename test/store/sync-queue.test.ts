@@ -35,6 +35,39 @@ describe("sync queue", () => {
     });
   });
 
+  it("hands each reading's exact JSON and its UTF-8 size along, for any series text and flags", () => {
+    store.commit(
+      [
+        ...readings(100, 3, {
+          sensor: "gas1",
+          gas: "no2",
+          unit: "ppb",
+          sensorId: 'sensor "0006"\n\u00e9',
+          sensorType: "타입",
+          flags: 0b11,
+          value: -0.125,
+        }),
+        ...readings(103, 2, { sensor: "gas2", sensorType: "9", value: 1e21, tsMs: 2 ** 45 }),
+      ],
+      [],
+    );
+    const queued = store.syncQueue().oldestPending(0, 1000);
+    expect(queued).toHaveLength(105);
+    for (const item of queued) {
+      expect(item.json).toBe(JSON.stringify(item.reading));
+      expect(item.bytes).toBe(Buffer.byteLength(item.json));
+      expect(item.id).toBe(item.reading.id);
+    }
+    expect(queued[101]?.reading).toMatchObject({
+      sensorId: 'sensor "0006"\n\u00e9',
+      sensorType: "타입",
+      flags: ["warmup", "out_of_range"],
+      value: -0.125,
+    });
+    expect(queued[104]?.reading).not.toHaveProperty("sensorId");
+    expect(queued[104]?.reading.ts).toBe(new Date(2 ** 45).toISOString());
+  });
+
   it("newest first, then the backlog: accepted ranges coalesce into the watermark", () => {
     const queue = store.syncQueue();
     queue.markUploaded(range(91, 100)); // live data first

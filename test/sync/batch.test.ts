@@ -7,7 +7,7 @@ import {
   BATCH_ID_LENGTH,
   batchEnvelopeBytes,
   batchId,
-  buildBatch,
+  batchJson,
   chunkReadings,
   encodeBody,
   GZIP_MIN_BYTES,
@@ -36,10 +36,25 @@ function reading(seq: number, extra: Partial<BatchReading> = {}): BatchReading {
   };
 }
 
+/** A queued reading as the queue hands it over: id and JSON alongside the object. */
+function queued(seq: number, value: BatchReading = reading(seq)) {
+  const json = JSON.stringify(value);
+  return { seq, id: value.id, json, bytes: Buffer.byteLength(json), reading: value };
+}
+
 const items = (count: number, from = 1) =>
-  Array.from({ length: count }, (_, i) => ({ seq: from + i, reading: reading(from + i) }));
+  Array.from({ length: count }, (_, i) => queued(from + i));
+
+/** The batch text for these readings, as the worker sends it. */
+const batchText = (to: BatchDevice, readings: BatchReading[]) =>
+  batchJson(
+    to,
+    readings.map((value, index) => queued(index + 1, value)),
+  ).json;
 
 const byteLength = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+const textBytes = (to: BatchDevice, readings: BatchReading[]) =>
+  Buffer.byteLength(batchText(to, readings));
 
 describe("batchId", () => {
   const ids = ["k3jd7fq2ma-r1", "k3jd7fq2ma-r2", "k3jd7fq2ma-r3"];
@@ -69,23 +84,39 @@ describe("batchId", () => {
   });
 });
 
-describe("buildBatch", () => {
+describe("batchJson", () => {
   it("builds a schema-valid batch whose id comes from its readings", () => {
     const readings = items(5).map((item) => item.reading);
-    const batch = buildBatch(device, readings);
+    const { batchId: id, json } = batchJson(device, items(5));
+    const batch: unknown = JSON.parse(json);
     expect(Value.Errors(Batch, batch).First()).toBeUndefined();
-    expect(batch.batchId).toBe(
+    expect(id).toBe(
       batchId(
         device.id,
         readings.map((r) => r.id),
       ),
     );
-    expect(Object.keys(batch)).toEqual(["schema", "device", "batchId", "readings"]);
+    expect(batch).toEqual({ schema: "sensord.batch.v1", device, batchId: id, readings });
+  });
+
+  it("is exactly the text JSON.stringify gives for the batch object, key order included", () => {
+    const readings = [
+      reading(1),
+      reading(2, { sensorId: 'sensor "0006"\n\u00e9', sensorType: "9", flags: ["warmup"] }),
+      reading(3, { value: -0.5 }),
+    ];
+    const { batchId: id, json } = batchJson(
+      device,
+      readings.map((value, index) => queued(index + 1, value)),
+    );
+    expect(json).toBe(
+      JSON.stringify({ schema: "sensord.batch.v1", device, batchId: id, readings }),
+    );
   });
 
   it("leaves gps out when the device has none and ignores extra device keys", () => {
     const loose = { id: "pi", group: "g", extra: 1 } as BatchDevice;
-    const batch = buildBatch(loose, [reading(1)]);
+    const batch = JSON.parse(batchText(loose, [reading(1)])) as Batch;
     expect(batch.device).toEqual({ id: "pi", group: "g" });
     expect(Value.Check(Batch, batch)).toBe(true);
   });
@@ -101,10 +132,13 @@ describe("chunkReadings", () => {
 
   it("never lets a batch's JSON exceed maxBytes, and fills each chunk as far as it can", () => {
     // Varied sizes, including multi-byte characters (bytes, not characters, count).
-    const input = items(300).map((item, i) => ({
-      ...item,
-      reading: { ...item.reading, sensorId: "é".repeat(i % 13), sensorType: String(i % 31) },
-    }));
+    const input = items(300).map((item, i) =>
+      queued(item.seq, {
+        ...item.reading,
+        sensorId: "é".repeat(i % 13),
+        sensorType: String(i % 31),
+      }),
+    );
     const envelope = batchEnvelopeBytes(device);
     for (const maxBytes of [600, 1000, 1500, 4096, 10_000, 50_000]) {
       const chunks = chunkReadings(input, 1000, maxBytes, envelope);
@@ -112,15 +146,13 @@ describe("chunkReadings", () => {
       let next = 0;
       for (const chunk of chunks) {
         const readings = chunk.map((item) => item.reading);
-        const size = byteLength(buildBatch(device, readings));
+        const size = textBytes(device, readings);
         expect(size).toBeLessThanOrEqual(maxBytes);
         next += chunk.length;
         const following = input[next];
         // Maximal: one more reading would not have fitted.
         if (following !== undefined) {
-          expect(byteLength(buildBatch(device, [...readings, following.reading]))).toBeGreaterThan(
-            maxBytes,
-          );
+          expect(textBytes(device, [...readings, following.reading])).toBeGreaterThan(maxBytes);
         }
       }
     }
@@ -128,28 +160,24 @@ describe("chunkReadings", () => {
 
   it("computes the envelope exactly", () => {
     const one = [reading(1)];
-    expect(byteLength(buildBatch(device, one))).toBe(
-      batchEnvelopeBytes(device) + byteLength(one[0]),
-    );
+    expect(textBytes(device, one)).toBe(batchEnvelopeBytes(device) + byteLength(one[0]));
     const plain: BatchDevice = { id: "x", group: "" };
-    expect(byteLength(buildBatch(plain, one))).toBe(batchEnvelopeBytes(plain) + byteLength(one[0]));
+    expect(textBytes(plain, one)).toBe(batchEnvelopeBytes(plain) + byteLength(one[0]));
   });
 
   it("stays within maxBytes with the default envelope allowance for an ordinary device", () => {
     for (const chunk of chunkReadings(items(200), 1000, 3000)) {
       expect(
-        byteLength(
-          buildBatch(
-            device,
-            chunk.map((item) => item.reading),
-          ),
+        textBytes(
+          device,
+          chunk.map((item) => item.reading),
         ),
       ).toBeLessThanOrEqual(3000);
     }
   });
 
   it("sends a reading larger than maxBytes alone instead of blocking the queue", () => {
-    const huge = { seq: 99, reading: reading(99, { sensorId: "x".repeat(5000) }) };
+    const huge = queued(99, reading(99, { sensorId: "x".repeat(5000) }));
     const input = [...items(3), huge, ...items(3, 100)];
     const chunks = chunkReadings(input, 100, 2000, batchEnvelopeBytes(device));
     expect(chunks).toContainEqual([huge]);
@@ -164,28 +192,27 @@ describe("chunkReadings", () => {
 
 describe("encodeBody", () => {
   it("sends small bodies plain even when compression is on", () => {
-    const { body, headers } = encodeBody({ a: 1 }, true);
+    const { body, headers } = encodeBody('{"a":1}', true);
     expect(headers).toEqual({ "content-type": "application/json" });
     expect(body.toString()).toBe('{"a":1}');
   });
 
   it("gzips bodies over 1 KiB and they round-trip", () => {
-    const batch = buildBatch(
+    const json = batchText(
       device,
       items(50).map((item) => item.reading),
     );
-    const { body, headers } = encodeBody(batch, true);
+    const { body, headers } = encodeBody(json, true);
     expect(headers).toEqual({ "content-type": "application/json", "content-encoding": "gzip" });
-    expect(JSON.parse(gunzipSync(body).toString())).toEqual(batch);
-    expect(body.length).toBeLessThan(byteLength(batch) / 3);
+    expect(gunzipSync(body).toString()).toBe(json);
+    expect(body.length).toBeLessThan(Buffer.byteLength(json) / 3);
   });
 
   it("treats exactly 1 KiB as small and 1 KiB + 1 as large", () => {
-    // '"' + n chars + '"' = n + 2 bytes of JSON.
     expect(
-      encodeBody("x".repeat(GZIP_MIN_BYTES - 2), true).headers["content-encoding"],
+      encodeBody("x".repeat(GZIP_MIN_BYTES), true).headers["content-encoding"],
     ).toBeUndefined();
-    expect(encodeBody("x".repeat(GZIP_MIN_BYTES - 1), true).headers["content-encoding"]).toBe(
+    expect(encodeBody("x".repeat(GZIP_MIN_BYTES + 1), true).headers["content-encoding"]).toBe(
       "gzip",
     );
   });
@@ -193,7 +220,7 @@ describe("encodeBody", () => {
   it("never compresses when compression is off", () => {
     const { body, headers } = encodeBody("x".repeat(10_000), false);
     expect(headers["content-encoding"]).toBeUndefined();
-    expect(body.length).toBe(10_002);
+    expect(body.length).toBe(10_000);
   });
 });
 
@@ -244,37 +271,39 @@ describe("uploadHeaders", () => {
   });
 });
 
-describe("chunkReadings fast path", () => {
-  it("never exceeds maxBytes near the limit, even with free text that JSON escapes", () => {
+describe("chunkReadings with free text that JSON escapes", () => {
+  it("never exceeds maxBytes near the limit", () => {
     const escaped = 'sensor "0006"\n\u00e9\u0001';
     for (const count of [1, 10, 100, 1000]) {
-      const batch = Array.from({ length: count }, (_, index) => ({
-        seq: index + 1,
-        reading: reading(index + 1, {
-          sensorId: escaped,
-          sensorType: escaped,
-          flags: ["warmup", "out_of_range"],
-        }),
-      }));
-      const exact = byteLength(
-        buildBatch(
-          device,
-          batch.map((item) => item.reading),
+      const batch = Array.from({ length: count }, (_, index) =>
+        queued(
+          index + 1,
+          reading(index + 1, {
+            sensorId: escaped,
+            sensorType: escaped,
+            flags: ["warmup", "out_of_range"],
+          }),
         ),
       );
+      const exact = textBytes(
+        device,
+        batch.map((item) => item.reading),
+      );
       for (const maxBytes of [exact - 1, exact, exact + 1, exact * 2]) {
-        for (const chunk of chunkReadings(batch, 1000, maxBytes, batchEnvelopeBytes(device))) {
+        const chunks = chunkReadings(batch, 1000, maxBytes, batchEnvelopeBytes(device));
+        expect(chunks.flat()).toEqual(batch);
+        for (const chunk of chunks) {
           if (chunk.length > 1) {
             expect(
-              byteLength(
-                buildBatch(
-                  device,
-                  chunk.map((item) => item.reading),
-                ),
+              textBytes(
+                device,
+                chunk.map((item) => item.reading),
               ),
             ).toBeLessThanOrEqual(maxBytes);
           }
         }
+        // Exactly at or above the whole batch's size, it goes as one chunk.
+        if (maxBytes >= exact) expect(chunks).toHaveLength(1);
       }
     }
   });

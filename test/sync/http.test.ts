@@ -2,7 +2,7 @@ import { getEventListeners } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import { VERSION } from "../../daemon/version.js";
 import type { BatchDevice, BatchReading } from "../../schemas/batch.js";
-import { buildBatch, encodeBody, uploadHeaders } from "../../sync/batch.js";
+import { batchJson, encodeBody, uploadHeaders } from "../../sync/batch.js";
 import { UPLOAD_ERROR_CODES, UploadError } from "../../sync/errors.js";
 import {
   closeSharedAgents,
@@ -62,8 +62,12 @@ function options(overrides: Partial<PostOptions> = {}): PostOptions {
 }
 
 function batchRequest() {
-  const batch = buildBatch(device, readings);
-  const encoded = encodeBody(batch, true);
+  const built = batchJson(
+    device,
+    readings.map((reading) => ({ id: reading.id, json: JSON.stringify(reading) })),
+  );
+  const batch = { schema: "sensord.batch.v1", device, batchId: built.batchId, readings };
+  const encoded = encodeBody(built.json, true);
   const headers = uploadHeaders({
     idempotencyKey: batch.batchId,
     index: "gasdetect",
