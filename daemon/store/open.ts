@@ -65,6 +65,13 @@ function openWritable(file: string, log: Logger): Database.Database {
   }
 }
 
+/**
+ * better-sqlite3 sets a 16 MiB page cache per connection. sensord appends at
+ * the end of the readings and reads the upload queue in order, so a small
+ * cache holds the pages it touches again; the rest is the OS's page cache.
+ */
+const CACHE_KIB = 2048;
+
 /** Verifies, opens and migrates; closes the handle again on any failure. */
 function openChecked(file: string): Database.Database {
   if (fs.existsSync(file)) probe(file);
@@ -91,6 +98,7 @@ function openChecked(file: string): Database.Database {
     db.pragma("secure_delete = OFF");
     db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`);
+    db.pragma(`cache_size = -${CACHE_KIB}`);
     migrate(db);
     return db;
   } catch (error) {
