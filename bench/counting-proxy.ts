@@ -102,6 +102,10 @@ export class CountingProxy {
     const counts = this.counts;
     counts.connections++;
     const upstream = createConnection({ host: this.upstreamHost, port: this.upstreamPort });
+    // Both ends forward at once, as the client and server themselves do: with
+    // Nagle, the tail of a request body could wait for a delayed ACK.
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
     this.sockets.add(client);
     this.sockets.add(upstream);
     const parser = new RequestCounter(counts);

@@ -19,6 +19,8 @@ export interface DrainOptions {
   db: string;
   /** Full URL, e.g. http://127.0.0.1:PORT/ingest */
   endpoint: string;
+  /** [sync] compress: gzip bodies over 1 KiB. */
+  compress: boolean;
   liveEveryMs: number;
   /** Gives up (exit 1) after this long. */
   deadlineMs: number;
@@ -44,7 +46,7 @@ export interface DrainReport {
 }
 
 /** `[sync]` as the benchmark runs it: the defaults except max_rate (see bench/sync.ts). */
-export function benchSyncConfig(endpoint: string): SyncConfig {
+export function benchSyncConfig(endpoint: string, compress: boolean): SyncConfig {
   return {
     endpoint,
     format: "batch",
@@ -56,7 +58,7 @@ export function benchSyncConfig(endpoint: string): SyncConfig {
     batchMaxBytes: 256 * 1024,
     maxRate: 1_000_000,
     timeoutMs: 15_000,
-    compress: true,
+    compress,
   };
 }
 
@@ -73,7 +75,7 @@ async function main(): Promise<void> {
   const backlogLastSeq = store.lastReadingSeq();
   const pendingAtStart = queue.stats().pending;
   const worker = new SyncWorker({
-    config: benchSyncConfig(options.endpoint),
+    config: benchSyncConfig(options.endpoint, options.compress),
     device: {
       id: "bench-pi",
       group: "2",

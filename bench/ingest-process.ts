@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 
 const SENSORD_INGEST = resolve(import.meta.dirname, "../cloud/main.js");
+const RECEIVER = resolve(import.meta.dirname, "receiver.js");
 
 export interface IngestHealth {
   readings: number;
@@ -10,21 +11,21 @@ export interface IngestHealth {
   batches: number;
 }
 
-/** A `sensord-ingest` child process (the built binary) for benchmarks, stopped by its PID. */
-export class BenchIngest {
+/**
+ * An upload endpoint in a child process of its own, for benchmarks, stopped
+ * by its PID: the `sensord-ingest` binary, or the minimal receiver
+ * (bench/receiver.ts). Both print `listening on URL` and answer /healthz.
+ */
+export class BenchServer {
   readonly child: ChildProcess;
   readonly pid: number;
   private stdout = "";
   private stderr = "";
   private readonly exited: Promise<number | null>;
 
-  private constructor(dbPath: string) {
-    this.child = spawn(
-      process.execPath,
-      [SENSORD_INGEST, "--listen", "127.0.0.1:0", "--db", dbPath, "--log-level", "warn"],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    if (this.child.pid === undefined) throw new Error("could not start sensord-ingest");
+  private constructor(args: string[]) {
+    this.child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    if (this.child.pid === undefined) throw new Error(`could not start ${args[0]}`);
     this.pid = this.child.pid;
     this.child.stdout?.on("data", (chunk: Buffer) => {
       this.stdout += chunk.toString();
@@ -35,19 +36,37 @@ export class BenchIngest {
     this.exited = new Promise((resolveExit) => this.child.on("exit", resolveExit));
   }
 
+  /** sensord-ingest on a free port with its database at `dbPath`. */
+  static ingest(dbPath: string): Promise<{ server: BenchServer; url: string }> {
+    return BenchServer.start([
+      SENSORD_INGEST,
+      "--listen",
+      "127.0.0.1:0",
+      "--db",
+      dbPath,
+      "--log-level",
+      "warn",
+    ]);
+  }
+
+  /** The minimal receiver on a free port. */
+  static receiver(): Promise<{ server: BenchServer; url: string }> {
+    return BenchServer.start([RECEIVER]);
+  }
+
   /** Starts it and waits (at most `timeoutMs`) for `listening on URL`; returns it with that URL. */
-  static async start(
-    dbPath: string,
+  private static async start(
+    args: string[],
     timeoutMs = 10_000,
-  ): Promise<{ ingest: BenchIngest; url: string }> {
-    const ingest = new BenchIngest(dbPath);
+  ): Promise<{ server: BenchServer; url: string }> {
+    const server = new BenchServer(args);
     const deadline = performance.now() + timeoutMs;
     for (;;) {
-      const match = /^listening on (http:\/\/\S+)\n/.exec(ingest.stdout);
-      if (match?.[1] !== undefined) return { ingest, url: match[1] };
-      if (ingest.child.exitCode !== null || performance.now() > deadline) {
-        ingest.kill();
-        throw new Error(`sensord-ingest did not start listening:\n${ingest.stderr}`);
+      const match = /^listening on (http:\/\/\S+)\n/.exec(server.stdout);
+      if (match?.[1] !== undefined) return { server, url: match[1] };
+      if (server.child.exitCode !== null || performance.now() > deadline) {
+        server.kill();
+        throw new Error(`${args[0]} did not start listening:\n${server.stderr}`);
       }
       await new Promise((resolveWait) => setTimeout(resolveWait, 10));
     }

@@ -8,7 +8,7 @@ import Database from "better-sqlite3";
 import { CountingProxy, type WireCounts } from "./counting-proxy.js";
 import type { DrainOptions, DrainReport } from "./drain-child.js";
 import { percentile } from "./fixtures.js";
-import { BenchIngest, type IngestHealth } from "./ingest-process.js";
+import { BenchServer, type IngestHealth } from "./ingest-process.js";
 import { replayIntoDatabase } from "./replay-run.js";
 
 /**
@@ -29,6 +29,8 @@ const LIVE_EVERY_MS = 100;
 const DRAIN_DEADLINE_MS = 150_000;
 
 export interface DrainFigures {
+  endpoint: "ingest" | "receiver";
+  compress: boolean;
   readings: number;
   requests: number;
   /** First request byte to last response byte, at the proxy. */
@@ -38,8 +40,9 @@ export interface DrainFigures {
   /** Measured by the drain child itself: first trigger() to nothing pending. */
   childSeconds: number;
   sensordPeakRssBytes: number;
+  /** The endpoint's (sensord-ingest's or the receiver's). */
   ingestPeakRssBytes: number;
-  /** CPU seconds over the drain: the drain child (from its first trigger) and sensord-ingest. */
+  /** CPU seconds over the drain: the drain child (from its first trigger) and the endpoint. */
   sensordCpuSeconds: number;
   ingestCpuSeconds: number;
   health: IngestHealth;
@@ -83,6 +86,8 @@ export interface OutageFigures {
 export interface SyncBenchResult {
   prefill: { readings: number; seconds: number; dbBytes: number };
   drain: DrainFigures;
+  /** The same backlog into the minimal receiver: gzip, then plain (peers.md's workload). */
+  receiverDrains: DrainFigures[];
   original: OriginalFigures[];
   live: LiveFigures;
   outage: OutageFigures | null;
@@ -95,8 +100,12 @@ export async function benchSync(dir: string): Promise<SyncBenchResult> {
   const prefill = await prefillBacklog(dir, backlog);
 
   // 1 and 2: one ingest service for both.
+  const receiverDrains = [
+    await drainIntoReceiver(dir, prefill.db, true),
+    await drainIntoReceiver(dir, prefill.db, false),
+  ];
   const drainRun = await withIngest(join(dir, "sync-ingest-drain.db"), async (ingest) => {
-    const drain = await measureDrain(dir, prefill.db, ingest);
+    const drain = await measureDrain(dir, prefill.db, ingestEndpoint(ingest), true);
     const original = [
       await postOriginalWay(ingest.url, prefill.replayFile, originalCount, 1),
       await postOriginalWay(ingest.url, prefill.replayFile, originalCount, 4),
@@ -120,6 +129,7 @@ export async function benchSync(dir: string): Promise<SyncBenchResult> {
   return {
     prefill: { readings: prefill.readings, seconds: prefill.seconds, dbBytes: prefill.dbBytes },
     ...drainRun,
+    receiverDrains,
     live,
     outage,
   };
@@ -150,7 +160,7 @@ function copyBacklog(source: string, target: string): string {
 }
 
 interface IngestUnderTest {
-  process: BenchIngest;
+  process: BenchServer;
   url: string;
   /** Its SQLite file, read here (read-only) after a run. */
   dbPath: string;
@@ -160,11 +170,11 @@ async function withIngest<T>(
   dbPath: string,
   body: (ingest: IngestUnderTest) => Promise<T>,
 ): Promise<T> {
-  const { ingest, url } = await BenchIngest.start(dbPath);
+  const { server, url } = await BenchServer.ingest(dbPath);
   try {
-    return await body({ process: ingest, url, dbPath });
+    return await body({ process: server, url, dbPath });
   } finally {
-    await ingest.stop();
+    await server.stop();
   }
 }
 
@@ -178,36 +188,80 @@ function countStored(dbPath: string): number {
   }
 }
 
+/** Where a drain goes: sensord-ingest (durable, SQLite) or the minimal receiver (stores nothing). */
+interface DrainEndpoint {
+  kind: "ingest" | "receiver";
+  server: BenchServer;
+  /** Base URL; uploads go to `${url}/ingest`, health is `${url}/healthz`. */
+  url: string;
+  /** Distinct readings the endpoint holds. */
+  distinct: () => Promise<number>;
+}
+
+function ingestEndpoint(ingest: IngestUnderTest): DrainEndpoint {
+  return {
+    kind: "ingest",
+    server: ingest.process,
+    url: ingest.url,
+    distinct: async () => countStored(ingest.dbPath),
+  };
+}
+
+/** A drain into a fresh minimal receiver (bench/receiver.ts), stopped afterwards. */
+async function drainIntoReceiver(
+  dir: string,
+  backlogDb: string,
+  compress: boolean,
+): Promise<DrainFigures> {
+  const { server, url } = await BenchServer.receiver();
+  try {
+    const endpoint: DrainEndpoint = {
+      kind: "receiver",
+      server,
+      url,
+      // The receiver keeps every id it has seen: what it counts as readings are distinct.
+      distinct: async () => (await server.health(url)).readings,
+    };
+    return await measureDrain(dir, backlogDb, endpoint, compress);
+  } finally {
+    await server.stop();
+  }
+}
+
 /** 1. Backfill drain, through the counting proxy. */
 async function measureDrain(
   dir: string,
   backlogDb: string,
-  ingest: IngestUnderTest,
+  endpoint: DrainEndpoint,
+  compress: boolean,
 ): Promise<DrainFigures> {
-  const proxy = await CountingProxy.start(ingest.url);
+  const proxy = await CountingProxy.start(endpoint.url);
   try {
     const db = copyBacklog(backlogDb, join(dir, "sync-drain.db"));
-    const ingestCpuBefore = ingest.process.cpuSeconds();
+    const endpointCpuBefore = endpoint.server.cpuSeconds();
     const report = await runDrainChild({
       db,
       endpoint: `${proxy.url}/ingest`,
+      compress,
       liveEveryMs: 0,
       deadlineMs: DRAIN_DEADLINE_MS,
     });
     const wire = proxy.snapshot();
-    const ingestCpuSeconds = ingest.process.cpuSeconds() - ingestCpuBefore;
+    const ingestCpuSeconds = endpoint.server.cpuSeconds() - endpointCpuBefore;
     if (report.pendingAtEnd !== 0 || report.uploaded !== report.pendingAtStart) {
       throw new Error(`drain left ${report.pendingAtEnd} readings pending`);
     }
     const seconds = ((wire.lastResponseAt ?? 0) - (wire.firstRequestAt ?? 0)) / 1000;
-    const health = await ingest.process.health(ingest.url);
-    const distinctStored = countStored(ingest.dbPath);
+    const health = await endpoint.server.health(endpoint.url);
+    const distinctStored = await endpoint.distinct();
     if (distinctStored !== report.pendingAtStart || health.duplicates !== 0) {
       throw new Error(
-        `ingest holds ${distinctStored} distinct readings (${health.duplicates} duplicates), expected ${report.pendingAtStart}`,
+        `${endpoint.kind} holds ${distinctStored} distinct readings (${health.duplicates} duplicates), expected ${report.pendingAtStart}`,
       );
     }
     return {
+      endpoint: endpoint.kind,
+      compress,
       readings: report.uploaded,
       requests: wire.requests,
       seconds,
@@ -215,7 +269,7 @@ async function measureDrain(
       wire,
       childSeconds: report.seconds,
       sensordPeakRssBytes: report.peakRssBytes,
-      ingestPeakRssBytes: ingest.process.peakRssBytes(),
+      ingestPeakRssBytes: endpoint.server.peakRssBytes(),
       sensordCpuSeconds: report.cpuSeconds,
       ingestCpuSeconds,
       health,
@@ -236,6 +290,7 @@ async function measureLive(
   const report = await runDrainChild({
     db,
     endpoint: `${ingest.url}/ingest`,
+    compress: true,
     liveEveryMs: LIVE_EVERY_MS,
     deadlineMs: DRAIN_DEADLINE_MS,
   });
@@ -275,6 +330,7 @@ async function measureOutage(
     const child = new DrainChild({
       db,
       endpoint: `${proxy.url}/ingest`,
+      compress: true,
       liveEveryMs: 0,
       deadlineMs: DRAIN_DEADLINE_MS + outageSeconds * 1000,
     });
@@ -522,15 +578,35 @@ export function printSync(result: SyncBenchResult): void {
     "  compress (gzip level 1), max_rate 1,000,000 (the default 20,000/s is a per-Pi politeness cap towards a shared endpoint)",
   );
   console.log(
-    "path: drain child -> counting TCP proxy (in the bench process) -> sensord-ingest child process (SQLite)",
+    "path: drain child -> counting TCP proxy (in the bench process) -> endpoint child process: the minimal receiver",
+  );
+  console.log(
+    "  (bench/receiver.ts: gunzip, JSON.parse, dedupe ids in memory, answer 200) or sensord-ingest (SQLite, idempotent)",
   );
   console.log("");
+  const rate = (run: DrainFigures) =>
+    `${count(run.readingsPerSecond)} readings/s (${count(run.readings)} in ${run.seconds.toFixed(2)} s)`;
+  const [receiverGzip, receiverPlain] = result.receiverDrains;
   const rows: Array<[string, string, string]> = [
-    [
-      "backlog drain, gzip",
-      `${count(drain.readingsPerSecond)} readings/s (${count(drain.readings)} in ${drain.seconds.toFixed(2)} s)`,
-      "205k records/s (4.87 s)",
-    ],
+    ...(receiverGzip === undefined
+      ? []
+      : [
+          ["drain, gzip, minimal receiver", rate(receiverGzip), "205k records/s (4.87 s)"] as [
+            string,
+            string,
+            string,
+          ],
+        ]),
+    ...(receiverPlain === undefined
+      ? []
+      : [
+          ["drain, plain, minimal receiver", rate(receiverPlain), "438k records/s (2.28 s)"] as [
+            string,
+            string,
+            string,
+          ],
+        ]),
+    ["drain, gzip, into sensord-ingest", rate(drain), "(no durable receiver measured)"],
     ["requests per million", count((drain.requests / drain.readings) * 1_000_000), "61-63"],
     [
       "bytes on the wire per reading",
@@ -539,7 +615,7 @@ export function printSync(result: SyncBenchResult): void {
     ],
     [
       "peak RSS (VmHWM)",
-      `${mib(drain.sensordPeakRssBytes)} sensord side, ${mib(drain.ingestPeakRssBytes)} ingest`,
+      `${mib(Math.max(drain.sensordPeakRssBytes, ...result.receiverDrains.map((run) => run.sensordPeakRssBytes)))} sensord side; ingest ${mib(drain.ingestPeakRssBytes)}`,
       "72-121 MB",
     ],
     [
@@ -571,10 +647,15 @@ export function printSync(result: SyncBenchResult): void {
     `drain: ${count(w.requests)} requests on ${w.connections} connection(s) (${count(drain.health.batches)} batches at the ingest); ` +
       `TCP payload per reading: requests ${perReading(w.requestBytes, drain.readings)} (bodies alone ${perReading(w.bodyBytes, drain.readings)}), responses ${perReading(w.responseBytes, drain.readings)}`,
   );
-  console.log(
-    `  CPU over the drain: sensord side ${drain.sensordCpuSeconds.toFixed(1)} s, sensord-ingest ${drain.ingestCpuSeconds.toFixed(1)} s ` +
-      `(two requests in flight: the sides overlap); the child's own clock ${drain.childSeconds.toFixed(2)} s`,
-  );
+  for (const run of [...result.receiverDrains, drain]) {
+    console.log(
+      `  CPU, ${run.compress ? "gzip" : "plain"} into ${run.endpoint === "ingest" ? "sensord-ingest" : "the receiver"}: ` +
+        `sensord side ${run.sensordCpuSeconds.toFixed(1)} s, endpoint ${run.ingestCpuSeconds.toFixed(1)} s ` +
+        `(two requests in flight: the sides overlap); the child's own clock ${run.childSeconds.toFixed(2)} s; ` +
+        `${count(run.requests)} requests, ${perReading(run.wire.requestBytes, run.readings)} request bytes/reading; ` +
+        `peak RSS ${mib(run.sensordPeakRssBytes)} / ${mib(run.ingestPeakRssBytes)}`,
+    );
+  }
   for (const run of original) {
     console.log(
       `original way, ${run.label}: ${count(run.readings)} readings in ${count(run.requests)} requests, ` +

@@ -1,8 +1,15 @@
 import { dirname } from "node:path";
+import { MqttRelay, type MqttStatus } from "../sync/mqtt/relay.js";
 import { type SyncStatus, SyncWorker } from "../sync/worker.js";
 import { readApiKey } from "./config/api-key.js";
 import { inapplicableRuleWarnings } from "./config/applicability.js";
 import type { SensorConfig, SensordConfig } from "./config/types.js";
+import { LastValues } from "./control/last-values.js";
+import { liveStatus } from "./control/report.js";
+import type { ControlDeps } from "./control/routes/deps.js";
+import { applyOverrides, type EffectiveRules } from "./control/rules.js";
+import { DaemonServices, rulesInForce } from "./control/services.js";
+import { syncReport } from "./control/status.js";
 import { type I2cBusOpener, openI2cBus } from "./drivers/i2c/bus.js";
 import { DRIVERS } from "./drivers/registry.js";
 import { ConfigError, describeError } from "./errors.js";
@@ -17,6 +24,8 @@ export interface DaemonStatus {
   sensors: SensorStatus[];
   /** null when there is no [sync] section. */
   sync: SyncStatus | null;
+  /** null when there is no [mqtt] section. */
+  mqtt: MqttStatus | null;
   recorder: RecorderStats;
   activeAlarms: ReturnType<ThresholdEngine["active"]>;
 }
@@ -43,7 +52,14 @@ export class Daemon {
     private readonly engine: ThresholdEngine,
     private readonly recorder: Recorder,
     private readonly i2cOpener: I2cBusOpener,
-  ) {}
+    private readonly lastValues: LastValues,
+  ) {
+    this.services = new DaemonServices(config, log);
+  }
+
+  private readonly startedAtMs = Date.now();
+  /** Control socket and metrics: [control] and [http] changes need a restart, like [storage]. */
+  private readonly services: DaemonServices;
 
   static start(config: SensordConfig, log: Logger, hardware: DaemonHardware = {}): Daemon {
     const store = openStore({
@@ -59,9 +75,13 @@ export class Daemon {
         `restored ${restored.length} active alarm(s): ${restored.map((alarm) => `${alarm.rule} on ${alarm.sensor}`).join(", ")}`,
       );
     }
-    const engine = new ThresholdEngine(config.thresholds, restored);
+    const engine = new ThresholdEngine(
+      rulesInForce(config, store.thresholdOverrides(), log),
+      restored,
+    );
+    const lastValues = new LastValues();
     const recorder = new Recorder({
-      store,
+      store: lastValues.watch(store),
       engine,
       log: log.child("recorder"),
       flushIntervalMs: config.storage.flushIntervalMs,
@@ -73,9 +93,11 @@ export class Daemon {
       engine,
       recorder,
       hardware.openI2cBus ?? openI2cBus,
+      lastValues,
     );
     recorder.start();
     if (config.sync !== null) daemon.startSync(config, store);
+    if (config.mqtt !== null) daemon.startMqtt(config, store);
     for (const sensor of config.sensors) daemon.startSensor(sensor);
     for (const warning of inapplicableRuleWarnings(config)) log.warn(warning);
     log.info(
@@ -87,12 +109,15 @@ export class Daemon {
   /** SIGHUP: new thresholds apply at once (alarm state kept); changed sensors restart; storage needs a restart. */
   async reload(next: SensordConfig): Promise<void> {
     this.log.setLevel(next.log.level);
-    this.engine.setRules(next.thresholds);
+    this.engine.setRules(rulesInForce(next, this.store.thresholdOverrides(), this.log));
     if (JSON.stringify(next.storage) !== JSON.stringify(this.config.storage)) {
       this.log.warn("[storage] changed: restart sensord to apply it");
     }
     if (JSON.stringify(next.sync) !== JSON.stringify(this.config.sync)) {
       this.log.warn("[sync] changed: restart sensord to apply it");
+    }
+    if (JSON.stringify(next.mqtt) !== JSON.stringify(this.config.mqtt)) {
+      this.log.warn("[mqtt] changed: restart sensord to apply it");
     }
     const wanted = new Map(next.sensors.map((sensor) => [sensor.id, sensor]));
     for (const [id, entry] of this.sensors) {
@@ -104,7 +129,12 @@ export class Daemon {
     for (const sensor of next.sensors) {
       if (!this.sensors.has(sensor.id)) this.startSensor(sensor);
     }
-    this.config = { ...next, storage: this.config.storage, sync: this.config.sync };
+    this.config = {
+      ...next,
+      storage: this.config.storage,
+      sync: this.config.sync,
+      mqtt: this.config.mqtt,
+    };
     this.log.info(
       `configuration reloaded: ${next.thresholds.length} threshold rule(s), ${next.sensors.length} sensor(s)`,
     );
@@ -116,11 +146,66 @@ export class Daemon {
       recorder: this.recorder.status(),
       activeAlarms: this.engine.active(),
       sync: this.sync?.status() ?? null,
+      mqtt: this.mqtt?.status() ?? null,
+    };
+  }
+
+  /** The sensors as configured now (after any reload): the watchdog derives each one's deadline from it. */
+  sensorConfigs(): readonly SensorConfig[] {
+    return this.config.sensors;
+  }
+
+  /** Starts the control socket and /metrics; a failure is logged, never fatal (see DaemonServices). */
+  async serve(): Promise<void> {
+    await this.services.start({
+      control: this.controlDeps(),
+      readingsCommitted: () => this.recorder.status().committed,
+      alerts: () => this.lastValues.alerts,
+      lastFlushError: () => this.recorder.status().lastFlushError,
+    });
+  }
+
+  /** What the control API's handlers act on. */
+  private controlDeps(): ControlDeps {
+    const overrides = () => ({
+      table: this.store.thresholdOverrides(),
+      config: this.config,
+      now: Date.now,
+    });
+    return {
+      status: () =>
+        liveStatus({
+          config: this.config,
+          status: this.status(),
+          lastValues: this.lastValues,
+          startedAtMs: this.startedAtMs,
+          droppedByRetentionTotal: this.store.droppedReadingsTotal(),
+          http: this.services.httpState(),
+          nowMs: Date.now(),
+        }),
+      overrides,
+      applyRules: () => {
+        const effective: EffectiveRules = applyOverrides(
+          this.config.thresholds,
+          this.config.thresholdPreset,
+          this.store.thresholdOverrides().list(),
+        );
+        this.engine.setRules(effective.rules.map((entry) => entry.rule));
+        this.log.info(
+          `threshold rules changed through the control socket: ${effective.rules.map((entry) => entry.key).join(", ")}`,
+        );
+      },
+      syncStatus: () => {
+        const status = this.sync?.status();
+        return status === undefined ? null : syncReport(status);
+      },
+      syncNow: () => this.sync?.trigger({ force: true }) ?? null,
     };
   }
 
   /** Stops sampling, commits what is pending, closes the database; true when nothing was left uncommitted. */
   async stop(): Promise<boolean> {
+    await this.services.stop();
     const stops = [...this.sensors.values()].map((entry) => entry.running.stop());
     const timedOut = await Promise.race([
       Promise.all(stops).then(() => false),
@@ -129,6 +214,7 @@ export class Daemon {
     if (timedOut) this.log.warn("a sensor did not stop in time (stuck read?); flushing anyway");
     const flushed = this.recorder.stop();
     await this.sync?.stop();
+    await this.mqtt?.stop();
     try {
       this.store.close();
     } catch (error) {
@@ -138,6 +224,24 @@ export class Daemon {
   }
 
   private sync: SyncWorker | null = null;
+  private mqtt: MqttRelay | null = null;
+
+  /** Alert events reach the relay through the store's commit hook; the database is its outbox. */
+  private startMqtt(config: SensordConfig, store: SqliteStore): void {
+    if (config.mqtt === null) return;
+    const relay = new MqttRelay({
+      config: config.mqtt,
+      device: config.device,
+      sensors: config.sensors,
+      outbox: store.mqttOutbox(),
+      startSeq: store.lastAlertSeq(),
+      idPrefix: store.idPrefix,
+      log: this.log.child("mqtt"),
+    });
+    store.onCommit((readings, alerts) => relay.onCommit(readings, alerts));
+    this.mqtt = relay;
+    relay.start();
+  }
 
   /** The API key is read now, so a missing file is a config error at start, and again after an auth failure. */
   private startSync(config: SensordConfig, store: SqliteStore): void {

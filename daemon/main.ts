@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { loadConfig } from "./config/load.js";
+import { claimControlSocket } from "./control/services.js";
 import { Daemon } from "./daemon.js";
 import { openI2cBus } from "./drivers/i2c/bus.js";
 import { ConfigError, describeError, EXIT_CONFIG, EXIT_USAGE } from "./errors.js";
 import { processLogger } from "./log/logger.js";
+import { startServiceNotifications } from "./notify/service.js";
 import { probe } from "./probe/probe.js";
 import { VERSION } from "./version.js";
 
@@ -39,6 +41,7 @@ async function run(options: RunOptions): Promise<void> {
   const log = processLogger(config.log.level);
   let daemon: Daemon;
   try {
+    await claimControlSocket(config);
     daemon = Daemon.start(config, log);
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -52,6 +55,10 @@ async function run(options: RunOptions): Promise<void> {
       "no config file: running on built-in defaults (simulated sensor); watch it with `npx sensorctl readings --since 1m` and `npx sensorctl alerts`",
     );
   }
+  // Before READY: once systemd says the service is up, sensorctl can reach it.
+  await daemon.serve();
+  // READY=1 now: the database is open and every sensor loop has started.
+  const service = startServiceNotifications(daemon, log);
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -62,6 +69,7 @@ async function run(options: RunOptions): Promise<void> {
       log.error("shutdown took too long; exiting");
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS).unref();
+    service.stop();
     daemon.stop().then(
       (flushed) => process.exit(flushed ? 0 : 1),
       (error: unknown) => {

@@ -287,6 +287,108 @@ export const SyncSection = Type.Object(
   { ...closed, description: "[sync]: upload committed readings to an HTTP endpoint" },
 );
 
+export const ControlSection = Type.Object(
+  {
+    socket: Type.Optional(
+      Type.String({
+        description:
+          "Unix socket sensorctl talks to (mode 0660: the service's group may use it); a relative " +
+          'path resolves against the config file\'s folder; "" disables it. Default: /run/sensord/sensord.sock',
+      }),
+    ),
+  },
+  { ...closed, description: "[control]: the control API (sensorctl status, threshold, sync now)" },
+);
+
+export const HttpSection = Type.Object(
+  {
+    listen: Type.Optional(
+      Type.String({
+        description:
+          'host:port serving GET /metrics (Prometheus) and GET /healthz; "" disables it. ' +
+          'Default: "127.0.0.1:9464"',
+      }),
+    ),
+  },
+  { ...closed, description: "[http]: metrics and health over HTTP" },
+);
+
+export const MqttSection = Type.Object(
+  {
+    url: Type.String({
+      description:
+        "Broker URL: mqtt://, mqtts://, ws:// or wss://, e.g. mqtts://xxxx-ats.iot.ap-northeast-2.amazonaws.com:8883. " +
+        "Required when [mqtt] is present",
+    }),
+    client_id: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: "MQTT client id (AWS IoT wants the thing name). Default: device.id",
+      }),
+    ),
+    topic: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'Topic alert events are published to. Default: "pi/1" (the original topic)',
+      }),
+    ),
+    status_topic: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Retained "online" / "offline" (last will); {device} is replaced by device.id. ' +
+          'Default: "sensord/{device}/status"',
+      }),
+    ),
+    qos: Type.Optional(
+      Type.Union([Type.Literal(0), Type.Literal(1)], {
+        description: "QoS of alert events: 1 (delivered at least once) or 0. Default: 1",
+      }),
+    ),
+    ca_file: Type.Optional(
+      Type.String({
+        description:
+          "PEM file of the CA that signed the broker's certificate. Default: the system CAs",
+      }),
+    ),
+    cert_file: Type.Optional(
+      Type.String({ description: "PEM client certificate (mutual TLS). Default: none" }),
+    ),
+    key_file: Type.Optional(
+      Type.String({
+        description:
+          "PEM private key of cert_file; readable only by the service user. Default: none",
+      }),
+    ),
+    username: Type.Optional(Type.String({ description: "Username. Default: none" })),
+    password_file: Type.Optional(
+      Type.String({
+        description: "File holding the password (never put it in this file). Default: none",
+      }),
+    ),
+    alpn: Type.Optional(
+      Type.String({
+        description:
+          'TLS ALPN protocol, e.g. "x-amzn-mqtt-ca" for AWS IoT on port 443. Default: none',
+      }),
+    ),
+    publish_readings: Type.Optional(
+      Type.Boolean({
+        description:
+          "Also publish each reading (QoS 0) to sensord/{device}/readings/<sensor>/<gas>. Default: false",
+      }),
+    ),
+    homeassistant: Type.Optional(
+      Type.Boolean({
+        description:
+          "Publish Home Assistant discovery configs (retained, under homeassistant/); false removes them. " +
+          "Default: false",
+      }),
+    ),
+  },
+  { ...closed, description: "[mqtt]: relay alert events to an MQTT broker" },
+);
+
 /** The sections of the file, in the order the renderer writes them. */
 export const configSections = {
   device: Type.Optional(DeviceSection),
@@ -302,6 +404,9 @@ export const configSections = {
   ),
   thresholds_preset: Type.Optional(ThresholdsPresetSection),
   sync: Type.Optional(SyncSection),
+  mqtt: Type.Optional(MqttSection),
+  control: Type.Optional(ControlSection),
+  http: Type.Optional(HttpSection),
 } satisfies TProperties;
 
 /**

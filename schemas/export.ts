@@ -5,6 +5,7 @@ import { DRIVERS } from "../daemon/drivers/registry.js";
 import { AlertEvent } from "./alert.js";
 import { Batch, OriginalDocument } from "./batch.js";
 import { configFileSchema } from "./config.js";
+import { MqttAlertPayload, MqttReadingPayload } from "./mqtt.js";
 import { Reading } from "./reading.js";
 
 /** The wire and file formats as JSON Schema documents, for the cloud side and editors. */
@@ -14,6 +15,8 @@ export function jsonSchemas(): Record<string, TSchema> {
     "alert.v1.json": AlertEvent,
     "batch.v1.json": Batch,
     "original.v1.json": OriginalDocument,
+    "mqtt-alert.v1.json": MqttAlertPayload,
+    "mqtt-reading.v1.json": MqttReadingPayload,
     "config.v1.json": configFileSchema([...DRIVERS.values()]),
   };
 }

@@ -41,8 +41,12 @@ export interface SyncWorkerDeps {
 
 /** Requests in flight at once while draining a backlog. */
 const PIPELINE_DEPTH = 2;
-/** How often a long backfill looks for new live readings to send ahead of the backlog. */
-const LIVE_CHECK_MS = 1000;
+/**
+ * How often a long backfill looks for new live readings to send ahead of the
+ * backlog: the bound on how late a live reading arrives during a drain. Each
+ * look waits for the requests in flight, ~1 % of a drain's rate at this period.
+ */
+const LIVE_CHECK_MS = 250;
 /** Response bodies are kept to this size: enough for an error reason, never a memory problem. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 

@@ -5,6 +5,8 @@ import { parse, TomlError } from "smol-toml";
 import { configSections } from "../../schemas/config.js";
 import { ConfigError, describeError } from "../errors.js";
 import { checkSchema } from "./check-schema.js";
+import { resolveControl } from "./control.js";
+import { resolveHttp } from "./http.js";
 import {
   type ConfigLocation,
   type LocateOptions,
@@ -12,6 +14,7 @@ import {
   locationFix,
   locationKey,
 } from "./locate.js";
+import { resolveMqtt } from "./mqtt.js";
 import { asTable, Problems, sortProblems } from "./problems.js";
 import {
   type MachineDefaults,
@@ -38,6 +41,10 @@ const TOP_LEVEL = Type.Object(
 /** What `sensord --simulate` runs on when there is no config file; the path is relative to the cwd. */
 export const SIMULATE_DEFAULTS_TOML = `[storage]
 path = "var/sensord.db"
+
+# Next to the database: /run/sensord exists only under systemd, and a user's cwd is writable.
+[control]
+socket = "var/sensord.sock"
 
 [[sensors]]
 id = "gas0"
@@ -126,14 +133,18 @@ function resolveDocument(
   const problems = new Problems();
   checkSchema(TOP_LEVEL, doc, "", problems);
   const sensors = resolveSensors(doc.sensors, baseDir, problems);
+  const device = resolveDevice(doc.device, options.machine ?? machineDefaults(), problems);
   const config: SensordConfig = {
     source,
-    device: resolveDevice(doc.device, options.machine ?? machineDefaults(), problems),
+    device,
     storage: resolveStorage(doc.storage, baseDir, problems),
     log: resolveLog(doc.log),
     sensors,
     ...resolveThresholds(doc.thresholds, asTable(doc.thresholds_preset), sensors, problems),
     sync: resolveSync(doc.sync, baseDir, problems),
+    mqtt: resolveMqtt(doc.mqtt, baseDir, device.id, problems),
+    control: resolveControl(doc.control, baseDir, problems),
+    http: resolveHttp(doc.http, problems),
   };
   if (problems.list.length > 0) throw new ConfigError(source, sortProblems(problems.list));
   return config;

@@ -1,8 +1,10 @@
 import { stringify } from "smol-toml";
 import { formatDuration } from "./duration.js";
+import { formatListen } from "./http.js";
 import { formatSize } from "./size.js";
 import type {
   ChannelConfig,
+  MqttConfig,
   SensorConfig,
   SensordConfig,
   SyncConfig,
@@ -34,6 +36,9 @@ export function renderConfig(config: SensordConfig): string {
     thresholds_preset: { preset: config.thresholdPreset },
     thresholds: config.thresholds.map(renderRule),
     ...(config.sync === null ? {} : { sync: renderSync(config.sync) }),
+    ...(config.mqtt === null ? {} : { mqtt: renderMqtt(config.mqtt) }),
+    control: { socket: config.control.socket ?? "" },
+    http: { listen: config.http.listen === null ? "" : formatListen(config.http.listen) },
   };
   const preset =
     config.thresholdPreset === "none"
@@ -44,6 +49,25 @@ export function renderConfig(config: SensordConfig): string {
     `# Defaults are filled in; [[thresholds]] lists every rule in force (${preset}).`,
   ];
   return `${header.join("\n")}\n\n${stringify(document).trimEnd()}\n`;
+}
+
+function renderMqtt(mqtt: MqttConfig): Record<string, unknown> {
+  const optional = (key: string, value: string | null) => (value === null ? {} : { [key]: value });
+  return {
+    url: mqtt.url,
+    client_id: mqtt.clientId,
+    topic: mqtt.topic,
+    status_topic: mqtt.statusTopic,
+    qos: mqtt.qos,
+    ...optional("ca_file", mqtt.caFile),
+    ...optional("cert_file", mqtt.certFile),
+    ...optional("key_file", mqtt.keyFile),
+    ...optional("username", mqtt.username),
+    ...optional("password_file", mqtt.passwordFile),
+    ...optional("alpn", mqtt.alpn),
+    publish_readings: mqtt.publishReadings,
+    homeassistant: mqtt.homeassistant,
+  };
 }
 
 function renderSync(sync: SyncConfig): Record<string, unknown> {

@@ -13,6 +13,41 @@ export interface SensordConfig {
   thresholdPreset: ThresholdPresetName;
   /** null: no `[sync]` section, readings stay on the device. */
   sync: SyncConfig | null;
+  /** null: no `[mqtt]` section, alerts are not relayed. */
+  mqtt: MqttConfig | null;
+  control: ControlConfig;
+  http: HttpConfig;
+}
+
+export interface ControlConfig {
+  /** Absolute path of the control API's Unix socket; null: disabled (`socket = ""`). */
+  socket: string | null;
+}
+
+export interface HttpConfig {
+  /** Where /metrics and /healthz are served; null: disabled (`listen = ""`). */
+  listen: { host: string; port: number } | null;
+}
+
+export interface MqttConfig {
+  /** mqtt://, mqtts://, ws:// or wss:// URL of the broker. */
+  url: string;
+  clientId: string;
+  /** Where alert events go. */
+  topic: string;
+  /** `{device}` already replaced by the device id. */
+  statusTopic: string;
+  qos: 0 | 1;
+  /** Absolute paths, or null. The files are read at each connection attempt, not at load. */
+  caFile: string | null;
+  certFile: string | null;
+  keyFile: string | null;
+  username: string | null;
+  passwordFile: string | null;
+  /** TLS ALPN protocol, e.g. "x-amzn-mqtt-ca" for AWS IoT on port 443; null: none. */
+  alpn: string | null;
+  publishReadings: boolean;
+  homeassistant: boolean;
 }
 
 export interface SyncConfig {

@@ -31,6 +31,12 @@ export interface SensorStatus {
   lastError: string | null;
   /** performance.now() of the last completed loop iteration, for the watchdog. */
   lastTickAt: number;
+  /**
+   * performance.now() when the driver call in progress (open, read, close)
+   * began; null while the loop sleeps. A sensor that is down sleeps in backoff,
+   * a hung read stays here: the watchdog tells them apart by this.
+   */
+  driverCallSince: number | null;
 }
 
 export interface RunningSensorDeps {
@@ -65,6 +71,7 @@ export class RunningSensor {
     errors: {} as Record<string, number>,
     lastError: null as string | null,
     lastTickAt: performance.now(),
+    driverCallSince: null as number | null,
   };
 
   constructor(private readonly deps: RunningSensorDeps) {}
@@ -99,6 +106,7 @@ export class RunningSensor {
       errors: { ...this.stats.errors },
       lastError: this.stats.lastError,
       lastTickAt: this.stats.lastTickAt,
+      driverCallSince: this.stats.driverCallSince,
     };
   }
 
@@ -137,13 +145,17 @@ export class RunningSensor {
     const tsMs = Date.now();
     const warmingUp = performance.now() < this.warmupEndsAt;
     let sample: Sample | null;
+    // Inline rather than timed(): this is the hot path when replaying at full speed.
+    this.stats.driverCallSince = performance.now();
     try {
       sample = await this.deps.driver.read();
     } catch (error) {
+      this.stats.driverCallSince = null;
       // A read cut short by stop() closing the driver is not a fault.
       if (!this.running) return "retry";
       return this.handleFailure(error);
     }
+    this.stats.driverCallSince = null;
     if (sample === null) return null;
     this.stats.samples++;
     this.consecutiveFailures = 0;
@@ -174,7 +186,7 @@ export class RunningSensor {
   private async openWithRetry(): Promise<boolean> {
     for (let attempt = 1; this.running; attempt++) {
       try {
-        await this.deps.driver.open();
+        await this.timed(() => this.deps.driver.open());
         return true;
       } catch (error) {
         const code = error instanceof DriverError ? error.code : "SENSORD_OPEN_FAILED";
@@ -191,9 +203,18 @@ export class RunningSensor {
 
   private async closeDriver(): Promise<void> {
     try {
-      await this.deps.driver.close();
+      await this.timed(() => this.deps.driver.close());
     } catch (error) {
       this.deps.log.debug(`close failed: ${describeError(error)}`);
+    }
+  }
+
+  private async timed<T>(call: () => Promise<T>): Promise<T> {
+    this.stats.driverCallSince = performance.now();
+    try {
+      return await call();
+    } finally {
+      this.stats.driverCallSince = null;
     }
   }
 

@@ -83,6 +83,36 @@ export const MIGRATIONS: readonly Migration[] = [
         at INTEGER NOT NULL
       );`,
   },
+  {
+    version: 5,
+    description: "MQTT delivery watermark per topic",
+    // The alerts table is the MQTT outbox: events with seq <= delivered_seq were
+    // acknowledged (PUBACK) on `topic`. Separate from sync_cursor, whose minimum
+    // is the readings' upload watermark that retention relies on.
+    sql: "CREATE TABLE mqtt_cursor (topic TEXT PRIMARY KEY, delivered_seq INTEGER NOT NULL) WITHOUT ROWID;",
+  },
+  // Keep this list sorted by version: migrate() skips versions at or below the file's.
+  {
+    version: 6,
+    description: "threshold overrides set with sensorctl",
+    // One row per rule slot (gas, severity, sensor; '' = every sensor), the
+    // same slot a [[thresholds]] rule replaces a preset rule in. removed = 1
+    // hides the config's rules of that slot; otherwise the row is the rule.
+    sql: `
+      CREATE TABLE threshold_overrides (
+        gas TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        sensor TEXT NOT NULL DEFAULT '',
+        removed INTEGER NOT NULL DEFAULT 0 CHECK (removed IN (0, 1)),
+        op TEXT,
+        value REAL,
+        unit TEXT,
+        clear REAL,
+        for_ms INTEGER,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (gas, severity, sensor)
+      ) WITHOUT ROWID;`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((latest, m) => Math.max(latest, m.version), 0);

@@ -1,10 +1,12 @@
 import type Database from "better-sqlite3";
 import type { AlertEvent } from "../../schemas/alert.js";
 import type { Reading } from "../../schemas/reading.js";
+import type { QuarantinedBatch, QueueStats } from "../../sync/queue.js";
 import { StoreError } from "../errors.js";
 import { createLogger } from "../log/logger.js";
-import { getMeta, META } from "./meta.js";
+import { getMeta, getMetaInt, META } from "./meta.js";
 import { openDatabase } from "./open.js";
+import { type ThresholdOverride, ThresholdOverrideTable } from "./overrides.js";
 import {
   ACTIVE_ALERTS_WHERE,
   ALERT_COLUMNS,
@@ -13,6 +15,7 @@ import {
   toAlertEvent,
   toReading,
 } from "./rows.js";
+import { SqliteSyncQueue } from "./sync-queue.js";
 import type { ReadingQuery, StoreReader } from "./types.js";
 
 export const DEFAULT_LIMIT = 100;
@@ -92,6 +95,20 @@ export class SqliteStoreReader implements StoreReader {
       )
       .all(this.limit(query.limit));
     return rows.reverse().map((row) => toAlertEvent(this.file, this.prefix, row));
+  }
+
+  /** Upload backlog and quarantine, for `sensorctl status` while sensord is down. */
+  uploadQueue(): { stats: QueueStats; quarantined: QuarantinedBatch[] } {
+    const queue = new SqliteSyncQueue(this.db, this.prefix, this.file);
+    return { stats: queue.stats(), quarantined: queue.quarantined() };
+  }
+
+  droppedReadingsTotal(): number {
+    return getMetaInt(this.db, META.droppedReadingsTotal);
+  }
+
+  thresholdOverrides(): ThresholdOverride[] {
+    return new ThresholdOverrideTable(this.db, this.file).list();
   }
 
   close(): void {

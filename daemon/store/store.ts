@@ -1,9 +1,11 @@
 import type Database from "better-sqlite3";
+import { SqliteMqttOutbox } from "../../sync/mqtt/outbox-store.js";
 import { describeError, StoreError } from "../errors.js";
 import type { Logger } from "../log/logger.js";
 import { newIdPrefix } from "./ids.js";
 import { getMeta, getMetaInt, META, setMeta } from "./meta.js";
 import { openDatabase } from "./open.js";
+import { ThresholdOverrideTable } from "./overrides.js";
 import { Retention } from "./retention.js";
 import { ACTIVE_ALERTS_WHERE, ALERT_COLUMNS, type AlertRow, toNewAlert } from "./rows.js";
 import { SqliteSyncQueue } from "./sync-queue.js";
@@ -34,6 +36,9 @@ export function openStore(options: StoreOptions): SqliteStore {
   }
 }
 
+/** Must not throw: it runs inside `commit`, after the transaction. */
+export type CommitListener = (readings: readonly NewReading[], alerts: readonly NewAlert[]) => void;
+
 type SeriesKey = [sensor: string, gas: string, unit: string, sensorId: string, sensorType: string];
 
 /** Use `openStore`; the constructor takes an already opened and migrated connection. */
@@ -45,6 +50,7 @@ export class SqliteStore implements ReadingStore {
   private readonly retention: Retention;
   /** Series ids by key: after the first sample of each channel, a commit only inserts readings. */
   private readonly seriesIds = new Map<string, number>();
+  private readonly commitListeners = new Set<CommitListener>();
   private lastReading: number;
   private lastAlert: number;
   private readonly selectSeries: Database.Statement<SeriesKey, { id: number }>;
@@ -96,6 +102,25 @@ export class SqliteStore implements ReadingStore {
     this.writeBatch = (readings, alerts) => batch.immediate(readings, alerts);
   }
 
+  /** Threshold overrides (sensorctl threshold set/rm) over this same connection. */
+  thresholdOverrides(): ThresholdOverrideTable {
+    return new ThresholdOverrideTable(this.db, this.file);
+  }
+
+  /** The MQTT outbox (alerts above a delivery watermark) over this same connection. */
+  mqttOutbox(): SqliteMqttOutbox {
+    return new SqliteMqttOutbox(this.db, this.idPrefix, this.file);
+  }
+
+  /**
+   * Calls `listener` after every successful commit, so the MQTT relay hears
+   * of new alerts at once instead of polling. Returns the unsubscribe function.
+   */
+  onCommit(listener: CommitListener): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
+  }
+
   /** The upload queue over this same connection (one writer per database file). */
   syncQueue(): SqliteSyncQueue {
     return new SqliteSyncQueue(this.db, this.idPrefix, this.file);
@@ -133,6 +158,7 @@ export class SqliteStore implements ReadingStore {
     }
     this.lastReading = lastReading;
     this.lastAlert = lastAlert;
+    for (const listener of this.commitListeners) listener(readings, alerts);
     try {
       const pruned = this.retention.afterCommit(readings.length, alerts.length, {
         reading: this.lastReading,

@@ -34,8 +34,8 @@ describe("migrations", () => {
   afterEach(() => tmp.cleanup());
 
   test("versions are 1..latest without gaps", () => {
-    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4]);
-    expect(LATEST_VERSION).toBe(4);
+    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(LATEST_VERSION).toBe(6);
   });
 
   test("migrate stops at the target and resumes from there", () => {
@@ -47,18 +47,20 @@ describe("migrations", () => {
     expect(tables(file)).toEqual(["alerts", "meta", "readings", "series"]);
 
     const again = new Database(file);
-    expect(migrate(again)).toBe(4);
+    expect(migrate(again)).toBe(6);
     // Already current: nothing to do, and no downgrade when asked for less.
-    expect(migrate(again)).toBe(4);
-    expect(migrate(again, 1)).toBe(4);
+    expect(migrate(again)).toBe(6);
+    expect(migrate(again, 1)).toBe(6);
     again.close();
     expect(tables(file)).toEqual([
       "alerts",
       "meta",
+      "mqtt_cursor",
       "readings",
       "series",
       "sync_cursor",
       "sync_ranges",
+      "threshold_overrides",
     ]);
   });
 
@@ -145,7 +147,7 @@ describe("migrations", () => {
     const error = catchError(() => openStore({ path: file, maxBytes: 1 << 20, log }));
     expect(error).toBeInstanceOf(StoreError);
     expect(error).toMatchObject({ code: "SENSORD_DB_TOO_NEW", path: file });
-    expect(String(error)).toContain("schema version 99 is newer than this sensord understands (4)");
+    expect(String(error)).toContain("schema version 99 is newer than this sensord understands (6)");
     expect(String(error)).toContain("upgrade sensord");
 
     const readError = catchError(() => openStoreReader(file));

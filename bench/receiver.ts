@@ -1,0 +1,54 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { gunzipSync } from "node:zlib";
+
+/**
+ * The minimal receiver: what peers.md's Fluent Bit figures were measured
+ * against (an HTTP endpoint on loopback that takes the records and answers
+ * 200). It gunzips, parses the JSON, counts the readings and remembers every
+ * id so a duplicate is counted, but stores nothing. Comparing drains into it
+ * compares the agents; the drain into sensord-ingest adds a durable,
+ * idempotent SQLite store on the receiving side.
+ *
+ * Runs as a process of its own (`node dist/bench/receiver.js`): prints
+ * `listening on http://127.0.0.1:PORT`; `GET /healthz` answers
+ * `{"readings","duplicates","batches"}` as sensord-ingest does.
+ */
+const seen = new Set<string>();
+const totals = { readings: 0, duplicates: 0, batches: 0 };
+
+function receive(request: IncomingMessage, response: ServerResponse): void {
+  if (request.method === "GET") {
+    response.writeHead(200, { "content-type": "application/json" });
+    response.end(JSON.stringify(totals));
+    return;
+  }
+  const chunks: Buffer[] = [];
+  request.on("data", (chunk: Buffer) => chunks.push(chunk));
+  request.on("end", () => {
+    let body = Buffer.concat(chunks);
+    if (request.headers["content-encoding"] === "gzip") body = gunzipSync(body);
+    const batch = JSON.parse(body.toString("utf8")) as { readings?: Array<{ id: string }> };
+    let accepted = 0;
+    for (const reading of batch.readings ?? []) {
+      if (seen.has(reading.id)) continue;
+      seen.add(reading.id);
+      accepted++;
+    }
+    const duplicates = (batch.readings?.length ?? 0) - accepted;
+    totals.readings += accepted;
+    totals.duplicates += duplicates;
+    totals.batches++;
+    response.writeHead(200, { "content-type": "application/json" });
+    response.end(JSON.stringify({ accepted, duplicates }));
+  });
+}
+
+if (process.argv[1]?.endsWith("receiver.js")) {
+  const server = createServer({ keepAliveTimeout: 60_000 }, receive);
+  server.listen(0, "127.0.0.1", () => {
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("no TCP address");
+    process.stdout.write(`listening on http://127.0.0.1:${address.port}\n`);
+  });
+  process.on("SIGTERM", () => server.close(() => process.exit(0)));
+}

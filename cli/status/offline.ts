@@ -1,0 +1,108 @@
+import type { SensordConfig } from "../../daemon/config/types.js";
+import type {
+  AlarmReport,
+  LastValue,
+  SensorReport,
+  StatusReport,
+} from "../../daemon/control/status.js";
+import { databaseBytes } from "../../daemon/control/status.js";
+import type { SqliteStoreReader } from "../../daemon/store/reader.js";
+
+/** How far back `status` looks for each channel's last value when sensord is down. */
+const RECENT_READINGS = 500;
+
+/** What the database alone tells about a stopped sensord: same shape, live-only fields null. */
+export function offlineStatus(
+  config: SensordConfig,
+  reader: SqliteStoreReader | null,
+  nowMs: number,
+): StatusReport {
+  const sensors = new Map<string, LastValue[]>();
+  for (const sensor of config.sensors) sensors.set(sensor.id, []);
+  const alarms: AlarmReport[] = [];
+  let queue: ReturnType<SqliteStoreReader["uploadQueue"]> | null = null;
+  let dropped = 0;
+  if (reader !== null) {
+    // Newest first, so the first value seen per (sensor, gas) is its last.
+    for (const reading of reader.readings({ limit: RECENT_READINGS }).reverse()) {
+      const values = sensors.get(reading.sensor) ?? [];
+      sensors.set(reading.sensor, values);
+      if (values.some((value) => value.gas === reading.gas)) continue;
+      values.push({
+        gas: reading.gas,
+        value: reading.value,
+        unit: reading.unit,
+        ts: reading.ts,
+        ageMs: Math.max(0, nowMs - Date.parse(reading.ts)),
+      });
+    }
+    for (const alert of reader.alerts({ active: true, limit: 1000 })) {
+      alarms.push({
+        rule: alert.rule,
+        sensor: alert.sensor,
+        gas: alert.gas,
+        severity: alert.severity,
+        since: alert.ts,
+      });
+    }
+    if (config.sync !== null) queue = reader.uploadQueue();
+    dropped = reader.droppedReadingsTotal();
+  }
+  const sensorReports: SensorReport[] = [...sensors].map(([id, values]) => ({
+    id,
+    driver: null,
+    state: "unknown",
+    warmupLeftMs: null,
+    samples: null,
+    errorCount: 0,
+    errors: {},
+    lastError: null,
+    values: values.sort((a, b) => a.gas.localeCompare(b.gas)),
+  }));
+  const oldest = queue?.stats.oldestPendingTsMs ?? null;
+  return {
+    running: false,
+    daemon: null,
+    sensors: sensorReports,
+    alarms,
+    buffer: {
+      uncommitted: null,
+      uploadPending: queue?.stats.pending ?? null,
+      oldestPendingAgeMs: oldest === null ? null : Math.max(0, nowMs - oldest),
+      databaseBytes: databaseBytes(config.storage.path),
+      maxBytes: config.storage.maxBytes,
+      droppedReadings: dropped,
+    },
+    sync:
+      config.sync === null
+        ? null
+        : {
+            state: null,
+            endpoint: config.sync.endpoint,
+            lastSuccessAt: null,
+            lastError: null,
+            nextAttemptAt: null,
+            consecutiveFailures: null,
+            uploadedTotal: null,
+            readingsPerSecond: null,
+            pending: queue?.stats.pending ?? 0,
+            quarantinedReadings: queue?.stats.quarantinedReadings ?? 0,
+            quarantined: queue?.quarantined ?? [],
+          },
+    mqtt: null,
+    http: null,
+  };
+}
+
+/** Enough of a StatusReport's shape to render it; sensord and sensorctl ship together. */
+export function isStatusReport(value: unknown): value is StatusReport {
+  if (typeof value !== "object" || value === null) return false;
+  const record = Object.fromEntries(Object.entries(value));
+  return (
+    typeof record.running === "boolean" &&
+    Array.isArray(record.sensors) &&
+    Array.isArray(record.alarms) &&
+    typeof record.buffer === "object" &&
+    record.buffer !== null
+  );
+}

@@ -1,0 +1,115 @@
+import type { StatusReport } from "../../daemon/control/status.js";
+import { age, bytes, when } from "./human.js";
+
+/** The one-screen summary of `sensorctl status`. */
+export function renderStatus(report: StatusReport, nowMs: number): string {
+  const lines: string[] = [];
+  const { daemon } = report;
+  if (daemon === null) {
+    lines.push("sensord: NOT RUNNING (what the database knows is below)");
+  } else {
+    lines.push(
+      `sensord ${daemon.version}: running, pid ${daemon.pid}, up ${age(daemon.uptimeMs)}, device ${daemon.device}`,
+      `config:  ${daemon.config ?? "built-in defaults"}`,
+    );
+  }
+
+  lines.push("", "SENSORS");
+  if (report.sensors.length === 0) lines.push("  none");
+  for (const sensor of report.sensors) {
+    const warm =
+      sensor.warmupLeftMs !== null && sensor.warmupLeftMs > 0
+        ? `, warm-up ${age(sensor.warmupLeftMs)} left`
+        : "";
+    const errors =
+      sensor.errorCount === 0
+        ? "no errors"
+        : `${sensor.errorCount} errors (${Object.entries(sensor.errors)
+            .map(([code, count]) => `${code} ${count}`)
+            .join(", ")})`;
+    const head =
+      sensor.driver === null
+        ? `  ${sensor.id}`
+        : `  ${sensor.id} (${sensor.driver}): ${sensor.state}${warm}, ${errors}`;
+    lines.push(head);
+    if (sensor.lastError !== null && sensor.state !== "ok")
+      lines.push(`    last error: ${sensor.lastError}`);
+    if (sensor.values.length > 0) {
+      lines.push(
+        `    ${sensor.values.map((value) => `${value.gas} ${value.value} ${value.unit} (${age(value.ageMs)} ago)`).join("   ")}`,
+      );
+    }
+  }
+
+  lines.push("", `ALARMS (${report.alarms.length} active)`);
+  for (const alarm of report.alarms) {
+    lines.push(
+      `  ${alarm.severity.toUpperCase()}  ${alarm.sensor}  ${alarm.rule}  since ${alarm.since === null ? "?" : when(alarm.since, nowMs)}`,
+    );
+  }
+
+  const { buffer } = report;
+  lines.push("", "BUFFER");
+  const pending =
+    buffer.uploadPending === null
+      ? "uploads off"
+      : `${buffer.uploadPending} readings to upload${buffer.oldestPendingAgeMs === null ? "" : ` (oldest ${age(buffer.oldestPendingAgeMs)} old)`}`;
+  const uncommitted =
+    buffer.uncommitted === null ? "" : `, ${buffer.uncommitted} not yet committed`;
+  lines.push(`  ${pending}${uncommitted}`);
+  const share =
+    buffer.maxBytes > 0 ? Math.round((buffer.databaseBytes / buffer.maxBytes) * 100) : 0;
+  lines.push(
+    `  database ${bytes(buffer.databaseBytes)} of ${bytes(buffer.maxBytes)} (${share}%), ${buffer.droppedReadings} readings dropped`,
+  );
+
+  const { sync } = report;
+  lines.push("", "SYNC");
+  if (sync === null) {
+    lines.push("  off (no [sync] section)");
+  } else {
+    const state = sync.state === null ? "" : `${sync.state}, `;
+    lines.push(`  ${state}${sync.endpoint}`);
+    lines.push(`  last success ${when(sync.lastSuccessAt, nowMs)}`);
+    if (sync.lastError !== null) {
+      const retry =
+        sync.nextAttemptAt === null
+          ? ""
+          : `, retry in ${age(Date.parse(sync.nextAttemptAt) - nowMs)}`;
+      lines.push(
+        `  last error: ${sync.lastError} (${sync.consecutiveFailures ?? 0} failures in a row${retry})`,
+      );
+    }
+    if (sync.quarantined.length > 0) {
+      lines.push(
+        `  quarantined: ${sync.quarantined.length} batches, ${sync.quarantinedReadings} readings`,
+      );
+      for (const batch of sync.quarantined.slice(0, 3))
+        lines.push(`    ${batch.batchId}: HTTP ${batch.status} ${batch.reason}`);
+    }
+  }
+
+  if (report.mqtt !== null && report.mqtt !== undefined) {
+    lines.push("", "MQTT", `  ${describeFields(report.mqtt)}`);
+  }
+  if (report.http !== null && report.http.listen !== null) {
+    lines.push(
+      "",
+      report.http.error === null
+        ? `METRICS http://${report.http.listen}/metrics`
+        : `METRICS unavailable on ${report.http.listen}: ${report.http.error}`,
+    );
+  }
+  return lines.join("\n");
+}
+
+/** The MQTT relay's status, whatever its fields: `connected yes, queued 0`. */
+function describeFields(value: unknown): string {
+  if (typeof value !== "object" || value === null) return String(value);
+  return Object.entries(value)
+    .filter(([, field]) => field === null || typeof field !== "object")
+    .map(
+      ([key, field]) => `${key} ${field === true ? "yes" : field === false ? "no" : String(field)}`,
+    )
+    .join(", ");
+}

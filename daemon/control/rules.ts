@@ -1,0 +1,77 @@
+import type { ThresholdPresetName, ThresholdRule } from "../config/types.js";
+import type { RuleSlot, ThresholdOverride } from "../store/overrides.js";
+import { presetRules } from "../thresholds/presets.js";
+import { ruleKey } from "../thresholds/rule-key.js";
+
+/** Where a rule in force comes from, as `sensorctl threshold list` shows it. */
+export type RuleOrigin = "preset" | "config" | "override";
+
+export interface RuleInForce {
+  key: string;
+  origin: RuleOrigin;
+  rule: ThresholdRule;
+  /** For an override: the keys of the config's rules it replaces. */
+  replaces: string[];
+}
+
+/** A `threshold rm` in force: the slot's config rules it hides. */
+export interface RemovedSlot {
+  slot: RuleSlot;
+  removes: string[];
+}
+
+export interface EffectiveRules {
+  rules: RuleInForce[];
+  removed: RemovedSlot[];
+}
+
+export function slotOf(rule: RuleSlot): RuleSlot {
+  return { gas: rule.gas, severity: rule.severity, sensor: rule.sensor };
+}
+
+export function sameSlot(a: RuleSlot, b: RuleSlot): boolean {
+  return a.gas === b.gas && a.severity === b.severity && a.sensor === b.sensor;
+}
+
+/** `no2:warning` or `gas0/no2:critical`: how messages name a slot. */
+export function slotName(slot: RuleSlot): string {
+  return `${slot.sensor === null ? "" : `${slot.sensor}/`}${slot.gas}:${slot.severity}`;
+}
+
+/**
+ * The rules the daemon runs: the config's (preset + [[thresholds]]) with each
+ * override replacing the config's rules of its slot, the same way a
+ * [[thresholds]] rule replaces a preset rule (thresholds/presets.ts
+ * effectiveRules). Config rules keep their order; overrides follow in the
+ * order they were set. Pure.
+ */
+export function applyOverrides(
+  configRules: readonly ThresholdRule[],
+  preset: ThresholdPresetName,
+  overrides: readonly ThresholdOverride[],
+): EffectiveRules {
+  const fromPreset = new Set(presetRules(preset).map((rule) => ruleKey(rule)));
+  const rules: RuleInForce[] = [];
+  for (const rule of configRules) {
+    if (overrides.some((override) => sameSlot(override.slot, rule))) continue;
+    const key = ruleKey(rule);
+    rules.push({ key, origin: fromPreset.has(key) ? "preset" : "config", rule, replaces: [] });
+  }
+  const removed: RemovedSlot[] = [];
+  for (const override of overrides) {
+    const replaced = configRules
+      .filter((rule) => sameSlot(override.slot, rule))
+      .map((rule) => ruleKey(rule));
+    if (override.rule === null) {
+      removed.push({ slot: override.slot, removes: replaced });
+      continue;
+    }
+    rules.push({
+      key: ruleKey(override.rule),
+      origin: "override",
+      rule: override.rule,
+      replaces: replaced,
+    });
+  }
+  return { rules, removed };
+}

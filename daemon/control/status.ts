@@ -1,0 +1,130 @@
+import { statSync } from "node:fs";
+import type { Gas, Severity, Unit } from "../../schemas/vocabulary.js";
+import type { QuarantinedBatch } from "../../sync/queue.js";
+import type { SyncStatus } from "../../sync/worker.js";
+import type { SensorStatus } from "../sampler/running-sensor.js";
+
+/**
+ * The `sensorctl status --json` document (and GET /v1/status). Times are ISO
+ * 8601 UTC, ages and durations milliseconds. `running: false` is the same
+ * shape built from the database alone: what only the live daemon knows is null.
+ */
+export interface StatusReport {
+  running: boolean;
+  daemon: {
+    pid: number;
+    version: string;
+    startedAt: string;
+    uptimeMs: number;
+    config: string | null;
+    device: string;
+  } | null;
+  sensors: SensorReport[];
+  alarms: AlarmReport[];
+  buffer: {
+    /** Readings sampled but not yet committed (null: daemon down). */
+    uncommitted: number | null;
+    /** Committed readings not yet uploaded (null: no [sync]). */
+    uploadPending: number | null;
+    oldestPendingAgeMs: number | null;
+    databaseBytes: number;
+    maxBytes: number;
+    /** Readings lost: deleted by retention over the database's life, plus dropped in memory this run. */
+    droppedReadings: number;
+  };
+  sync: SyncReport | null;
+  /** Whatever the MQTT relay reports (connected, queued alerts), or null without one. */
+  mqtt: unknown;
+  http: { listen: string | null; error: string | null } | null;
+}
+
+export interface LastValue {
+  gas: Gas;
+  value: number;
+  unit: Unit;
+  ts: string;
+  ageMs: number;
+}
+
+export interface SensorReport {
+  id: string;
+  /** null when the daemon is down (the database does not know it). */
+  driver: string | null;
+  state: SensorStatus["state"] | "unknown";
+  warmupLeftMs: number | null;
+  samples: number | null;
+  errorCount: number;
+  errors: Record<string, number>;
+  lastError: string | null;
+  values: LastValue[];
+}
+
+export interface AlarmReport {
+  rule: string;
+  sensor: string;
+  gas: Gas;
+  severity: Severity;
+  since: string | null;
+}
+
+export interface SyncReport {
+  /** null when the daemon is down. */
+  state: SyncStatus["state"] | null;
+  endpoint: string;
+  lastSuccessAt: string | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  consecutiveFailures: number | null;
+  uploadedTotal: number | null;
+  readingsPerSecond: number | null;
+  pending: number;
+  quarantinedReadings: number;
+  quarantined: QuarantinedBatch[];
+}
+
+export function isoOrNull(ms: number | null | undefined): string | null {
+  return ms === null || ms === undefined ? null : new Date(ms).toISOString();
+}
+
+/** The database file plus its WAL: what the SD card holds for it. */
+export function databaseBytes(path: string): number {
+  let total = 0;
+  for (const file of [path, `${path}-wal`]) {
+    try {
+      total += statSync(file).size;
+    } catch {
+      // no WAL (checkpointed and truncated) or no database yet
+    }
+  }
+  return total;
+}
+
+export function syncReport(status: SyncStatus): SyncReport {
+  return {
+    state: status.state,
+    endpoint: status.endpoint,
+    lastSuccessAt: isoOrNull(status.lastSuccessAt),
+    lastError: status.lastError,
+    nextAttemptAt: isoOrNull(status.nextAttemptAt),
+    consecutiveFailures: status.consecutiveFailures,
+    uploadedTotal: status.uploadedTotal,
+    readingsPerSecond: status.readingsPerSecond,
+    pending: status.queue.pending,
+    quarantinedReadings: status.queue.quarantinedReadings,
+    quarantined: status.quarantined,
+  };
+}
+
+export function sensorReport(status: SensorStatus, values: LastValue[]): SensorReport {
+  return {
+    id: status.id,
+    driver: status.driver,
+    state: status.state,
+    warmupLeftMs: status.warmupLeftMs,
+    samples: status.samples,
+    errorCount: Object.values(status.errors).reduce((sum, count) => sum + count, 0),
+    errors: status.errors,
+    lastError: status.lastError,
+    values,
+  };
+}

@@ -1,0 +1,177 @@
+import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import type { StatusReport } from "../control/status.js";
+
+const REPORT_REUSE_MS = 250;
+
+/** What a scrape reads; counted since this sensord started unless the name says otherwise. */
+export interface MetricsSource {
+  report(): StatusReport;
+  readingsCommitted(): number;
+  alerts(): { raise: number; clear: number };
+  /** Which optional parts run: their metrics exist only then (an absent series, not a misleading 0). */
+  has: { uploads: boolean; mqtt: boolean };
+}
+
+/**
+ * Prometheus metrics, computed at scrape time from the daemon's status (one
+ * source of truth with `sensorctl status`). Counters mirror counts the daemon
+ * keeps anyway, so they are reset and set on each collect.
+ */
+export function createMetrics(source: MetricsSource): Registry {
+  const register = new Registry();
+  collectDefaultMetrics({ register, prefix: "sensord_" });
+  // One report per scrape: the collects below run within milliseconds of each other,
+  // and building a report counts the upload queue in the database.
+  let cached: { report: StatusReport; atMs: number } | null = null;
+  const current = (): StatusReport => {
+    const now = Date.now();
+    if (cached === null || now - cached.atMs > REPORT_REUSE_MS)
+      cached = { report: source.report(), atMs: now };
+    return cached.report;
+  };
+  const mirror = <T extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly T[],
+    values: () => Array<{ labels: Partial<Record<T, string>>; value: number }>,
+  ) =>
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [register],
+      collect() {
+        this.reset();
+        for (const { labels, value } of values()) this.inc(labels, value);
+      },
+    });
+  const gauge = <T extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly T[],
+    values: () => Array<{ labels: Partial<Record<T, string>>; value: number }>,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [register],
+      collect() {
+        this.reset();
+        for (const { labels, value } of values()) this.set(labels, value);
+      },
+    });
+
+  mirror("sensord_readings_total", "Readings committed to the database", [], () => [
+    { labels: {}, value: source.readingsCommitted() },
+  ]);
+  mirror("sensord_alerts_total", "Alert events committed, by kind", ["kind"], () => {
+    const alerts = source.alerts();
+    return [
+      { labels: { kind: "raise" }, value: alerts.raise },
+      { labels: { kind: "clear" }, value: alerts.clear },
+    ];
+  });
+  gauge("sensord_active_alarms", "Alarms raised now", ["severity"], () => {
+    const alarms = current().alarms;
+    return (["warning", "critical"] as const).map((severity) => ({
+      labels: { severity },
+      value: alarms.filter((alarm) => alarm.severity === severity).length,
+    }));
+  });
+  mirror(
+    "sensord_readings_dropped_total",
+    "Readings lost: deleted by retention (over the database's life) or dropped from memory",
+    [],
+    () => [{ labels: {}, value: current().buffer.droppedReadings }],
+  );
+  mirror("sensord_sensor_samples_total", "Successful reads per sensor", ["sensor"], () =>
+    current().sensors.map((sensor) => ({
+      labels: { sensor: sensor.id },
+      value: sensor.samples ?? 0,
+    })),
+  );
+  mirror(
+    "sensord_sensor_errors_total",
+    "Failed reads and opens per sensor, by error code",
+    ["sensor", "code"],
+    () =>
+      current().sensors.flatMap((sensor) =>
+        Object.entries(sensor.errors).map(([code, count]) => ({
+          labels: { sensor: sensor.id, code },
+          value: count,
+        })),
+      ),
+  );
+  gauge("sensord_sensor_up", "1 when the sensor is warming or ok, else 0", ["sensor"], () =>
+    current().sensors.map((sensor) => ({
+      labels: { sensor: sensor.id },
+      value: sensor.state === "ok" || sensor.state === "warming" ? 1 : 0,
+    })),
+  );
+  gauge("sensord_buffer_uncommitted_readings", "Readings sampled, not yet committed", [], () => [
+    { labels: {}, value: current().buffer.uncommitted ?? 0 },
+  ]);
+  gauge("sensord_database_bytes", "Database file plus WAL", [], () => [
+    { labels: {}, value: current().buffer.databaseBytes },
+  ]);
+  gauge("sensord_database_max_bytes", "storage.max_bytes", [], () => [
+    { labels: {}, value: current().buffer.maxBytes },
+  ]);
+  if (source.has.uploads) uploadMetrics(() => current().sync, gauge, mirror);
+  if (source.has.mqtt) mqttMetrics(() => current().mqtt, gauge);
+  return register;
+}
+
+type Register = <T extends string>(
+  name: string,
+  help: string,
+  labelNames: readonly T[],
+  values: () => Array<{ labels: Partial<Record<T, string>>; value: number }>,
+) => unknown;
+
+function uploadMetrics(sync: () => StatusReport["sync"], gauge: Register, mirror: Register): void {
+  gauge("sensord_upload_pending_readings", "Committed readings not yet uploaded", [], () => {
+    const status = sync();
+    return status === null ? [] : [{ labels: {}, value: status.pending }];
+  });
+  mirror("sensord_upload_readings_total", "Readings the endpoint accepted", [], () => {
+    const status = sync();
+    return status === null ? [] : [{ labels: {}, value: status.uploadedTotal ?? 0 }];
+  });
+  gauge(
+    "sensord_upload_consecutive_failures",
+    "Failed upload attempts in a row (0: uploads work)",
+    [],
+    () => {
+      const status = sync();
+      return status === null ? [] : [{ labels: {}, value: status.consecutiveFailures ?? 0 }];
+    },
+  );
+  gauge(
+    "sensord_upload_quarantined_readings",
+    "Readings the endpoint refused as invalid",
+    [],
+    () => {
+      const status = sync();
+      return status === null ? [] : [{ labels: {}, value: status.quarantinedReadings }];
+    },
+  );
+}
+
+function mqttMetrics(mqtt: () => unknown, gauge: Register): void {
+  gauge("sensord_mqtt_connected", "1 while the MQTT relay is connected", [], () => {
+    const value = field(mqtt(), "connected");
+    return typeof value === "boolean" ? [{ labels: {}, value: value ? 1 : 0 }] : [];
+  });
+  gauge("sensord_mqtt_queued_alerts", "Alerts waiting to be published over MQTT", [], () => {
+    const value = field(mqtt(), "queued");
+    return typeof value === "number" ? [{ labels: {}, value }] : [];
+  });
+}
+
+/** A field of the MQTT relay's status, which this module does not own the shape of. */
+function field(value: unknown, name: string): unknown {
+  if (typeof value !== "object" || value === null || !(name in value)) return undefined;
+  return Object.entries(value).find(([key]) => key === name)?.[1];
+}
