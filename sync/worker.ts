@@ -23,6 +23,10 @@ export interface SyncStatus {
   consecutiveFailures: number;
   uploadedTotal: number;
   requests: number;
+  /** Request body bytes sent (gzip'd when compressed), every attempt counted. */
+  bytesSent: number;
+  /** Attempts that failed (each retry counts), since start. */
+  failuresTotal: number;
   /** Readings per second over the last cycle that uploaded anything. */
   readingsPerSecond: number;
   queue: QueueStats;
@@ -81,6 +85,8 @@ export class SyncWorker {
     consecutiveFailures: 0,
     uploadedTotal: 0,
     requests: 0,
+    bytesSent: 0,
+    failuresTotal: 0,
     readingsPerSecond: 0,
   };
   private readonly batchDevice: BatchDevice;
@@ -278,6 +284,7 @@ export class SyncWorker {
     const { body, headers } = encodeBody(json, config.compress);
     const apiKey = this.apiKey;
     this.status_.requests++;
+    this.status_.bytesSent += body.length;
     try {
       const response = await postBody(
         config.endpoint,
@@ -317,6 +324,7 @@ export class SyncWorker {
     if (this.stopping || this.retryScheduled) return;
     this.retryScheduled = true;
     this.status_.consecutiveFailures++;
+    this.status_.failuresTotal++;
     const delay = nextDelayMs(outcome, this.status_.consecutiveFailures, this.deps.random);
     const reason = "reason" in outcome ? outcome.reason : outcome.kind;
     // One line when the trouble starts or changes kind (e.g. timeouts become auth failures).

@@ -89,8 +89,20 @@ export function renderStatus(report: StatusReport, nowMs: number): string {
     }
   }
 
-  if (report.mqtt !== null && report.mqtt !== undefined) {
-    lines.push("", "MQTT", `  ${describeFields(report.mqtt)}`);
+  const { mqtt } = report;
+  if (mqtt !== null) {
+    lines.push("", "MQTT");
+    lines.push(
+      mqtt.connected
+        ? `  connected to ${mqtt.broker}, alerts on ${mqtt.topic}`
+        : `  ${mqtt.state}: not connected to ${mqtt.broker}`,
+    );
+    lines.push(
+      `  ${mqtt.queued} alert event(s) waiting, ${mqtt.deliveredTotal} delivered since start (last ${when(mqtt.lastDeliveredAt, nowMs)})`,
+    );
+    if (mqtt.lastError !== null) {
+      lines.push(`  last error: ${mqtt.lastError} (${when(mqtt.lastErrorAt, nowMs)})`);
+    }
   }
   if (report.http !== null && report.http.listen !== null) {
     lines.push(
@@ -101,15 +113,4 @@ export function renderStatus(report: StatusReport, nowMs: number): string {
     );
   }
   return lines.join("\n");
-}
-
-/** The MQTT relay's status, whatever its fields: `connected yes, queued 0`. */
-function describeFields(value: unknown): string {
-  if (typeof value !== "object" || value === null) return String(value);
-  return Object.entries(value)
-    .filter(([, field]) => field === null || typeof field !== "object")
-    .map(
-      ([key, field]) => `${key} ${field === true ? "yes" : field === false ? "no" : String(field)}`,
-    )
-    .join(", ");
 }

@@ -2,7 +2,14 @@ import type { SensordConfig } from "../config/types.js";
 import type { DaemonStatus } from "../daemon.js";
 import { VERSION } from "../version.js";
 import type { LastValues } from "./last-values.js";
-import { databaseBytes, isoOrNull, type StatusReport, sensorReport, syncReport } from "./status.js";
+import {
+  databaseBytes,
+  isoOrNull,
+  mqttReport,
+  type StatusReport,
+  sensorReport,
+  syncReport,
+} from "./status.js";
 
 export interface LiveStatusInput {
   config: SensordConfig;
@@ -50,7 +57,7 @@ export function liveStatus(input: LiveStatusInput): StatusReport {
       droppedReadings: input.droppedByRetentionTotal + status.recorder.droppedInMemory,
     },
     sync: status.sync === null ? null : syncReport(status.sync),
-    mqtt: "mqtt" in status ? status.mqtt : null,
+    mqtt: status.mqtt === null ? null : mqttReport(status.mqtt),
     http: input.http,
   };
 }

@@ -1,5 +1,6 @@
 import { statSync } from "node:fs";
 import type { Gas, Severity, Unit } from "../../schemas/vocabulary.js";
+import type { MqttStatus } from "../../sync/mqtt/relay.js";
 import type { QuarantinedBatch } from "../../sync/queue.js";
 import type { SyncStatus } from "../../sync/worker.js";
 import type { SensorStatus } from "../sampler/running-sensor.js";
@@ -33,8 +34,8 @@ export interface StatusReport {
     droppedReadings: number;
   };
   sync: SyncReport | null;
-  /** Whatever the MQTT relay reports (connected, queued alerts), or null without one. */
-  mqtt: unknown;
+  /** null without an [mqtt] section (or with the daemon down). */
+  mqtt: MqttReport | null;
   http: { listen: string | null; error: string | null } | null;
 }
 
@@ -76,10 +77,41 @@ export interface SyncReport {
   nextAttemptAt: string | null;
   consecutiveFailures: number | null;
   uploadedTotal: number | null;
+  requests: number | null;
+  /** Request body bytes sent, every attempt counted. */
+  bytesSent: number | null;
+  failuresTotal: number | null;
   readingsPerSecond: number | null;
   pending: number;
   quarantinedReadings: number;
   quarantined: QuarantinedBatch[];
+}
+
+export interface MqttReport {
+  state: MqttStatus["state"];
+  connected: boolean;
+  broker: string;
+  topic: string;
+  /** Alert events waiting in the database for the broker's acknowledgement. */
+  queued: number;
+  deliveredTotal: number;
+  lastDeliveredAt: string | null;
+  lastError: string | null;
+  lastErrorAt: string | null;
+}
+
+export function mqttReport(status: MqttStatus): MqttReport {
+  return {
+    state: status.state,
+    connected: status.connected,
+    broker: status.broker,
+    topic: status.topic,
+    queued: status.queued,
+    deliveredTotal: status.deliveredTotal,
+    lastDeliveredAt: isoOrNull(status.lastDeliveredAt),
+    lastError: status.lastError,
+    lastErrorAt: isoOrNull(status.lastErrorAt),
+  };
 }
 
 export function isoOrNull(ms: number | null | undefined): string | null {
@@ -108,6 +140,9 @@ export function syncReport(status: SyncStatus): SyncReport {
     nextAttemptAt: isoOrNull(status.nextAttemptAt),
     consecutiveFailures: status.consecutiveFailures,
     uploadedTotal: status.uploadedTotal,
+    requests: status.requests,
+    bytesSent: status.bytesSent,
+    failuresTotal: status.failuresTotal,
     readingsPerSecond: status.readingsPerSecond,
     pending: status.queue.pending,
     quarantinedReadings: status.queue.quarantinedReadings,

@@ -119,7 +119,7 @@ export function createMetrics(source: MetricsSource): Registry {
     { labels: {}, value: current().buffer.maxBytes },
   ]);
   if (source.has.uploads) uploadMetrics(() => current().sync, gauge, mirror);
-  if (source.has.mqtt) mqttMetrics(() => current().mqtt, gauge);
+  if (source.has.mqtt) mqttMetrics(() => current().mqtt, gauge, mirror);
   return register;
 }
 
@@ -138,6 +138,23 @@ function uploadMetrics(sync: () => StatusReport["sync"], gauge: Register, mirror
   mirror("sensord_upload_readings_total", "Readings the endpoint accepted", [], () => {
     const status = sync();
     return status === null ? [] : [{ labels: {}, value: status.uploadedTotal ?? 0 }];
+  });
+  mirror("sensord_upload_requests_total", "Upload requests sent, retries included", [], () => {
+    const status = sync();
+    return status === null ? [] : [{ labels: {}, value: status.requests ?? 0 }];
+  });
+  mirror(
+    "sensord_upload_bytes_total",
+    "Request body bytes sent (compressed when gzip is on), retries included",
+    [],
+    () => {
+      const status = sync();
+      return status === null ? [] : [{ labels: {}, value: status.bytesSent ?? 0 }];
+    },
+  );
+  mirror("sensord_upload_failures_total", "Upload attempts that failed", [], () => {
+    const status = sync();
+    return status === null ? [] : [{ labels: {}, value: status.failuresTotal ?? 0 }];
   });
   gauge(
     "sensord_upload_consecutive_failures",
@@ -159,19 +176,17 @@ function uploadMetrics(sync: () => StatusReport["sync"], gauge: Register, mirror
   );
 }
 
-function mqttMetrics(mqtt: () => unknown, gauge: Register): void {
+function mqttMetrics(mqtt: () => StatusReport["mqtt"], gauge: Register, mirror: Register): void {
   gauge("sensord_mqtt_connected", "1 while the MQTT relay is connected", [], () => {
-    const value = field(mqtt(), "connected");
-    return typeof value === "boolean" ? [{ labels: {}, value: value ? 1 : 0 }] : [];
+    const status = mqtt();
+    return status === null ? [] : [{ labels: {}, value: status.connected ? 1 : 0 }];
   });
   gauge("sensord_mqtt_queued_alerts", "Alerts waiting to be published over MQTT", [], () => {
-    const value = field(mqtt(), "queued");
-    return typeof value === "number" ? [{ labels: {}, value }] : [];
+    const status = mqtt();
+    return status === null ? [] : [{ labels: {}, value: status.queued }];
   });
-}
-
-/** A field of the MQTT relay's status, which this module does not own the shape of. */
-function field(value: unknown, name: string): unknown {
-  if (typeof value !== "object" || value === null || !(name in value)) return undefined;
-  return Object.entries(value).find(([key]) => key === name)?.[1];
+  mirror("sensord_mqtt_delivered_alerts_total", "Alert events the broker acknowledged", [], () => {
+    const status = mqtt();
+    return status === null ? [] : [{ labels: {}, value: status.deliveredTotal }];
+  });
 }
