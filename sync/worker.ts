@@ -281,7 +281,7 @@ export class SyncWorker {
     idempotencyKey: string,
   ): Promise<{ outcome: UploadOutcome; status: number }> {
     const { config } = this.deps;
-    const { body, headers } = encodeBody(json, config.compress);
+    const { body, headers } = await encodeBody(json, config.compress);
     const apiKey = this.apiKey;
     this.status_.requests++;
     this.status_.bytesSent += body.length;

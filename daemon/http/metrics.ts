@@ -130,63 +130,79 @@ type Register = <T extends string>(
   values: () => Array<{ labels: Partial<Record<T, string>>; value: number }>,
 ) => unknown;
 
+/** One unlabelled sample read from a part's report; no sample while the part reports nothing. */
+function single<R>(
+  report: () => R | null,
+  pick: (value: R) => number | null,
+): () => Array<{ labels: Record<never, string>; value: number }> {
+  return () => {
+    const value = report();
+    return value === null ? [] : [{ labels: {}, value: pick(value) ?? 0 }];
+  };
+}
+
 function uploadMetrics(sync: () => StatusReport["sync"], gauge: Register, mirror: Register): void {
-  gauge("sensord_upload_pending_readings", "Committed readings not yet uploaded", [], () => {
-    const status = sync();
-    return status === null ? [] : [{ labels: {}, value: status.pending }];
-  });
-  mirror("sensord_upload_readings_total", "Readings the endpoint accepted", [], () => {
-    const status = sync();
-    return status === null ? [] : [{ labels: {}, value: status.uploadedTotal ?? 0 }];
-  });
-  mirror("sensord_upload_requests_total", "Upload requests sent, retries included", [], () => {
-    const status = sync();
-    return status === null ? [] : [{ labels: {}, value: status.requests ?? 0 }];
-  });
+  gauge(
+    "sensord_upload_pending_readings",
+    "Committed readings not yet uploaded",
+    [],
+    single(sync, (status) => status.pending),
+  );
+  mirror(
+    "sensord_upload_readings_total",
+    "Readings the endpoint accepted",
+    [],
+    single(sync, (status) => status.uploadedTotal),
+  );
+  mirror(
+    "sensord_upload_requests_total",
+    "Upload requests sent, retries included",
+    [],
+    single(sync, (status) => status.requests),
+  );
   mirror(
     "sensord_upload_bytes_total",
     "Request body bytes sent (compressed when gzip is on), retries included",
     [],
-    () => {
-      const status = sync();
-      return status === null ? [] : [{ labels: {}, value: status.bytesSent ?? 0 }];
-    },
+    single(sync, (status) => status.bytesSent),
   );
-  mirror("sensord_upload_failures_total", "Upload attempts that failed", [], () => {
-    const status = sync();
-    return status === null ? [] : [{ labels: {}, value: status.failuresTotal ?? 0 }];
-  });
+  mirror(
+    "sensord_upload_failures_total",
+    "Upload attempts that failed",
+    [],
+    single(sync, (status) => status.failuresTotal),
+  );
   gauge(
     "sensord_upload_consecutive_failures",
     "Failed upload attempts in a row (0: uploads work)",
     [],
-    () => {
-      const status = sync();
-      return status === null ? [] : [{ labels: {}, value: status.consecutiveFailures ?? 0 }];
-    },
+    single(sync, (status) => status.consecutiveFailures),
   );
   gauge(
     "sensord_upload_quarantined_readings",
     "Readings the endpoint refused as invalid",
     [],
-    () => {
-      const status = sync();
-      return status === null ? [] : [{ labels: {}, value: status.quarantinedReadings }];
-    },
+    single(sync, (status) => status.quarantinedReadings),
   );
 }
 
 function mqttMetrics(mqtt: () => StatusReport["mqtt"], gauge: Register, mirror: Register): void {
-  gauge("sensord_mqtt_connected", "1 while the MQTT relay is connected", [], () => {
-    const status = mqtt();
-    return status === null ? [] : [{ labels: {}, value: status.connected ? 1 : 0 }];
-  });
-  gauge("sensord_mqtt_queued_alerts", "Alerts waiting to be published over MQTT", [], () => {
-    const status = mqtt();
-    return status === null ? [] : [{ labels: {}, value: status.queued }];
-  });
-  mirror("sensord_mqtt_delivered_alerts_total", "Alert events the broker acknowledged", [], () => {
-    const status = mqtt();
-    return status === null ? [] : [{ labels: {}, value: status.deliveredTotal }];
-  });
+  gauge(
+    "sensord_mqtt_connected",
+    "1 while the MQTT relay is connected",
+    [],
+    single(mqtt, (status) => (status.connected ? 1 : 0)),
+  );
+  gauge(
+    "sensord_mqtt_queued_alerts",
+    "Alerts waiting to be published over MQTT",
+    [],
+    single(mqtt, (status) => status.queued),
+  );
+  mirror(
+    "sensord_mqtt_delivered_alerts_total",
+    "Alert events the broker acknowledged",
+    [],
+    single(mqtt, (status) => status.deliveredTotal),
+  );
 }

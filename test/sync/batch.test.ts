@@ -184,41 +184,41 @@ describe("chunkReadings", () => {
     expect(chunks.flat()).toEqual(input);
   });
 
-  it("returns no chunks for no readings and rejects a zero count", () => {
+  it("returns no chunks for no readings and rejects a zero count", async () => {
     expect(chunkReadings([], 10, 1000)).toEqual([]);
     expect(() => chunkReadings(items(1), 0, 1000)).toThrow(RangeError);
   });
 });
 
 describe("encodeBody", () => {
-  it("sends small bodies plain even when compression is on", () => {
-    const { body, headers } = encodeBody('{"a":1}', true);
+  it("sends small bodies plain even when compression is on", async () => {
+    const { body, headers } = await encodeBody('{"a":1}', true);
     expect(headers).toEqual({ "content-type": "application/json" });
     expect(body.toString()).toBe('{"a":1}');
   });
 
-  it("gzips bodies over 1 KiB and they round-trip", () => {
+  it("gzips bodies over 1 KiB and they round-trip", async () => {
     const json = batchText(
       device,
       items(50).map((item) => item.reading),
     );
-    const { body, headers } = encodeBody(json, true);
+    const { body, headers } = await encodeBody(json, true);
     expect(headers).toEqual({ "content-type": "application/json", "content-encoding": "gzip" });
     expect(gunzipSync(body).toString()).toBe(json);
     expect(body.length).toBeLessThan(Buffer.byteLength(json) / 3);
   });
 
-  it("treats exactly 1 KiB as small and 1 KiB + 1 as large", () => {
+  it("treats exactly 1 KiB as small and 1 KiB + 1 as large", async () => {
     expect(
-      encodeBody("x".repeat(GZIP_MIN_BYTES), true).headers["content-encoding"],
+      (await encodeBody("x".repeat(GZIP_MIN_BYTES), true)).headers["content-encoding"],
     ).toBeUndefined();
-    expect(encodeBody("x".repeat(GZIP_MIN_BYTES + 1), true).headers["content-encoding"]).toBe(
-      "gzip",
-    );
+    expect(
+      (await encodeBody("x".repeat(GZIP_MIN_BYTES + 1), true)).headers["content-encoding"],
+    ).toBe("gzip");
   });
 
-  it("never compresses when compression is off", () => {
-    const { body, headers } = encodeBody("x".repeat(10_000), false);
+  it("never compresses when compression is off", async () => {
+    const { body, headers } = await encodeBody("x".repeat(10_000), false);
     expect(headers["content-encoding"]).toBeUndefined();
     expect(body.length).toBe(10_000);
   });
@@ -240,8 +240,8 @@ describe("splitInHalf", () => {
 });
 
 describe("uploadHeaders", () => {
-  it("carries the contract's headers and only those configured", () => {
-    const content = encodeBody("x".repeat(2000), true).headers;
+  it("carries the contract's headers and only those configured", async () => {
+    const content = (await encodeBody("x".repeat(2000), true)).headers;
     expect(
       uploadHeaders({
         idempotencyKey: "abc",

@@ -61,13 +61,13 @@ function options(overrides: Partial<PostOptions> = {}): PostOptions {
   return { maxResponseBytes: 4096, dispatcher, ...timeouts };
 }
 
-function batchRequest() {
+async function batchRequest() {
   const built = batchJson(
     device,
     readings.map((reading) => ({ id: reading.id, json: JSON.stringify(reading) })),
   );
   const batch = { schema: "sensord.batch.v1", device, batchId: built.batchId, readings };
-  const encoded = encodeBody(built.json, true);
+  const encoded = await encodeBody(built.json, true);
   const headers = uploadHeaders({
     idempotencyKey: batch.batchId,
     index: "gasdetect",
@@ -92,7 +92,7 @@ async function failure(post: Promise<PostResult>): Promise<{ error: UploadError;
 describe("postBody against a recording server", () => {
   it("sends exactly the contract's headers and a gzip body that decodes to the batch", async () => {
     const server = await recordingServer();
-    const { batch, body, headers } = batchRequest();
+    const { batch, body, headers } = await batchRequest();
     const result = await postBody(server.url, body, headers, options());
     expect(result).toMatchObject({ status: 200, body: '{"ok":true}', truncated: false });
 
@@ -115,7 +115,7 @@ describe("postBody against a recording server", () => {
 
   it("reuses one keep-alive connection for back-to-back posts", async () => {
     const server = await recordingServer();
-    const { body, headers } = batchRequest();
+    const { body, headers } = await batchRequest();
     const opts = options();
     for (let i = 0; i < 25; i++) await postBody(server.url, body, headers, opts);
     expect(server.requests).toHaveLength(25);
@@ -283,7 +283,7 @@ describe("postBody and the caller's signal", () => {
 describe("postBody through the fault proxy", () => {
   it("passes requests and answers through unchanged", async () => {
     const { proxy, upstream } = await faultProxy();
-    const { batch, body, headers } = batchRequest();
+    const { batch, body, headers } = await batchRequest();
     const result = await postBody(proxy.url, body, headers, options());
     expect(result).toMatchObject({ status: 200, body: '{"ok":true}' });
     expect(upstream.requests[0]?.headers["idempotency-key"]).toBe(batch.batchId);
@@ -344,7 +344,7 @@ describe("postBody through the fault proxy", () => {
     const { proxy, upstream } = await faultProxy();
     upstream.respond({ status: 200, body: JSON.stringify({ ok: true, note: "x".repeat(20_000) }) });
     proxy.next({ kind: "reset-mid-body", forward: true });
-    const { body, headers } = batchRequest();
+    const { body, headers } = await batchRequest();
     const opts = { ...options(), maxResponseBytes: 1_000_000 };
     const { error } = await failure(postBody(proxy.url, body, headers, opts));
     expect(error.code).toBe(UPLOAD_ERROR_CODES.reset);
