@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { benchDashboard, printDashboard } from "./dashboard.js";
 import { benchDiskWrites } from "./disk-writes.js";
 import { benchI2cDriverCpu, benchZeDriverCpu, benchZeParser } from "./drivers.js";
 import { benchIngest } from "./ingest.js";
@@ -89,6 +90,8 @@ try {
   }
   console.log("");
   printSync(await benchSync(dir));
+  console.log("");
+  printDashboard(await benchDashboard(dir));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -53,7 +53,7 @@ function parseLimit(text: string | null): number {
   return limit;
 }
 
-function parseTime(name: string, text: string): number {
+export function parseTime(name: string, text: string): number {
   if (EPOCH_MS.test(text)) return Number(text);
   if (ISO_TIME.test(text)) {
     const time = Date.parse(text);
@@ -65,6 +65,6 @@ function parseTime(name: string, text: string): number {
   );
 }
 
-function badParam(param: string, message: string): HttpError {
+export function badParam(param: string, message: string): HttpError {
   return new HttpError(400, "INGEST_BAD_PARAM", message, { details: { param } });
 }

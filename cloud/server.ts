@@ -4,12 +4,20 @@ import { describeError } from "../daemon/errors.js";
 import { createLogger, type Logger } from "../daemon/log/logger.js";
 import { apiKeyCheck } from "./auth.js";
 import { DEFAULT_MAX_BODY } from "./body.js";
+import { openIngestDatabase } from "./db.js";
 import { ClientGoneError, HttpError } from "./errors.js";
-import { handleIngest, type IngestContext } from "./ingest-route.js";
+import {
+  createFleet,
+  FLEET_ROUTES,
+  type FleetContext,
+  type FleetRoute,
+  serveStaticFile,
+} from "./fleet/routes.js";
+import { handleIngest } from "./ingest-route.js";
 import { formatUrl, LISTEN_HINT, type ListenAddress, parseListen } from "./listen.js";
 import { parseReadingsQuery } from "./query.js";
 import { jsonReply, type Reply, send } from "./reply.js";
-import { type IngestStats, openIngestStore } from "./store.js";
+import { createIngestStore, type IngestStats } from "./store.js";
 
 export interface IngestServerOptions {
   /** "HOST:PORT" or an address; port 0 picks a free port. Default 127.0.0.1:0 (in-process use is for tests and benchmarks). */
@@ -35,12 +43,11 @@ export interface IngestServer {
   close(): Promise<void>;
 }
 
-interface Route {
-  method: "GET" | "POST";
-  /** False only for /healthz, so liveness probes need no secret (it reveals only counts). */
-  auth: boolean;
-  handle(request: IncomingMessage, url: URL, context: IngestContext): Promise<Reply> | Reply;
-}
+/**
+ * `auth` is false only for /healthz (liveness probes need no secret: it
+ * reveals only counts) and the dashboard's page and files (they hold no data).
+ */
+type Route = FleetRoute;
 
 const ingestRoute: Route = {
   method: "POST",
@@ -72,6 +79,8 @@ const ROUTES = new Map<string, Route>([
         jsonReply(200, { status: "ok", ...context.store.stats() }),
     },
   ],
+  // The fleet dashboard and the queries behind it: cloud/fleet/.
+  ...FLEET_ROUTES,
 ]);
 
 const silent = createLogger({ level: "error", journald: false, write: () => {} });
@@ -86,8 +95,15 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
     throw new TypeError(`maxBody must be a positive whole number of bytes, got ${maxBody}`);
   }
   const log = options.log ?? silent;
-  const store = openIngestStore(options.dbPath);
-  const context: IngestContext = { store, maxBody };
+  const db = openIngestDatabase(options.dbPath);
+  const store = createIngestStore(db);
+  let context: FleetContext;
+  try {
+    context = { store, maxBody, fleet: createFleet(db) };
+  } catch (error) {
+    store.close();
+    throw error;
+  }
   const authorized = apiKeyCheck(options.apiKey ?? null);
   const inFlight = new Set<Promise<void>>();
   let closing = false;
@@ -170,7 +186,7 @@ function resolveListen(listen: string | ListenAddress): ListenAddress {
 async function handleRequest(
   request: IncomingMessage,
   response: ServerResponse,
-  context: IngestContext,
+  context: FleetContext,
   authorized: ReturnType<typeof apiKeyCheck>,
   log: Logger,
 ): Promise<void> {
@@ -185,7 +201,16 @@ async function handleRequest(
     if (url === null) {
       throw new HttpError(400, "INGEST_BAD_TARGET", "the request target is not a valid URL path");
     }
-    reply = await route(request, method, url, context, authorized);
+    const answered = serveStaticFile(request, url, context, response)
+      ? null
+      : await route(request, response, method, url, context, authorized);
+    if (answered === null) {
+      log.debug(
+        `${method} ${path} ${response.statusCode} ${(performance.now() - started).toFixed(1)} ms`,
+      );
+      return;
+    }
+    reply = answered;
   } catch (error) {
     if (error instanceof ClientGoneError) {
       log.debug(`${method} ${path} client gone before the body was read`);
@@ -217,11 +242,12 @@ async function handleRequest(
 
 async function route(
   request: IncomingMessage,
+  response: ServerResponse,
   method: string,
   url: URL,
-  context: IngestContext,
+  context: FleetContext,
   authorized: ReturnType<typeof apiKeyCheck>,
-): Promise<Reply> {
+): Promise<Reply | null> {
   const found = ROUTES.get(url.pathname);
   if (found === undefined) {
     throw new HttpError(404, "INGEST_NOT_FOUND", `no such endpoint: ${url.pathname}`, {
@@ -238,5 +264,5 @@ async function route(
       details: { header: "x-api-key" },
     });
   }
-  return found.handle(request, url, context);
+  return found.handle(request, url, context, response);
 }

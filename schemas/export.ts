@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import type { TSchema } from "@sinclair/typebox";
 import { DRIVERS } from "../daemon/drivers/registry.js";
 import { AlertEvent } from "./alert.js";
+import { AlertBatch } from "./alert-batch.js";
 import { Batch, OriginalDocument } from "./batch.js";
 import { configFileSchema } from "./config.js";
 import { MqttAlertPayload, MqttReadingPayload } from "./mqtt.js";
@@ -13,6 +14,7 @@ export function jsonSchemas(): Record<string, TSchema> {
   return {
     "reading.v1.json": Reading,
     "alert.v1.json": AlertEvent,
+    "alert-batch.v1.json": AlertBatch,
     "batch.v1.json": Batch,
     "original.v1.json": OriginalDocument,
     "mqtt-alert.v1.json": MqttAlertPayload,

@@ -1,0 +1,172 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { gzipSync } from "node:zlib";
+import { openIngestDatabase } from "../cloud/db.js";
+import { DEFAULT_WIDTH } from "../cloud/fleet/buckets.js";
+import { seriesQuery } from "../cloud/fleet/series.js";
+import { startIngestServer } from "../cloud/server.js";
+
+export interface DashboardBench {
+  readings: number;
+  generateSeconds: number;
+  /** Best of 3, in-process (SQL + shaping), a week of every gas at DEFAULT_WIDTH. */
+  weekQueryMs: number;
+  /** The same over HTTP (GET /readings/series), best of 3. */
+  weekHttpMs: number;
+  weekHttpBytes: number;
+  /** The last hour, over HTTP, best of 3. */
+  hourHttpMs: number;
+  pageFiles: number;
+  pageBytes: number;
+  pageGzipBytes: number;
+}
+
+const GASES = ["co", "no2", "c2h5oh", "h2"] as const;
+const DAY_MS = 86_400_000;
+
+/**
+ * 7 days of 4 gases at 1 Hz (2,419,200 readings) from one device, written
+ * with direct SQL in one transaction, then timed as the fleet page asks for
+ * it. Page weight: the fleet page and everything it loads.
+ */
+export async function benchDashboard(dir: string, days = 7): Promise<DashboardBench> {
+  const dbPath = join(dir, "dashboard.db");
+  const toMs = Date.UTC(2026, 10, 26);
+  const fromMs = toMs - days * DAY_MS;
+  const started = performance.now();
+  const db = openIngestDatabase(dbPath);
+  db.exec(`INSERT INTO batches (seq, key, batch_id, format, index_name, gps, received_at, status, body, accepted, duplicates)
+           VALUES (1, 'bench', 'bench', 'batch', NULL, '37.61, 126.99', ${toMs}, 200, '', 0, 0)`);
+  const addSeries = db.prepare<[number, string, string]>(
+    `INSERT INTO series (id, device, group_id, sensor, gas, unit, sensor_id, sensor_type)
+     VALUES (?, 'pi-bench', '1', 'gas0', ?, ?, '', '')`,
+  );
+  for (const [index, gas] of GASES.entries()) {
+    addSeries.run(index + 1, gas, gas === "no2" ? "ppb" : "ppm");
+  }
+  const insert = db.prepare<[string, number, number, number]>(
+    "INSERT INTO readings (id, series, ts, value, flags, batch) VALUES (?, ?, ?, ?, '', 1)",
+  );
+  let readings = 0;
+  db.transaction(() => {
+    for (let ts = fromMs; ts < toMs; ts += 1000) {
+      for (let series = 1; series <= GASES.length; series++) {
+        insert.run(
+          `benchprefx-r${readings.toString(36)}`,
+          series,
+          ts,
+          10 + ((ts / 1000 + series * 7) % 50),
+        );
+        readings++;
+      }
+    }
+  })();
+  const generateSeconds = (performance.now() - started) / 1000;
+
+  const query = seriesQuery(db);
+  const weekQueryMs = bestOf(3, () => query({ fromMs, toMs, width: DEFAULT_WIDTH }));
+  db.close();
+
+  const server = await startIngestServer({ dbPath });
+  try {
+    let weekHttpBytes = 0;
+    const weekHttpMs = await bestOfAsync(3, async () => {
+      const response = await fetch(`${server.url}/readings/series?from=${fromMs}&to=${toMs}`);
+      weekHttpBytes = (await response.arrayBuffer()).byteLength;
+    });
+    const hourHttpMs = await bestOfAsync(3, async () => {
+      await (
+        await fetch(`${server.url}/readings/series?from=${toMs - 3_600_000}&to=${toMs}`)
+      ).arrayBuffer();
+    });
+    const page = await pageWeight(server.url);
+    return {
+      readings,
+      generateSeconds,
+      weekQueryMs,
+      weekHttpMs,
+      weekHttpBytes,
+      hourHttpMs,
+      pageFiles: page.files,
+      pageBytes: page.bytes,
+      pageGzipBytes: page.gzipBytes,
+    };
+  } finally {
+    await server.close();
+  }
+}
+
+/** The page, its stylesheets and every script module it imports, as the browser fetches them. */
+async function pageWeight(
+  base: string,
+): Promise<{ files: number; bytes: number; gzipBytes: number }> {
+  const html = await (await fetch(`${base}/`)).text();
+  const queue = [...html.matchAll(/(?:href|src)="(\/static\/[^"]+)"/g)].map(
+    (match) => match[1] ?? "",
+  );
+  const seen = new Set<string>();
+  let bytes = Buffer.byteLength(html);
+  let gzipBytes = gzipSync(html).length;
+  while (queue.length > 0) {
+    const path = queue.shift() ?? "";
+    if (seen.has(path)) continue;
+    seen.add(path);
+    const response = await fetch(`${base}${path}`, { headers: { "accept-encoding": "identity" } });
+    const body = Buffer.from(await response.arrayBuffer());
+    bytes += body.length;
+    gzipBytes += gzipSync(body, { level: 9 }).length;
+    if (path.endsWith(".js")) {
+      for (const match of body.toString("utf8").matchAll(/from\s*"\.\/([^"]+\.js)"/g)) {
+        queue.push(resolve("/static/js", match[1] ?? ""));
+      }
+    }
+  }
+  return { files: seen.size + 1, bytes, gzipBytes };
+}
+
+function bestOf(runs: number, run: () => unknown): number {
+  let best = Infinity;
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    run();
+    best = Math.min(best, performance.now() - started);
+  }
+  return best;
+}
+
+async function bestOfAsync(runs: number, run: () => Promise<unknown>): Promise<number> {
+  let best = Infinity;
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    await run();
+    best = Math.min(best, performance.now() - started);
+  }
+  return best;
+}
+
+export function printDashboard(result: DashboardBench): void {
+  const count = (value: number) => Math.round(value).toLocaleString("en-US");
+  console.log("## Dashboards: fleet page on sensord-ingest");
+  console.log(
+    `data                 ${count(result.readings)} readings (7 days x 4 gases x 1 Hz), generated in ${result.generateSeconds.toFixed(1)} s`,
+  );
+  console.log(
+    `week, ${DEFAULT_WIDTH} buckets    ${result.weekQueryMs.toFixed(0)} ms query, ${result.weekHttpMs.toFixed(0)} ms over HTTP (${count(result.weekHttpBytes)} bytes JSON)`,
+  );
+  console.log(`last hour            ${result.hourHttpMs.toFixed(0)} ms over HTTP`);
+  console.log(
+    `page weight          ${count(result.pageBytes)} bytes in ${result.pageFiles} files (${count(result.pageGzipBytes)} gzip'd, as served)`,
+  );
+}
+
+const isMain =
+  process.argv[1] !== undefined && resolve(process.argv[1]) === resolve(import.meta.filename);
+if (isMain) {
+  const dir = mkdtempSync(join(tmpdir(), "sensord-bench-dashboard-"));
+  try {
+    printDashboard(await benchDashboard(dir));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,130 @@
+import type Database from "better-sqlite3";
+import type { AlertEvent } from "../../schemas/alert.js";
+import type { AlertBatch } from "../../schemas/alert-batch.js";
+import type { SeriesSelector } from "./select-series.js";
+
+export interface AlertFilter extends SeriesSelector {
+  fromMs?: number;
+  toMs?: number;
+  limit: number;
+}
+
+/** An AlertEvent plus the device that sent it. */
+export interface StoredAlert extends AlertEvent {
+  device: string;
+  group: string;
+  gps?: string;
+}
+
+export const DEFAULT_ALERTS_LIMIT = 100;
+export const MAX_ALERTS_LIMIT = 10_000;
+
+interface AlertRow {
+  id: string;
+  device: string;
+  group_id: string;
+  gps: string;
+  reading_id: string;
+  rule: string;
+  sensor: string;
+  gas: AlertEvent["gas"];
+  kind: AlertEvent["kind"];
+  value: number;
+  unit: AlertEvent["unit"];
+  threshold: number;
+  op: AlertEvent["op"];
+  severity: AlertEvent["severity"];
+  ts: number;
+}
+
+export interface AlertStore {
+  /** Stores the events not stored yet (same device and id), in one transaction. */
+  add(batch: AlertBatch, receivedAt: number): { accepted: number; duplicates: number };
+  /** Newest first. */
+  list(filter: AlertFilter): StoredAlert[];
+}
+
+export function alertStore(db: Database.Database): AlertStore {
+  const insert = db.prepare<unknown[]>(
+    `INSERT INTO alerts (id, device, group_id, gps, reading_id, rule, sensor, gas, kind, value, unit,
+       threshold, op, severity, ts, received_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+  );
+  const add = db.transaction((batch: AlertBatch, receivedAt: number) => {
+    let accepted = 0;
+    for (const alert of batch.alerts) {
+      accepted += insert.run(
+        alert.id,
+        batch.device.id,
+        batch.device.group,
+        batch.device.gps ?? "",
+        alert.readingId,
+        alert.rule,
+        alert.sensor,
+        alert.gas,
+        alert.kind,
+        alert.value,
+        alert.unit,
+        alert.threshold,
+        alert.op,
+        alert.severity,
+        Date.parse(alert.ts),
+        receivedAt,
+      ).changes;
+    }
+    return { accepted, duplicates: batch.alerts.length - accepted };
+  });
+  return {
+    add: (batch, receivedAt) => add(batch, receivedAt),
+    list(filter) {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      for (const [name, column] of [
+        ["device", "device"],
+        ["group", "group_id"],
+        ["gas", "gas"],
+      ] as const) {
+        const value = filter[name];
+        if (value === undefined) continue;
+        where.push(`${column} = ?`);
+        params.push(value);
+      }
+      if (filter.fromMs !== undefined) {
+        where.push("ts >= ?");
+        params.push(filter.fromMs);
+      }
+      if (filter.toMs !== undefined) {
+        where.push("ts < ?");
+        params.push(filter.toMs);
+      }
+      params.push(filter.limit);
+      return db
+        .prepare<unknown[], AlertRow>(
+          `SELECT * FROM alerts ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
+           ORDER BY ts DESC, device DESC, id DESC LIMIT ?`,
+        )
+        .all(...params)
+        .map(toStored);
+    },
+  };
+}
+
+function toStored(row: AlertRow): StoredAlert {
+  return {
+    id: row.id,
+    readingId: row.reading_id,
+    rule: row.rule,
+    sensor: row.sensor,
+    gas: row.gas,
+    kind: row.kind,
+    value: row.value,
+    unit: row.unit,
+    threshold: row.threshold,
+    op: row.op,
+    severity: row.severity,
+    ts: new Date(row.ts).toISOString(),
+    device: row.device,
+    group: row.group_id,
+    ...(row.gps === "" ? {} : { gps: row.gps }),
+  };
+}

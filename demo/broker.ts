@@ -1,0 +1,38 @@
+import { createServer, type Server } from "node:net";
+import { Aedes } from "aedes";
+
+export interface DemoBroker {
+  url: string;
+  /** Called for every message a client publishes (not the broker's own $SYS ones). */
+  onPublish(listener: (topic: string, payload: Buffer) => void): void;
+  close(): Promise<void>;
+}
+
+/** An embedded MQTT broker (aedes) on loopback, so the demo needs no Mosquitto install. */
+export async function startBroker(port: number): Promise<DemoBroker> {
+  const aedes = await Aedes.createBroker();
+  const server: Server = createServer(aedes.handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const bound = typeof address === "object" && address !== null ? address.port : port;
+  return {
+    url: `mqtt://127.0.0.1:${bound}`,
+    onPublish(listener) {
+      aedes.on("publish", (packet, client) => {
+        if (client !== null && client !== undefined)
+          listener(packet.topic, Buffer.from(packet.payload));
+      });
+    },
+    close: async () => {
+      // Connected clients (sensord) are gone by now; close() waits for them otherwise.
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,180 @@
+#!/usr/bin/env node
+// `npm start`: the whole loop on one machine, no hardware, no cloud account:
+// sensord on the simulated sensor -> SQLite -> uploads to sensord-ingest
+// (fleet dashboard) and alerts over MQTT to an embedded broker.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { relative, resolve } from "node:path";
+import { Command, InvalidArgumentError } from "commander";
+import { startIngestServer } from "../cloud/server.js";
+import { parseDuration } from "../daemon/config/duration.js";
+import { describeError } from "../daemon/errors.js";
+import { processLogger } from "../daemon/log/logger.js";
+import { startAlertBridge } from "./alert-bridge.js";
+import { startBroker } from "./broker.js";
+import { demoConfig } from "./config.js";
+
+const SENSORD = resolve(import.meta.dirname, "../daemon/main.js");
+const DEVICE = { id: "demo-pi", group: "demo", gps: "37.5665, 126.9780" };
+
+function portArg(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65_535) {
+    throw new InvalidArgumentError(`"${text}" is not a port (0-65535; 0 picks a free one)`);
+  }
+  return port;
+}
+
+function durationArg(text: string): string {
+  const ms = parseDuration(text);
+  if (ms === null || ms <= 0)
+    throw new InvalidArgumentError(`"${text}" is not a duration such as "60s"`);
+  return text;
+}
+
+const program = new Command()
+  .name("sensord-demo")
+  .description("Runs sensord (simulated sensor), sensord-ingest and an MQTT broker together")
+  .option("--dir <folder>", "where the demo keeps its state", "./var/demo")
+  .option("--ingest-port <port>", "sensord-ingest (fleet dashboard) port", portArg, 8787)
+  .option("--mqtt-port <port>", "embedded MQTT broker port", portArg, 1884)
+  .option("--http-listen <host:port>", 'sensord\'s /metrics; "" turns it off', "127.0.0.1:9464")
+  .option("--spike-every <duration>", "mean time between simulated gas spikes", durationArg, "60s")
+  .exitOverride();
+
+interface Options {
+  dir: string;
+  ingestPort: number;
+  mqttPort: number;
+  httpListen: string;
+  spikeEvery: string;
+}
+
+async function main(): Promise<number> {
+  program.parse(process.argv);
+  const options = program.opts<Options>();
+  const dir = resolve(options.dir);
+  mkdirSync(dir, { recursive: true });
+  const log = processLogger("warn");
+
+  const broker = await startBroker(options.mqttPort).catch((error: unknown) => {
+    throw new Error(
+      `cannot start the MQTT broker on 127.0.0.1:${options.mqttPort}: ${describeError(error)}; ` +
+        "pick another port with --mqtt-port (0 picks a free one)",
+    );
+  });
+  const ingest = await startIngestServer({
+    listen: `127.0.0.1:${options.ingestPort}`,
+    dbPath: resolve(dir, "ingest.db"),
+    log,
+  }).catch(async (error: unknown) => {
+    await broker.close();
+    throw new Error(
+      `cannot start sensord-ingest on 127.0.0.1:${options.ingestPort}: ${describeError(error)}; ` +
+        "pick another port with --ingest-port (0 picks a free one)",
+    );
+  });
+  const configPath = resolve(dir, "sensord.toml");
+  writeFileSync(
+    configPath,
+    demoConfig({
+      ingestUrl: ingest.url,
+      mqttUrl: broker.url,
+      spikeEvery: options.spikeEvery,
+      httpListen: options.httpListen,
+    }),
+  );
+  broker.onPublish((topic, payload) => {
+    if (topic !== "pi/1") return;
+    process.stdout.write(`mqtt ${topic}: ${payload.toString("utf8")}\n`);
+  });
+  const sensord: ChildProcess = spawn(process.execPath, [SENSORD, "--config", configPath], {
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const sensordExit = new Promise<number | null>((resolveExit) => {
+    sensord.on("exit", (code) => resolveExit(code));
+  });
+  const bridge = startAlertBridge({
+    dbPath: resolve(dir, "sensord.db"),
+    ingestUrl: ingest.url,
+    device: DEVICE,
+    everyMs: 2000,
+    onError: (message) => log.warn(message),
+  });
+
+  // Short when under the current folder (./var/demo), absolute otherwise.
+  const inside = relative(process.cwd(), configPath);
+  const config = inside === "" || inside.startsWith("..") ? configPath : inside;
+  process.stdout.write(
+    [
+      "",
+      "sensord demo: simulated gas sensor -> sensord -> sensord-ingest, alerts over MQTT",
+      `  fleet dashboard  ${ingest.url}/`,
+      `  ingest health    ${ingest.url}/healthz`,
+      `  MQTT broker      ${broker.url} (alerts on topic "pi/1")`,
+      options.httpListen === "" ? "" : `  sensord metrics  http://${options.httpListen}/metrics`,
+      `  state            ${dir}`,
+      "Try, in another shell:",
+      `  npx sensorctl --config ${config} status`,
+      `  npx sensorctl --config ${config} readings --since 1m`,
+      `  npx sensorctl --config ${config} alerts`,
+      `  npx sensorctl --config ${config} watch`,
+      `  npx sensorctl --config ${config} threshold set co 12`,
+      "Ctrl-C stops everything.",
+      "",
+    ]
+      .filter((line, index, lines) => line !== "" || index === 0 || index === lines.length - 1)
+      .join("\n"),
+  );
+
+  const stopSignal = new Promise<NodeJS.Signals>((resolveSignal) => {
+    process.once("SIGINT", () => resolveSignal("SIGINT"));
+    process.once("SIGTERM", () => resolveSignal("SIGTERM"));
+  });
+  const first: { signal: NodeJS.Signals | null; code: number | null } = await Promise.race([
+    stopSignal.then((signal) => ({ signal, code: null })),
+    sensordExit.then((code) => ({ signal: null, code })),
+  ]);
+  let exitCode = 0;
+  if (first.signal === null && first.code === 0) {
+    // Ctrl-C reaches sensord too, and it may exit before our own handler runs.
+    const late = await Promise.race([stopSignal, delay(1000).then(() => null)]);
+    if (late !== null) first.signal = late;
+  }
+  if (first.signal === null) {
+    process.stderr.write(`sensord-demo: sensord exited (code ${first.code}); stopping the demo\n`);
+    exitCode = 1;
+  } else {
+    process.stdout.write(`${first.signal}: stopping sensord, the ingest and the broker\n`);
+    // A second Ctrl-C does not wait.
+    process.once("SIGINT", () => process.exit(130));
+  }
+  await bridge.stop();
+  if (sensord.exitCode === null && sensord.signalCode === null) {
+    // On Ctrl-C the terminal already sent sensord its own SIGINT; SIGTERM covers `kill <demo pid>`.
+    sensord.kill("SIGTERM");
+    const timer = setTimeout(() => sensord.kill("SIGKILL"), 10_000);
+    const code = await sensordExit;
+    clearTimeout(timer);
+    if (code !== 0) exitCode = 1;
+  }
+  await ingest.close();
+  await broker.close();
+  process.stdout.write(`stopped; ingest: ${JSON.stringify(ingest.stats())}\n`);
+  return exitCode;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolveDelay) => setTimeout(resolveDelay, ms));
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof Error && "exitCode" in error && typeof error.exitCode === "number") {
+      process.exit(error.exitCode === 0 ? 0 : 2);
+    }
+    process.stderr.write(`sensord-demo: ${describeError(error)}\n`);
+    process.exit(1);
+  },
+);

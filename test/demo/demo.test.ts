@@ -1,0 +1,124 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+import mqtt from "mqtt";
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanEnv, makeTempDir, ROOT } from "../support/processes.js";
+
+async function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what = "condition",
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+  }
+}
+
+const DEMO = join(ROOT, "dist/demo/main.js");
+const started: ChildProcess[] = [];
+const cleanups: (() => void)[] = [];
+
+afterEach(() => {
+  for (const child of started.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      process.kill(child.pid, "SIGKILL");
+    }
+  }
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+describe("npm start (the demo)", () => {
+  it("runs sensord, the ingest and a broker: readings upload, an alert reaches MQTT, SIGINT exits 0", async () => {
+    const temp = makeTempDir("sensord-demo-");
+    cleanups.push(temp.cleanup);
+    // Free ports, no /metrics port, a spike every ~2 s instead of every minute.
+    const child = spawn(
+      process.execPath,
+      [
+        DEMO,
+        "--dir",
+        temp.dir,
+        "--ingest-port",
+        "0",
+        "--mqtt-port",
+        "0",
+        "--http-listen",
+        "",
+        "--spike-every",
+        "2s",
+      ],
+      { cwd: ROOT, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] },
+    );
+    started.push(child);
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) =>
+      child.on("exit", (code) => resolve(code)),
+    );
+
+    await waitUntil(() => /MQTT broker\s+mqtt:\/\//.test(stdout), 15_000, "the banner");
+    const ingestUrl = /fleet dashboard\s+(http:\/\/\S+)\//.exec(stdout)?.[1] ?? "";
+    const brokerUrl = /MQTT broker\s+(mqtt:\/\/\S+)/.exec(stdout)?.[1] ?? "";
+    expect(stdout).toContain(`npx sensorctl --config ${join(temp.dir, "sensord.toml")} status`);
+
+    const subscriber = await mqtt.connectAsync(brokerUrl, {
+      clientId: "demo-test",
+      reconnectPeriod: 0,
+    });
+    const alerts: Record<string, unknown>[] = [];
+    subscriber.on("message", (_topic, payload) => alerts.push(JSON.parse(payload.toString())));
+    await subscriber.subscribeAsync("pi/1", { qos: 1 });
+    try {
+      // Uploads every 5 s: readings become visible at the ingest.
+      let readings = 0;
+      await waitUntil(
+        async () => {
+          const health = (await (await fetch(`${ingestUrl}/healthz`)).json()) as {
+            readings: number;
+          };
+          readings = health.readings;
+          return readings > 0;
+        },
+        20_000,
+        "readings at the ingest",
+      );
+      expect(readings % 4).toBe(0); // whole sampling cycles of 4 gases
+      await waitUntil(
+        () => alerts.some((alert) => typeof alert.warning === "string"),
+        20_000,
+        "an alert on the broker",
+      );
+      expect(alerts[0]).toMatchObject({ device: "demo-pi", group: "demo", sensor: "gas0" });
+      // The fleet dashboard's alert list gets them too.
+      await waitUntil(
+        async () => {
+          const listed = (await (await fetch(`${ingestUrl}/alerts`)).json()) as {
+            alerts: unknown[];
+          };
+          return listed.alerts.length > 0;
+        },
+        10_000,
+        "alerts at the ingest",
+      );
+    } finally {
+      await subscriber.endAsync();
+    }
+
+    child.kill("SIGINT");
+    const code = await Promise.race([
+      exited,
+      new Promise((resolve) => setTimeout(() => resolve("timeout"), 15_000)),
+    ]);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain("SIGINT: stopping sensord, the ingest and the broker");
+    expect(stdout).toMatch(/stopped; ingest: \{"readings":\d+/);
+  }, 60_000);
+});
