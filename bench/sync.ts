@@ -38,7 +38,8 @@ export interface DrainFigures {
   /** First request byte to last response byte, at the proxy. */
   seconds: number;
   readingsPerSecond: number;
-  wire: WireCounts;
+  /** null when the drain ran without the counting proxy (the receiver runs). */
+  wire: WireCounts | null;
   /** Measured by the drain child itself: first trigger() to nothing pending. */
   childSeconds: number;
   sensordPeakRssBytes: number;
@@ -249,30 +250,39 @@ async function drainIntoReceiver(
   }
 }
 
-/** 1. Backfill drain, through the counting proxy. */
+/**
+ * 1. Backfill drain. Through the counting proxy for sensord-ingest (bytes and
+ * requests on the wire, timed from the first request byte to the last response
+ * byte); straight to the minimal receiver, as peers.md's Fluent Bit runs went,
+ * timed by the drain child's own clock: on a 2-core box the proxy's CPU would
+ * be taken from the two processes under test.
+ */
 async function measureDrain(
   dir: string,
   backlogDb: string,
   endpoint: DrainEndpoint,
   compress: boolean,
 ): Promise<DrainFigures> {
-  const proxy = await CountingProxy.start(endpoint.url);
+  const proxy = endpoint.kind === "ingest" ? await CountingProxy.start(endpoint.url) : null;
   try {
     const db = copyBacklog(backlogDb, join(dir, "sync-drain.db"));
     const endpointCpuBefore = endpoint.server.cpuSeconds();
     const report = await runDrainChild({
       db,
-      endpoint: `${proxy.url}/ingest`,
+      endpoint: `${proxy?.url ?? endpoint.url}/ingest`,
       compress,
       liveEveryMs: 0,
       deadlineMs: DRAIN_DEADLINE_MS,
     });
-    const wire = proxy.snapshot();
+    const wire = proxy?.snapshot() ?? null;
     const ingestCpuSeconds = endpoint.server.cpuSeconds() - endpointCpuBefore;
     if (report.pendingAtEnd !== 0 || report.uploaded !== report.pendingAtStart) {
       throw new Error(`drain left ${report.pendingAtEnd} readings pending`);
     }
-    const seconds = ((wire.lastResponseAt ?? 0) - (wire.firstRequestAt ?? 0)) / 1000;
+    const seconds =
+      wire === null
+        ? report.seconds
+        : ((wire.lastResponseAt ?? 0) - (wire.firstRequestAt ?? 0)) / 1000;
     const health = await endpoint.server.health(endpoint.url);
     const distinctStored = await endpoint.distinct();
     if (distinctStored !== report.pendingAtStart || health.duplicates !== 0) {
@@ -284,7 +294,7 @@ async function measureDrain(
       endpoint: endpoint.kind,
       compress,
       readings: report.uploaded,
-      requests: wire.requests,
+      requests: wire?.requests ?? report.requests,
       seconds,
       readingsPerSecond: report.uploaded / seconds,
       wire,
@@ -297,7 +307,7 @@ async function measureDrain(
       distinctStored,
     };
   } finally {
-    await proxy.close();
+    await proxy?.close();
   }
 }
 
@@ -587,6 +597,7 @@ const count = (value: number) => Math.round(value).toLocaleString("en-US");
 export function printSync(result: SyncBenchResult): void {
   const { drain, original, live, outage, prefill } = result;
   const w = drain.wire;
+  if (w === null) throw new Error("the sensord-ingest drain runs through the counting proxy");
   const perReading = (bytes: number, readings: number) => (bytes / readings).toFixed(1);
   console.log("## Sync: backlog drain, the original way, live latency, outage (loopback)");
   console.log(
@@ -599,10 +610,13 @@ export function printSync(result: SyncBenchResult): void {
     "  compress (gzip level 1), max_rate 1,000,000 (the default 20,000/s is a per-Pi politeness cap towards a shared endpoint)",
   );
   console.log(
-    "path: drain child -> counting TCP proxy (in the bench process) -> endpoint child process: the minimal receiver",
+    "path: drain child -> the minimal receiver (bench/receiver.ts, a child process: gunzip, JSON.parse, dedupe ids in",
   );
   console.log(
-    "  (bench/receiver.ts: gunzip, JSON.parse, dedupe ids in memory, answer 200) or sensord-ingest (SQLite, idempotent)",
+    "  memory, answer 200), as peers.md's runs; or drain child -> counting TCP proxy (in the bench process) -> sensord-ingest",
+  );
+  console.log(
+    "  (SQLite, idempotent; bytes and requests counted at the proxy). Each drain: median of 3 runs.",
   );
   console.log("");
   const rate = (run: DrainFigures) =>
@@ -676,7 +690,10 @@ export function printSync(result: SyncBenchResult): void {
       `  CPU, ${run.compress ? "gzip" : "plain"} into ${run.endpoint === "ingest" ? "sensord-ingest" : "the receiver"}: ` +
         `sensord side ${run.sensordCpuSeconds.toFixed(1)} s, endpoint ${run.ingestCpuSeconds.toFixed(1)} s ` +
         `(two requests in flight: the sides overlap); the child's own clock ${run.childSeconds.toFixed(2)} s; ` +
-        `${count(run.requests)} requests, ${perReading(run.wire.requestBytes, run.readings)} request bytes/reading; ` +
+        `${count(run.requests)} requests` +
+        (run.wire === null
+          ? " (no proxy); "
+          : `, ${perReading(run.wire.requestBytes, run.readings)} request bytes/reading; `) +
         `peak RSS ${mib(run.sensordPeakRssBytes)} / ${mib(run.ingestPeakRssBytes)}`,
     );
   }
