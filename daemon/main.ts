@@ -52,7 +52,7 @@ async function run(options: RunOptions): Promise<void> {
   }
   if (config.source === null) {
     log.info(
-      "no config file: running on built-in defaults (simulated sensor); watch it with `npx sensorctl readings --since 1m` and `npx sensorctl alerts`",
+      "no config file: running on built-in defaults (simulated sensor); watch it with `sensorctl readings --since 1m` and `sensorctl alerts` (in a checkout: `node dist/cli/main.js ...`)",
     );
   }
   // Before READY: once systemd says the service is up, sensorctl can reach it.

@@ -15,6 +15,7 @@ import { startBroker } from "./broker.js";
 import { demoConfig } from "./config.js";
 
 const SENSORD = resolve(import.meta.dirname, "../daemon/main.js");
+const SENSORCTL = resolve(import.meta.dirname, "../cli/main.js");
 const DEVICE = { id: "demo-pi", group: "demo", gps: "37.5665, 126.9780" };
 
 function portArg(text: string): number {
@@ -103,8 +104,14 @@ async function main(): Promise<number> {
   });
 
   // Short when under the current folder (./var/demo), absolute otherwise.
-  const inside = relative(process.cwd(), configPath);
-  const config = inside === "" || inside.startsWith("..") ? configPath : inside;
+  const shortPath = (path: string): string => {
+    const inside = relative(process.cwd(), path);
+    return inside === "" || inside.startsWith("..") ? path : inside;
+  };
+  const config = shortPath(configPath);
+  // A checkout does not put its own bins on PATH (`npx sensorctl` would look in
+  // the registry), so the hint names the built file; installed, it is `sensorctl`.
+  const sensorctl = `node ${shortPath(SENSORCTL)} --config ${config}`;
   process.stdout.write(
     [
       "",
@@ -115,11 +122,11 @@ async function main(): Promise<number> {
       options.httpListen === "" ? "" : `  sensord metrics  http://${options.httpListen}/metrics`,
       `  state            ${dir}`,
       "Try, in another shell:",
-      `  npx sensorctl --config ${config} status`,
-      `  npx sensorctl --config ${config} readings --since 1m`,
-      `  npx sensorctl --config ${config} alerts`,
-      `  npx sensorctl --config ${config} watch`,
-      `  npx sensorctl --config ${config} threshold set co 12`,
+      `  ${sensorctl} status`,
+      `  ${sensorctl} readings --since 1m`,
+      `  ${sensorctl} alerts`,
+      `  ${sensorctl} watch`,
+      `  ${sensorctl} threshold set co 12`,
       "Ctrl-C stops everything.",
       "",
     ]

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
@@ -67,7 +67,11 @@ describe("npm start (the demo)", () => {
     await waitUntil(() => /MQTT broker\s+mqtt:\/\//.test(stdout), 15_000, "the banner");
     const ingestUrl = /fleet dashboard\s+(http:\/\/\S+)\//.exec(stdout)?.[1] ?? "";
     const brokerUrl = /MQTT broker\s+(mqtt:\/\/\S+)/.exec(stdout)?.[1] ?? "";
-    expect(stdout).toContain(`npx sensorctl --config ${join(temp.dir, "sensord.toml")} status`);
+    // The hint the banner prints works as printed (from the folder npm start runs in).
+    const statusHint = /^ {2}(node \S+ --config \S+ status)$/m.exec(stdout)?.[1] ?? "";
+    expect(statusHint).toBe(
+      `node dist/cli/main.js --config ${join(temp.dir, "sensord.toml")} status`,
+    );
 
     const subscriber = await mqtt.connectAsync(brokerUrl, {
       clientId: "demo-test",
@@ -108,6 +112,9 @@ describe("npm start (the demo)", () => {
         10_000,
         "alerts at the ingest",
       );
+      const status = spawnSync("sh", ["-c", statusHint], { cwd: ROOT, env: cleanEnv() });
+      expect(status.status, status.stderr.toString()).toBe(0);
+      expect(status.stdout.toString()).toMatch(/^sensord \S+: running, pid \d+/);
     } finally {
       await subscriber.endAsync();
     }
