@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { MqttConfig } from "../../daemon/config/types.js";
+import type { MqttConfig, SensorConfig } from "../../daemon/config/types.js";
 import { alertId } from "../../daemon/store/ids.js";
 import { openStore, type SqliteStore } from "../../daemon/store/store.js";
 import type { NewAlert } from "../../daemon/store/types.js";
@@ -69,11 +69,11 @@ describe("MqttRelay against a real mosquitto", () => {
     temp.cleanup();
   });
 
-  function startRelay(config: MqttConfig): MqttRelay {
+  function startRelay(config: MqttConfig, sensors: SensorConfig[] = []): MqttRelay {
     const started = new MqttRelay({
       config,
       device: DEVICE,
-      sensors: [],
+      sensors,
       outbox: store.mqttOutbox(),
       startSeq: store.lastAlertSeq(),
       idPrefix: store.idPrefix,
@@ -231,5 +231,33 @@ describe("MqttRelay against a real mosquitto", () => {
       id: alertId(store.idPrefix, 1),
     });
     expect(ok.status()).toMatchObject({ connected: true, lastError: null });
+  });
+
+  it("Home Assistant: retained discovery configs appear when enabled and are removed when disabled", async () => {
+    const broker = await Broker.start({ dir: temp.dir });
+    const sensors: SensorConfig[] = [
+      {
+        id: "gas0",
+        driver: "sim",
+        intervalMs: 1000,
+        warmupMs: 0,
+        channels: { no2: { unit: "ppb", calibration: null, sensorId: null, sensorType: null } },
+        options: {},
+      },
+    ];
+    const topic = "homeassistant/sensor/pi-lab-3/gas0_no2/config";
+    const enabled = startRelay(mqttConfig(broker.url, { homeassistant: true }), sensors);
+    await waitUntil(() => retained(broker, topic) !== null, 5000, "the retained discovery config");
+    expect(JSON.parse(retained(broker, topic) ?? "{}")).toMatchObject({
+      device_class: "nitrogen_dioxide",
+      state_class: "measurement",
+      unit_of_measurement: "ppb",
+    });
+    await enabled.stop();
+    startRelay(mqttConfig(broker.url, { homeassistant: false }), sensors);
+    await waitUntil(() => retained(broker, topic) === null, 8000, "the config removed");
+    expect(
+      retained(broker, "homeassistant/binary_sensor/pi-lab-3/gas0_no2_alarm/config"),
+    ).toBeNull();
   });
 });
