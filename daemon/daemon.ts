@@ -274,6 +274,7 @@ export class Daemon {
       config: sync,
       device: config.device,
       queue: store.syncQueue(),
+      alertQueue: store.alertUploadQueue(),
       log,
       apiKey: currentKey,
     });
@@ -281,6 +282,10 @@ export class Daemon {
     const when =
       sync.intervalMs > 0 ? `every ${sync.intervalMs} ms` : `on schedule "${sync.schedule}"`;
     log.info(`uploading to ${sync.endpoint} (${sync.format} format, ${when})`);
+    const alerts = this.sync.status().alerts;
+    log.info(
+      alerts === null ? "alert events are not uploaded" : `alert events go to ${alerts.endpoint}`,
+    );
   }
 
   private startSensor(sensor: SensorConfig): void {

@@ -9,7 +9,8 @@ export interface DemoSettings {
 
 /**
  * The demo's sensord config: the simulated sensor with spikes past the
- * default thresholds, uploads every 5 s, alerts relayed over MQTT. Relative
+ * default thresholds, uploads every 5 s (readings to /ingest, alert events to
+ * the default alerts endpoint /ingest/alerts), alerts relayed over MQTT. Relative
  * paths resolve against the file's folder (var/demo/).
  */
 export function demoConfig(settings: DemoSettings): string {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: the whole loop on one machine, no hardware, no cloud account:
 // sensord on the simulated sensor -> SQLite -> uploads to sensord-ingest
-// (fleet dashboard) and alerts over MQTT to an embedded broker.
+// (fleet dashboard: readings and alert events) and alerts over MQTT to an
+// embedded broker.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
@@ -10,13 +11,11 @@ import { startIngestServer } from "../cloud/server.js";
 import { parseDuration } from "../daemon/config/duration.js";
 import { describeError } from "../daemon/errors.js";
 import { processLogger } from "../daemon/log/logger.js";
-import { startAlertBridge } from "./alert-bridge.js";
 import { startBroker } from "./broker.js";
 import { demoConfig } from "./config.js";
 
 const SENSORD = resolve(import.meta.dirname, "../daemon/main.js");
 const SENSORCTL = resolve(import.meta.dirname, "../cli/main.js");
-const DEVICE = { id: "demo-pi", group: "demo", gps: "37.5665, 126.9780" };
 
 function portArg(text: string): number {
   const port = Number(text);
@@ -95,13 +94,6 @@ async function main(): Promise<number> {
   const sensordExit = new Promise<number | null>((resolveExit) => {
     sensord.on("exit", (code) => resolveExit(code));
   });
-  const bridge = startAlertBridge({
-    dbPath: resolve(dir, "sensord.db"),
-    ingestUrl: ingest.url,
-    device: DEVICE,
-    everyMs: 2000,
-    onError: (message) => log.warn(message),
-  });
 
   // Short when under the current folder (./var/demo), absolute otherwise.
   const shortPath = (path: string): string => {
@@ -156,7 +148,6 @@ async function main(): Promise<number> {
     // A second Ctrl-C does not wait.
     process.once("SIGINT", () => process.exit(130));
   }
-  await bridge.stop();
   if (sensord.exitCode === null && sensord.signalCode === null) {
     // On Ctrl-C the terminal already sent sensord its own SIGINT; SIGTERM covers `kill <demo pid>`.
     sensord.kill("SIGTERM");

@@ -283,6 +283,13 @@ export const SyncSection = Type.Object(
     compress: Type.Optional(
       Type.Boolean({ description: "gzip request bodies over 1 KiB. Default: true" }),
     ),
+    alerts_endpoint: Type.Optional(
+      Type.String({
+        description:
+          'URL alert events are POSTed to (sensord.alerts.v1); "" turns alert uploads off. ' +
+          'Default: the endpoint with "/alerts" appended to its path for format "batch", off for "original"',
+      }),
+    ),
   },
   { ...closed, description: "[sync]: upload committed readings to an HTTP endpoint" },
 );
@@ -309,8 +316,21 @@ export const HttpSection = Type.Object(
           'Default: "127.0.0.1:9464"',
       }),
     ),
+    token_file: Type.Optional(
+      Type.String({
+        description:
+          "File holding the token the device dashboard's data endpoints (/api/*) require (chmod 600); " +
+          "required when listen is not a loopback address; a relative path resolves against the config file's folder",
+      }),
+    ),
+    require_token: Type.Optional(
+      Type.Boolean({
+        description:
+          "Require the token on loopback too. Default: true when listen is not loopback or token_file is set",
+      }),
+    ),
   },
-  { ...closed, description: "[http]: metrics and health over HTTP" },
+  { ...closed, description: "[http]: metrics, health and the device dashboard over HTTP" },
 );
 
 export const MqttSection = Type.Object(

@@ -4,6 +4,9 @@ import { describeError } from "../daemon/errors.js";
 import type { Logger } from "../daemon/log/logger.js";
 import { VERSION } from "../daemon/version.js";
 import type { BatchDevice } from "../schemas/batch.js";
+import { alertsEndpoint } from "./alerts-endpoint.js";
+import type { AlertUploadQueue } from "./alerts-queue.js";
+import { AlertUploader } from "./alerts-uploader.js";
 import { batchEnvelopeBytes, batchJson, chunkReadings, encodeBody, splitInHalf } from "./batch.js";
 import { createUploadAgent, postBody } from "./http.js";
 import { originalDocuments } from "./original.js";
@@ -31,6 +34,15 @@ export interface SyncStatus {
   readingsPerSecond: number;
   queue: QueueStats;
   quarantined: QuarantinedBatch[];
+  /** Alert event uploads (sync/alerts-uploader.ts); null when off. */
+  alerts: {
+    endpoint: string;
+    pending: number;
+    uploadedTotal: number;
+    /** Events the endpoint refused as invalid, kept in the database. */
+    quarantined: number;
+    lastError: string | null;
+  } | null;
 }
 
 export interface SyncWorkerDeps {
@@ -40,6 +52,8 @@ export interface SyncWorkerDeps {
   log: Logger;
   /** Reads the API key, once per cycle (so a key file fixed after an auth failure is picked up); null: none. */
   apiKey: () => string | null;
+  /** Alert events to upload; without it (or with alerts_endpoint = "") alerts stay on the device. */
+  alertQueue?: AlertUploadQueue;
   random?: () => number;
 }
 
@@ -76,7 +90,7 @@ export class SyncWorker {
   private lastFailureKind: UploadOutcome["kind"] | null = null;
   private cycleRunning: Promise<void> | null = null;
   private stopping = false;
-  private readonly status_: Omit<SyncStatus, "queue" | "quarantined" | "endpoint"> = {
+  private readonly status_: Omit<SyncStatus, "queue" | "quarantined" | "endpoint" | "alerts"> = {
     state: "idle",
     lastSuccessAt: null,
     lastError: null,
@@ -95,6 +109,7 @@ export class SyncWorker {
   /** Ends an in-flight request at shutdown instead of waiting out its timeout. */
   private readonly abort = new AbortController();
   private readonly agent;
+  private readonly alerts: AlertUploader | null;
 
   constructor(private readonly deps: SyncWorkerDeps) {
     const { device, config } = deps;
@@ -108,6 +123,20 @@ export class SyncWorker {
         ? { id: device.id, group: device.group }
         : { id: device.id, group: device.group, gps: device.gps };
     this.envelopeBytes = batchEnvelopeBytes(this.batchDevice);
+    const alertsUrl = alertsEndpoint(config);
+    this.alerts =
+      alertsUrl === null || deps.alertQueue === undefined
+        ? null
+        : new AlertUploader({
+            endpoint: alertsUrl,
+            device: this.batchDevice,
+            queue: deps.alertQueue,
+            maxBytes: config.batchMaxBytes,
+            post: (url, json, key) => this.post(json, key, url),
+            log: deps.log,
+            onRetryDue: () => void this.trigger(),
+            ...(deps.random === undefined ? {} : { random: deps.random }),
+          });
   }
 
   start(): void {
@@ -126,6 +155,7 @@ export class SyncWorker {
     await this.task?.stop();
     if (this.timer) clearInterval(this.timer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.alerts?.stop();
     this.abort.abort();
     await this.cycleRunning;
     await this.agent.destroy();
@@ -148,7 +178,14 @@ export class SyncWorker {
       endpoint: this.deps.config.endpoint,
       queue: this.deps.queue.stats(),
       quarantined: this.deps.queue.quarantined(),
+      alerts: this.alertsStatus(),
     };
+  }
+
+  private alertsStatus(): SyncStatus["alerts"] {
+    if (this.alerts === null) return null;
+    const { endpoint, pending, uploadedTotal, quarantined, lastError } = this.alerts.status();
+    return { endpoint, pending, uploadedTotal, quarantined, lastError };
   }
 
   private async cycle(): Promise<void> {
@@ -160,6 +197,10 @@ export class SyncWorker {
     this.retryScheduled = false;
     // Read once per cycle: a key file fixed after an auth failure is picked up by the next retry.
     this.apiKey = this.deps.apiKey();
+    // Alerts first: they are few (one small request) and urgent, and a
+    // readings backlog can take minutes to drain. Their failures are their
+    // own (see AlertUploader) and never stop the readings.
+    await this.alerts?.run();
     try {
       const live = queue.newestPending(config.batchMaxReadings);
       sent += await this.send(live);
@@ -279,15 +320,17 @@ export class SyncWorker {
   private async post(
     json: string,
     idempotencyKey: string,
+    url: string = this.deps.config.endpoint,
   ): Promise<{ outcome: UploadOutcome; status: number }> {
     const { config } = this.deps;
+    const originalReadings = config.format === "original" && url === config.endpoint;
     const { body, headers } = await encodeBody(json, config.compress);
     const apiKey = this.apiKey;
     this.status_.requests++;
     this.status_.bytesSent += body.length;
     try {
       const response = await postBody(
-        config.endpoint,
+        url,
         body,
         {
           ...headers,
@@ -297,7 +340,7 @@ export class SyncWorker {
           ...(apiKey === null ? {} : { "x-api-key": apiKey }),
           // The original document carries neither device nor zone; these let a
           // receiver that knows them (sensord-ingest) place it. Others ignore them.
-          ...(config.format === "original"
+          ...(originalReadings
             ? { "x-device-id": this.deps.device.id, "x-timezone": this.deps.device.timezone }
             : {}),
         },

@@ -1,12 +1,14 @@
 import type { SensordConfig } from "../../daemon/config/types.js";
 import type {
   AlarmReport,
+  AlertUploadReport,
   LastValue,
   SensorReport,
   StatusReport,
 } from "../../daemon/control/status.js";
 import { databaseBytes } from "../../daemon/control/status.js";
 import type { SqliteStoreReader } from "../../daemon/store/reader.js";
+import { alertsEndpoint } from "../../sync/alerts-endpoint.js";
 
 /** How far back `status` looks for each channel's last value when sensord is down. */
 const RECENT_READINGS = 500;
@@ -21,6 +23,7 @@ export function offlineStatus(
   for (const sensor of config.sensors) sensors.set(sensor.id, []);
   const alarms: AlarmReport[] = [];
   let queue: ReturnType<SqliteStoreReader["uploadQueue"]> | null = null;
+  let alertUploads: ReturnType<SqliteStoreReader["alertUploads"]> | null = null;
   let dropped = 0;
   if (reader !== null) {
     // Newest first, so the first value seen per (sensor, gas) is its last.
@@ -46,6 +49,9 @@ export function offlineStatus(
       });
     }
     if (config.sync !== null) queue = reader.uploadQueue();
+    if (config.sync !== null && alertsEndpoint(config.sync) !== null) {
+      alertUploads = reader.alertUploads();
+    }
     dropped = reader.droppedReadingsTotal();
   }
   const sensorReports: SensorReport[] = [...sensors].map(([id, values]) => ({
@@ -91,9 +97,24 @@ export function offlineStatus(
             pending: queue?.stats.pending ?? 0,
             quarantinedReadings: queue?.stats.quarantinedReadings ?? 0,
             quarantined: queue?.quarantined ?? [],
+            alerts: offlineAlerts(alertsEndpoint(config.sync), alertUploads),
           },
     mqtt: null,
     http: null,
+  };
+}
+
+function offlineAlerts(
+  endpoint: string | null,
+  uploads: ReturnType<SqliteStoreReader["alertUploads"]> | null,
+): AlertUploadReport | null {
+  if (endpoint === null) return null;
+  return {
+    endpoint,
+    pending: uploads?.pending ?? 0,
+    uploadedTotal: null,
+    quarantined: uploads?.quarantinedAlerts ?? 0,
+    lastError: null,
   };
 }
 

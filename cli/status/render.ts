@@ -1,4 +1,4 @@
-import type { StatusReport } from "../../daemon/control/status.js";
+import type { AlertUploadReport, StatusReport } from "../../daemon/control/status.js";
 import { age, bytes, when } from "./human.js";
 
 /** The one-screen summary of `sensorctl status`. */
@@ -87,6 +87,8 @@ export function renderStatus(report: StatusReport, nowMs: number): string {
       for (const batch of sync.quarantined.slice(0, 3))
         lines.push(`    ${batch.batchId}: HTTP ${batch.status} ${batch.reason}`);
     }
+    if (sync.alerts === null) lines.push("  alerts: not uploaded");
+    else if (sync.alerts !== undefined) lines.push(...alertLines(sync.alerts));
   }
 
   const { mqtt } = report;
@@ -113,4 +115,13 @@ export function renderStatus(report: StatusReport, nowMs: number): string {
     );
   }
   return lines.join("\n");
+}
+
+/** "alerts: N pending, M uploaded" (no count while sensord is down), then what went wrong. */
+function alertLines(alerts: AlertUploadReport): string[] {
+  const uploaded = alerts.uploadedTotal === null ? "" : `, ${alerts.uploadedTotal} uploaded`;
+  const refused = alerts.quarantined > 0 ? `, ${alerts.quarantined} quarantined` : "";
+  const lines = [`  alerts: ${alerts.pending} pending${uploaded}${refused} (${alerts.endpoint})`];
+  if (alerts.lastError !== null) lines.push(`    last error: ${alerts.lastError}`);
+  return lines;
 }

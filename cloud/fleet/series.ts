@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { type BucketPlan, bucketEnd, bucketStart, planBuckets } from "./buckets.js";
+import { type BucketPlan, bucketEnd, bucketStart, planBuckets } from "../../web/server/buckets.js";
 import { type SeriesSelector, selectSeries } from "./select-series.js";
 
 export interface SeriesQuery extends SeriesSelector {

@@ -1,3 +1,6 @@
+import { isAbsolute, resolve } from "node:path";
+import { describeError } from "../errors.js";
+import { readApiKey } from "./api-key.js";
 import { asString, asTable, type Problems } from "./problems.js";
 import type { HttpConfig } from "./types.js";
 
@@ -17,16 +20,54 @@ export function parseListen(text: string): { host: string; port: number } | null
   return { host, port };
 }
 
-/** `[http]` -> HttpConfig; absent: on, at the loopback default; `listen = ""`: off. */
-export function resolveHttp(raw: unknown, problems: Problems): HttpConfig {
-  const text = asString(asTable(raw)?.listen) ?? DEFAULT_HTTP_LISTEN;
+/**
+ * `[http]` -> HttpConfig; absent: on, at the loopback default; `listen = ""`: off.
+ * Off loopback the dashboard's data needs a token read from `token_file`;
+ * `require_token = true` asks for it on loopback too (and lets tests exercise it).
+ */
+export function resolveHttp(raw: unknown, problems: Problems, baseDir = process.cwd()): HttpConfig {
+  const table = asTable(raw);
+  const text = asString(table?.listen) ?? DEFAULT_HTTP_LISTEN;
   if (text === "") return { listen: null };
   const listen = parseListen(text);
   if (listen === null) {
     problems.add("http.listen", `"${text}" is not an address to listen on; ${LISTEN_HINT}`);
     return { listen: null };
   }
-  return { listen };
+  const file = asString(table?.token_file);
+  const tokenFile = file === undefined ? null : isAbsolute(file) ? file : resolve(baseDir, file);
+  const exposed = !isLoopback(listen.host);
+  const required = table?.require_token;
+  if (required === false && exposed) {
+    problems.add(
+      "http.require_token",
+      `cannot be false while listen = "${text}" is reachable from the network; ` +
+        'remove it (and set token_file), or listen on loopback ("127.0.0.1:9464")',
+    );
+  }
+  if (tokenFile === null) {
+    if (exposed || required === true) {
+      problems.add(
+        "http.token_file",
+        `is required ${exposed ? `because listen = "${text}" is reachable from the network` : "because require_token = true"}; ` +
+          'set token_file = "/etc/sensord/http-token" (a file holding a long random token, chmod 600), ' +
+          'or listen on loopback ("127.0.0.1:9464")',
+      );
+    }
+    return { listen };
+  }
+  try {
+    // Read only to check it now (`sensorctl config check` too); the server reads it again at start.
+    readApiKey(tokenFile);
+  } catch (error) {
+    problems.add("http.token_file", describeError(error).replace("API key", "token"));
+  }
+  return { listen, tokenFile };
+}
+
+/** Addresses only this machine can reach; anything else (0.0.0.0, ::, a LAN address, a name) is exposed. */
+export function isLoopback(host: string): boolean {
+  return /^127(?:\.\d{1,3}){3}$/.test(host) || host === "::1" || host === "localhost";
 }
 
 /** `host:port` as a person (and a URL) writes it. */

@@ -144,7 +144,7 @@ function resolveDocument(
     sync: resolveSync(doc.sync, baseDir, problems),
     mqtt: resolveMqtt(doc.mqtt, baseDir, device.id, problems),
     control: resolveControl(doc.control, baseDir, problems),
-    http: resolveHttp(doc.http, problems),
+    http: resolveHttp(doc.http, problems, baseDir),
   };
   if (problems.list.length > 0) throw new ConfigError(source, sortProblems(problems.list));
   return config;

@@ -38,7 +38,10 @@ export function renderConfig(config: SensordConfig): string {
     ...(config.sync === null ? {} : { sync: renderSync(config.sync) }),
     ...(config.mqtt === null ? {} : { mqtt: renderMqtt(config.mqtt) }),
     control: { socket: config.control.socket ?? "" },
-    http: { listen: config.http.listen === null ? "" : formatListen(config.http.listen) },
+    http: {
+      listen: config.http.listen === null ? "" : formatListen(config.http.listen),
+      ...(config.http.tokenFile === undefined ? {} : { token_file: config.http.tokenFile }),
+    },
   };
   const preset =
     config.thresholdPreset === "none"
@@ -83,6 +86,7 @@ function renderSync(sync: SyncConfig): Record<string, unknown> {
     max_rate: sync.maxRate,
     timeout: formatDuration(sync.timeoutMs),
     compress: sync.compress,
+    ...(sync.alertsEndpoint === undefined ? {} : { alerts_endpoint: sync.alertsEndpoint }),
   };
 }
 

@@ -30,6 +30,14 @@ export function resolveSync(raw: unknown, baseDir: string, problems: Problems): 
   } else if (!isHttpUrl(endpoint)) {
     problems.add("sync.endpoint", `"${endpoint}" is not an http:// or https:// URL`);
   }
+  const alertsEndpoint = asString(table.alerts_endpoint);
+  if (alertsEndpoint !== undefined && alertsEndpoint !== "" && !isHttpUrl(alertsEndpoint)) {
+    problems.add(
+      "sync.alerts_endpoint",
+      `"${alertsEndpoint}" is not an http:// or https:// URL; set the URL alert events are POSTed to, ` +
+        'or "" to not upload them',
+    );
+  }
   const schedule = asString(table.schedule) ?? SYNC_DEFAULTS.schedule;
   if (!cron.validate(schedule)) {
     problems.add(
@@ -73,6 +81,7 @@ export function resolveSync(raw: unknown, baseDir: string, problems: Problems): 
       problems,
     ),
     compress: table.compress !== false,
+    ...(alertsEndpoint === undefined ? {} : { alertsEndpoint }),
   };
 }
 

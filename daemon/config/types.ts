@@ -27,6 +27,11 @@ export interface ControlConfig {
 export interface HttpConfig {
   /** Where /metrics and /healthz are served; null: disabled (`listen = ""`). */
   listen: { host: string; port: number } | null;
+  /**
+   * Set: the dashboard's data endpoints need the token this file holds
+   * (absent rather than null, so configs without it compare as before).
+   */
+  tokenFile?: string;
 }
 
 export interface MqttConfig {
@@ -64,6 +69,11 @@ export interface SyncConfig {
   maxRate: number;
   timeoutMs: number;
   compress: boolean;
+  /**
+   * `alerts_endpoint` as written: absent (undefined) takes the format's
+   * default, "" turns alert uploads off. sync/alerts-endpoint.ts resolves it.
+   */
+  alertsEndpoint?: string;
 }
 
 export interface DeviceConfig {

@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import { formatListen } from "../config/http.js";
 import type { SensordConfig, ThresholdRule } from "../config/types.js";
 import { describeError } from "../errors.js";
+import { createDashboard } from "../http/dashboard.js";
 import { healthProblems } from "../http/health.js";
 import { createMetrics } from "../http/metrics.js";
 import { type HttpServer, startHttpServer } from "../http/server.js";
@@ -123,11 +124,11 @@ export class DaemonServices {
         ...listen,
         metrics,
         health: () => healthProblems(sources.control.status(), sources.lastFlushError()),
+        dashboard: createDashboard({ config: this.config, control: sources.control, log }),
         log,
       });
-      log.info(
-        `metrics on http://${formatListen({ host: listen.host, port: this.http.port })}/metrics`,
-      );
+      const base = `http://${formatListen({ host: listen.host, port: this.http.port })}`;
+      log.info(`metrics on ${base}/metrics, dashboard on ${base}/`);
     } catch (error) {
       this.httpError = describeError(error);
       log.error(

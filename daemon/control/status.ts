@@ -85,6 +85,19 @@ export interface SyncReport {
   pending: number;
   quarantinedReadings: number;
   quarantined: QuarantinedBatch[];
+  /** Alert event uploads; null when off. Optional only for reports built before they existed. */
+  alerts: AlertUploadReport | null;
+}
+
+export interface AlertUploadReport {
+  endpoint: string;
+  /** Events in the database the endpoint has not taken. */
+  pending: number;
+  /** Since start; null when the daemon is down. */
+  uploadedTotal: number | null;
+  /** Events the endpoint refused as invalid (400/422), kept in the database. */
+  quarantined: number;
+  lastError: string | null;
 }
 
 export interface MqttReport {
@@ -147,6 +160,7 @@ export function syncReport(status: SyncStatus): SyncReport {
     pending: status.queue.pending,
     quarantinedReadings: status.queue.quarantinedReadings,
     quarantined: status.quarantined,
+    alerts: status.alerts,
   };
 }
 

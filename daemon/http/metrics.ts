@@ -184,6 +184,22 @@ function uploadMetrics(sync: () => StatusReport["sync"], gauge: Register, mirror
     [],
     single(sync, (status) => status.quarantinedReadings),
   );
+  const alerts = () => sync()?.alerts ?? null;
+  // Alert uploads are on or off for the daemon's life (sync starts before the
+  // HTTP server): without them, no series rather than a misleading 0.
+  if (alerts() === null) return;
+  gauge(
+    "sensord_upload_alerts_pending",
+    "Alert events not uploaded yet",
+    [],
+    single(alerts, (status) => status.pending),
+  );
+  mirror(
+    "sensord_upload_alerts_total",
+    "Alert events the alerts endpoint accepted",
+    [],
+    single(alerts, (status) => status.uploadedTotal),
+  );
 }
 
 function mqttMetrics(mqtt: () => StatusReport["mqtt"], gauge: Register, mirror: Register): void {

@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { Registry } from "prom-client";
 import { describeError } from "../errors.js";
 import type { Logger } from "../log/logger.js";
+import type { Dashboard } from "./dashboard.js";
 
 export interface HttpServer {
   /** The bound port (differs from the configured one when that was 0). */
@@ -9,17 +10,22 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-/** GET /metrics (Prometheus text) and GET /healthz (200 "ok", or 503 with one reason per line). */
+/**
+ * GET /metrics (Prometheus text), GET /healthz (200 "ok", or 503 with one
+ * reason per line), and the device dashboard (`/`, /static/, /api/) when given.
+ */
 export async function startHttpServer(options: {
   host: string;
   port: number;
   metrics: Registry;
   health: () => string[];
+  dashboard?: Dashboard;
   log: Logger;
 }): Promise<HttpServer> {
-  const { metrics, health, log } = options;
+  const { metrics, health, dashboard, log } = options;
   const server: Server = createServer((request, response) => {
-    const path = new URL(request.url ?? "/", "http://sensord").pathname;
+    const url = new URL(request.url ?? "/", "http://sensord");
+    const path = url.pathname;
     const send = (status: number, type: string, body: string) => {
       response.writeHead(status, {
         "content-type": type,
@@ -46,8 +52,8 @@ export async function startHttpServer(options: {
         "text/plain; charset=utf-8",
         problems.length === 0 ? "ok\n" : `${problems.join("\n")}\n`,
       );
-    } else {
-      send(404, "text/plain", "not found: try /metrics or /healthz\n");
+    } else if (dashboard === undefined || !dashboard.handle(request, response, url)) {
+      send(404, "text/plain", "not found: try /, /metrics or /healthz\n");
     }
   });
   server.keepAliveTimeout = 5000;
@@ -62,6 +68,7 @@ export async function startHttpServer(options: {
   return {
     port: typeof address === "object" && address !== null ? address.port : options.port,
     close: async () => {
+      dashboard?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

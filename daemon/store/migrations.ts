@@ -113,6 +113,26 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (gas, severity, sensor)
       ) WITHOUT ROWID;`,
   },
+  {
+    version: 7,
+    description: "alert upload watermark and quarantine",
+    // Alerts upload strictly oldest-first, one request at a time, so what the
+    // endpoint took is always a prefix: one watermark per sink. A batch it
+    // refused (400/422) moves the watermark past it and is recorded here; the
+    // events stay in `alerts`. Separate from sync_cursor, whose minimum is the
+    // readings' watermark that retention relies on.
+    sql: `
+      CREATE TABLE alert_upload (sink TEXT PRIMARY KEY, acked_seq INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE alert_quarantine (
+        lo INTEGER PRIMARY KEY,
+        hi INTEGER NOT NULL,
+        alerts INTEGER NOT NULL,
+        batch_id TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        at INTEGER NOT NULL
+      );`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((latest, m) => Math.max(latest, m.version), 0);

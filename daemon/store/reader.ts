@@ -1,6 +1,8 @@
 import type Database from "better-sqlite3";
 import type { AlertEvent } from "../../schemas/alert.js";
 import type { Reading } from "../../schemas/reading.js";
+import type { AlertUploadStats } from "../../sync/alerts-queue.js";
+import { SqliteAlertUploadQueue } from "../../sync/alerts-store.js";
 import type { QuarantinedBatch, QueueStats } from "../../sync/queue.js";
 import { StoreError } from "../errors.js";
 import { createLogger } from "../log/logger.js";
@@ -101,6 +103,11 @@ export class SqliteStoreReader implements StoreReader {
   uploadQueue(): { stats: QueueStats; quarantined: QuarantinedBatch[] } {
     const queue = new SqliteSyncQueue(this.db, this.prefix, this.file);
     return { stats: queue.stats(), quarantined: queue.quarantined() };
+  }
+
+  /** Alert events not uploaded yet, for `sensorctl status` while sensord is down. */
+  alertUploads(): AlertUploadStats {
+    return new SqliteAlertUploadQueue(this.db, this.prefix, this.file).stats();
   }
 
   droppedReadingsTotal(): number {

@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { SqliteAlertUploadQueue } from "../../sync/alerts-store.js";
 import { SqliteMqttOutbox } from "../../sync/mqtt/outbox-store.js";
 import { describeError, StoreError } from "../errors.js";
 import type { Logger } from "../log/logger.js";
@@ -124,6 +125,11 @@ export class SqliteStore implements ReadingStore {
   /** The upload queue over this same connection (one writer per database file). */
   syncQueue(): SqliteSyncQueue {
     return new SqliteSyncQueue(this.db, this.idPrefix, this.file);
+  }
+
+  /** Alert events above the alert upload watermark, over this same connection. */
+  alertUploadQueue(): SqliteAlertUploadQueue {
+    return new SqliteAlertUploadQueue(this.db, this.idPrefix, this.file);
   }
 
   lastReadingSeq(): number {

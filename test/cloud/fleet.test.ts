@@ -1,8 +1,8 @@
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { openIngestDatabase } from "../../cloud/db.js";
-import { bucketOf, planBuckets } from "../../cloud/fleet/buckets.js";
 import { seriesQuery } from "../../cloud/fleet/series.js";
+import { bucketOf, planBuckets } from "../../web/server/buckets.js";
 import { makeTempDir } from "../support/processes.js";
 import { alertPair, deviceReadings, uploadAlerts, uploadReadings } from "./fleet-fixtures.js";
 import { get, useIngestServer } from "./helpers.js";

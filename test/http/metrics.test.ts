@@ -31,6 +31,7 @@ function report(overrides: Partial<StatusReport> = {}): StatusReport {
       pending: 120,
       quarantinedReadings: 10,
       quarantined: [],
+      alerts: null,
     },
     mqtt: {
       state: "connected",

@@ -34,8 +34,8 @@ describe("migrations", () => {
   afterEach(() => tmp.cleanup());
 
   test("versions are 1..latest without gaps", () => {
-    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(LATEST_VERSION).toBe(6);
+    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(LATEST_VERSION).toBe(7);
   });
 
   test("migrate stops at the target and resumes from there", () => {
@@ -47,12 +47,14 @@ describe("migrations", () => {
     expect(tables(file)).toEqual(["alerts", "meta", "readings", "series"]);
 
     const again = new Database(file);
-    expect(migrate(again)).toBe(6);
+    expect(migrate(again)).toBe(7);
     // Already current: nothing to do, and no downgrade when asked for less.
-    expect(migrate(again)).toBe(6);
-    expect(migrate(again, 1)).toBe(6);
+    expect(migrate(again)).toBe(7);
+    expect(migrate(again, 1)).toBe(7);
     again.close();
     expect(tables(file)).toEqual([
+      "alert_quarantine",
+      "alert_upload",
       "alerts",
       "meta",
       "mqtt_cursor",
@@ -147,7 +149,7 @@ describe("migrations", () => {
     const error = catchError(() => openStore({ path: file, maxBytes: 1 << 20, log }));
     expect(error).toBeInstanceOf(StoreError);
     expect(error).toMatchObject({ code: "SENSORD_DB_TOO_NEW", path: file });
-    expect(String(error)).toContain("schema version 99 is newer than this sensord understands (6)");
+    expect(String(error)).toContain("schema version 99 is newer than this sensord understands (7)");
     expect(String(error)).toContain("upgrade sensord");
 
     const readError = catchError(() => openStoreReader(file));

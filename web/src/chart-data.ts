@@ -26,7 +26,7 @@ export interface GasChartData {
 }
 
 /** Groups lines by gas (in first-seen order) and aligns each gas's lines on the union of their buckets. */
-export function gasCharts(lines: SeriesLine[]): GasChartData[] {
+export function gasCharts(lines: SeriesLine[], bucketMs?: number): GasChartData[] {
   const byGas = new Map<string, SeriesLine[]>();
   for (const line of lines) {
     const list = byGas.get(line.gas);
@@ -35,7 +35,12 @@ export function gasCharts(lines: SeriesLine[]): GasChartData[] {
   }
   const charts: GasChartData[] = [];
   for (const [gas, gasLines] of byGas) {
-    const times = [...new Set(gasLines.flatMap((line) => line.t))].sort((a, b) => a - b);
+    // With bucketMs, a slot right after each gap in a line stays null there, so the line breaks.
+    const breaks =
+      bucketMs === undefined ? [] : gasLines.flatMap((line) => gapStarts(line.t, bucketMs));
+    const times = [...new Set([...gasLines.flatMap((line) => line.t), ...breaks])].sort(
+      (a, b) => a - b,
+    );
     const slot = new Map(times.map((time, index) => [time, index]));
     const aligned = (line: SeriesLine, values: number[]): (number | null)[] => {
       const out: (number | null)[] = new Array(times.length).fill(null);
@@ -61,6 +66,25 @@ export function gasCharts(lines: SeriesLine[]): GasChartData[] {
     });
   }
   return charts;
+}
+
+/**
+ * Where a line should break: after each bucket followed by a silence longer
+ * than 3 buckets and 3 times the line's usual spacing (its median gap), e.g.
+ * a device that was off for a night; a reading every 10 s in 1-s buckets is
+ * not a gap. Returns the start of the bucket after each such bucket. Pure.
+ */
+export function gapStarts(t: readonly number[], bucketMs: number): number[] {
+  if (t.length < 2) return [];
+  const gaps: number[] = [];
+  for (let at = 1; at < t.length; at++) gaps.push((t[at] ?? 0) - (t[at - 1] ?? 0));
+  const median = [...gaps].sort((a, b) => a - b)[Math.floor(gaps.length / 2)] ?? 0;
+  const limit = Math.max(3 * bucketMs, 3 * median);
+  const starts: number[] = [];
+  gaps.forEach((gap, at) => {
+    if (gap > limit) starts.push((t[at] ?? 0) + bucketMs);
+  });
+  return starts;
 }
 
 /** What the charts need of an alert event (`GET /alerts`). */
@@ -159,4 +183,25 @@ export function thresholdLines(alerts: AlertLike[]): ThresholdLine[] {
 export function lineColor(index: number): string {
   const hue = (index * 137.508) % 360;
   return `hsl(${hue.toFixed(0)}, 70%, 42%)`;
+}
+
+/**
+ * Thresholds worth drawing on a chart: those within `factor` x its highest
+ * value (a 10,000 ppm H2 limit would flatten 5 ppm readings into the axis);
+ * the rest are named instead. Pure.
+ */
+export function thresholdsInView(
+  thresholds: ThresholdLine[],
+  data: GasChartData,
+  factor = 3,
+): { shown: ThresholdLine[]; offScale: ThresholdLine[] } {
+  let high = -Infinity;
+  for (const values of data.max) {
+    for (const value of values) if (value !== null) high = Math.max(high, value);
+  }
+  const limit = Number.isFinite(high) ? Math.max(high * factor, high + 1) : Infinity;
+  return {
+    shown: thresholds.filter((line) => line.value <= limit),
+    offScale: thresholds.filter((line) => line.value > limit),
+  };
 }

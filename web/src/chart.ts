@@ -15,6 +15,8 @@ export interface GasChartOptions {
   toMs: number;
   width: number;
   height: number;
+  /** Appended to the title, e.g. thresholds that are off the chart's scale. */
+  note?: string;
 }
 
 /** Draws a chart into `target` (replacing what was there); returns the uPlot instance. */
@@ -35,7 +37,7 @@ export function drawGasChart(target: HTMLElement, options: GasChartOptions): uPl
   const [low, high] = valueRange(data, options.thresholds);
   const chart = new uPlot(
     {
-      title: `${data.gas} (${data.unit})`,
+      title: `${data.gas} (${data.unit})${options.note === undefined ? "" : `: ${options.note}`}`,
       width: options.width,
       height: options.height,
       series,

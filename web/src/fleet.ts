@@ -11,6 +11,7 @@ import {
   thresholdLines,
 } from "./chart-data.js";
 import { drawMap } from "./map.js";
+import { element, formatAge, formatSpan, formatTime, row, toLocalInput } from "./page.js";
 import { DEFAULT_PRESET, PRESETS, resolveRange } from "./time-range.js";
 import type uPlot from "./uplot.js";
 
@@ -48,12 +49,6 @@ declare global {
 
 const REFRESH_MS = 15_000;
 const ALERT_ROWS = 20;
-
-const element = <T extends HTMLElement>(id: string): T => {
-  const found = document.getElementById(id);
-  if (found === null) throw new Error(`page is missing #${id}`);
-  return found as T;
-};
 
 const form = element<HTMLFormElement>("filters");
 const groupSelect = element<HTMLSelectElement>("group");
@@ -271,45 +266,12 @@ function drawAlerts(alerts: Alert[]): void {
   element("alerts").replaceChildren(...rows);
 }
 
-function row(cells: string[]): HTMLTableRowElement {
-  const tr = document.createElement("tr");
-  for (const text of cells) {
-    const td = document.createElement("td");
-    td.textContent = text;
-    tr.append(td);
-  }
-  return tr;
-}
-
 function markRange(range: string, fromMs: number, toMs: number): void {
   for (const button of rangeButtons.querySelectorAll<HTMLButtonElement>("button[data-range]")) {
     button.setAttribute("aria-pressed", String(button.dataset.range === range));
   }
   fromInput.value = toLocalInput(fromMs);
   toInput.value = toLocalInput(toMs);
-}
-
-function toLocalInput(ms: number): string {
-  const date = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
-  return date.toISOString().slice(0, 16);
-}
-
-function formatTime(iso: string): string {
-  return new Date(iso).toLocaleString();
-}
-
-function formatAge(ms: number): string {
-  const seconds = Math.max(0, Math.round((Date.now() - ms) / 1000));
-  if (seconds < 120) return `${seconds} s ago`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)} min ago`;
-  if (seconds < 172_800) return `${Math.round(seconds / 3600)} h ago`;
-  return `${Math.round(seconds / 86_400)} d ago`;
-}
-
-function formatSpan(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
-  if (ms < 120_000) return `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s`;
-  return `${(ms / 60_000).toFixed(1)} min`;
 }
 
 function askForKey(): void {

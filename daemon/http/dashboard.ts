@@ -1,0 +1,239 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type Database from "better-sqlite3";
+import { UNITS, type Unit } from "../../schemas/vocabulary.js";
+import { dashboardFiles } from "../../web/server/assets.js";
+import { DEFAULT_WIDTH } from "../../web/server/buckets.js";
+import type { StaticFiles } from "../../web/server/static.js";
+import { readApiKey } from "../config/api-key.js";
+import type { SensordConfig } from "../config/types.js";
+import { effectiveRules } from "../control/overrides.js";
+import type { ControlDeps } from "../control/routes/deps.js";
+import { deviceAlerts } from "../dashboard/alerts.js";
+import { deviceCsv } from "../dashboard/csv.js";
+import { LiveFeed, parseCursor } from "../dashboard/live.js";
+import { BadParamError, parseDashboardParams } from "../dashboard/params.js";
+import { deviceSeries } from "../dashboard/series.js";
+import { thresholdLines } from "../dashboard/thresholds.js";
+import { TimeIndex } from "../dashboard/time-index.js";
+import { describeError } from "../errors.js";
+import type { Logger } from "../log/logger.js";
+import { getMeta, META } from "../store/meta.js";
+import { openDatabase } from "../store/open.js";
+import { mayRead, presentedToken, tokenCookie } from "./auth.js";
+
+export const MAX_ALERTS = 1000;
+const DEFAULT_ALERTS = 200;
+
+export interface DashboardDeps {
+  config: SensordConfig;
+  control: Pick<ControlDeps, "status" | "overrides">;
+  log: Logger;
+}
+
+/** The device dashboard: the page, its files, and read-only JSON/CSV/SSE under /api/. */
+export interface Dashboard {
+  /** Answers the request when the path is the dashboard's; false (nothing written) otherwise. */
+  handle(request: IncomingMessage, response: ServerResponse, url: URL): boolean;
+  close(): void;
+}
+
+interface Reader {
+  db: Database.Database;
+  series: ReturnType<typeof deviceSeries>;
+  csv: ReturnType<typeof deviceCsv>;
+  alerts: ReturnType<typeof deviceAlerts>;
+  live: LiveFeed;
+  units: () => Array<{ gas: string; unit: Unit }>;
+}
+
+const JSON_HEADERS = {
+  "content-type": "application/json; charset=utf-8",
+  "cache-control": "no-store",
+  "x-content-type-options": "nosniff",
+};
+
+/**
+ * Reads the database over its own read-only connection (WAL: never blocks
+ * the writer), opened on first use. With `[http] token_file` every /api/
+ * request needs the token; the page and its scripts do not (they hold no
+ * data), and `/?token=` trades the token for a cookie once.
+ */
+export function createDashboard(deps: DashboardDeps): Dashboard {
+  const { config, control, log } = deps;
+  const files: StaticFiles = dashboardFiles({ "/": "device.html" });
+  const token = readToken(config, log);
+  let reader: Reader | null = null;
+  const open = (): Reader => {
+    if (reader !== null) return reader;
+    const file = config.storage.path;
+    const db = openDatabase(file, { log, readonly: true });
+    const prefix = (): string => {
+      const value = getMeta(db, META.idPrefix);
+      if (value === null) throw new Error(`${file} has no id prefix yet`);
+      return value;
+    };
+    const index = new TimeIndex(db);
+    const device = { id: config.device.id, group: config.device.group };
+    const unitRows = db.prepare<[], { gas: string; unit: string }>(
+      "SELECT DISTINCT gas, unit FROM series ORDER BY gas, unit",
+    );
+    reader = {
+      db,
+      series: deviceSeries(db, index, device),
+      csv: deviceCsv(db, index, prefix),
+      alerts: deviceAlerts(db, file, prefix),
+      live: new LiveFeed(db, file, prefix, control.status),
+      units: () =>
+        unitRows.all().flatMap((row) => {
+          const unit = UNITS.find((known) => known === row.unit);
+          return unit === undefined ? [] : [{ gas: row.gas, unit }];
+        }),
+    };
+    return reader;
+  };
+
+  const json = (response: ServerResponse, status: number, body: unknown): void => {
+    const text = JSON.stringify(body);
+    response.writeHead(status, { ...JSON_HEADERS, "content-length": Buffer.byteLength(text) });
+    response.end(text);
+  };
+
+  const api = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    url: URL,
+  ): Promise<void> => {
+    if (token.error !== null) {
+      json(response, 503, { error: token.error });
+      return;
+    }
+    if (!mayRead(token.value, presentedToken(request.headers))) {
+      json(response, 401, {
+        error:
+          "this sensord needs its dashboard token: open /?token=<token> once, or send the x-sensord-token header",
+      });
+      return;
+    }
+    const now = Date.now();
+    const params = url.searchParams;
+    switch (url.pathname) {
+      case "/api/status":
+        parseDashboardParams(params, [], now);
+        json(response, 200, control.status());
+        return;
+      case "/api/thresholds": {
+        parseDashboardParams(params, [], now);
+        const rules = effectiveRules(control.overrides()).rules;
+        json(response, 200, { lines: thresholdLines(rules, open().units()) });
+        return;
+      }
+      case "/api/series": {
+        const query = parseDashboardParams(params, ["from", "to", "width", "gas"], now);
+        const answer = await open().series({ ...query, width: query.width ?? DEFAULT_WIDTH });
+        json(response, 200, answer);
+        return;
+      }
+      case "/api/alerts": {
+        const query = parseDashboardParams(params, ["from", "to", "limit"], now, MAX_ALERTS);
+        json(response, 200, open().alerts({ ...query, limit: query.limit ?? DEFAULT_ALERTS }));
+        return;
+      }
+      case "/api/readings.csv": {
+        const query = parseDashboardParams(params, ["from", "to", "gas"], now);
+        const csv = open().csv;
+        response.writeHead(200, {
+          "content-type": "text/csv; charset=utf-8",
+          "content-disposition": `attachment; filename="${config.device.id}-readings.csv"`,
+          "cache-control": "no-store",
+          "x-content-type-options": "nosniff",
+        });
+        try {
+          await csv(query, response);
+        } catch (error) {
+          // The status line is gone: cutting the connection is the only way left to say it failed.
+          response.destroy();
+          throw error;
+        }
+        response.end();
+        return;
+      }
+      case "/api/events": {
+        const known = ["after"];
+        for (const name of params.keys()) {
+          if (!known.includes(name))
+            throw new BadParamError(name, `unknown parameter "${name}"; known: after`);
+        }
+        const resume = request.headers["last-event-id"];
+        const cursor = parseCursor(typeof resume === "string" ? resume : params.get("after"));
+        open().live.add(response, cursor);
+        return;
+      }
+      default:
+        json(response, 404, {
+          error: `${url.pathname}: no such endpoint; try /api/status, /api/series, /api/alerts, /api/thresholds, /api/readings.csv, /api/events`,
+        });
+    }
+  };
+
+  return {
+    handle(request, response, url) {
+      const method = request.method ?? "GET";
+      if (url.pathname.startsWith("/api/")) {
+        if (method !== "GET") {
+          json(response, 405, { error: `${url.pathname}: only GET` });
+          return true;
+        }
+        api(request, response, url).catch((error: unknown) => {
+          if (error instanceof BadParamError) {
+            json(response, 400, { error: error.message, param: error.param });
+            return;
+          }
+          log.error(`${url.pathname} failed: ${describeError(error)}`);
+          if (!response.headersSent) json(response, 500, { error: describeError(error) });
+          else response.destroy();
+        });
+        return true;
+      }
+      if (url.pathname === "/" && url.searchParams.has("token")) {
+        const presented = url.searchParams.get("token");
+        // 303 to a URL without the token: it leaves the address bar and the history.
+        if (token.value === null) {
+          response.writeHead(303, { location: "/" });
+          response.end();
+        } else if (mayRead(token.value, presented)) {
+          response.writeHead(303, { location: "/", "set-cookie": tokenCookie(token.value) });
+          response.end();
+        } else {
+          response.writeHead(401, { "content-type": "text/plain; charset=utf-8" });
+          response.end("wrong token\n");
+        }
+        return true;
+      }
+      return files.serve(url.pathname, method, request.headers, response);
+    },
+    close() {
+      reader?.live.close();
+      if (reader?.db.open) reader.db.close();
+      reader = null;
+    },
+  };
+}
+
+/** The token is read once at start; the file stays the only place it is written. Never logged. */
+function readToken(
+  config: SensordConfig,
+  log: Logger,
+): { value: string | null; error: string | null } {
+  const file = config.http.tokenFile;
+  if (file === undefined) return { value: null, error: null };
+  try {
+    const read = readApiKey(file);
+    if (read.warning !== null) log.warn(read.warning.replace("API key", "token"));
+    return { value: read.key, error: null };
+  } catch (error) {
+    // Fail closed: the data stays behind a token nobody can present.
+    const message = `[http] token_file: ${describeError(error).replace("API key", "token")}`;
+    log.error(message);
+    return { value: null, error: message };
+  }
+}

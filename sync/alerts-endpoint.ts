@@ -1,0 +1,28 @@
+import type { SyncConfig } from "../daemon/config/types.js";
+
+/**
+ * Where alert events go, or null when they are not uploaded. An explicit
+ * `alerts_endpoint` wins ("" = off). Otherwise the batch format's endpoint
+ * with "/alerts" appended (sensord-ingest's POST /ingest/alerts next to
+ * POST /ingest); the original format's API Gateway has no such route, so off.
+ */
+export function alertsEndpoint(
+  sync: Pick<SyncConfig, "endpoint" | "format" | "alertsEndpoint">,
+): string | null {
+  if (sync.alertsEndpoint !== undefined)
+    return sync.alertsEndpoint === "" ? null : sync.alertsEndpoint;
+  if (sync.format === "original") return null;
+  return appendPath(sync.endpoint, "alerts");
+}
+
+/** `http://h/ingest?k=v` + "alerts" -> `http://h/ingest/alerts?k=v`; null for a URL that does not parse. */
+export function appendPath(endpoint: string, segment: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return null;
+  }
+  url.pathname = `${url.pathname.replace(/\/+$/, "")}/${segment}`;
+  return url.toString();
+}
