@@ -111,7 +111,12 @@ async function main(): Promise<number> {
       `  fleet dashboard  ${ingest.url}/`,
       `  ingest health    ${ingest.url}/healthz`,
       `  MQTT broker      ${broker.url} (alerts on topic "pi/1")`,
-      options.httpListen === "" ? "" : `  sensord metrics  http://${options.httpListen}/metrics`,
+      ...(options.httpListen === ""
+        ? []
+        : [
+            `  device dashboard http://${options.httpListen}/`,
+            `  sensord metrics  http://${options.httpListen}/metrics`,
+          ]),
       `  state            ${dir}`,
       "Try, in another shell:",
       `  ${sensorctl} status`,
