@@ -689,7 +689,7 @@ export function printSync(result: SyncBenchResult): void {
     console.log(
       `  CPU, ${run.compress ? "gzip" : "plain"} into ${run.endpoint === "ingest" ? "sensord-ingest" : "the receiver"}: ` +
         `sensord side ${run.sensordCpuSeconds.toFixed(1)} s, endpoint ${run.ingestCpuSeconds.toFixed(1)} s ` +
-        `(two requests in flight: the sides overlap); the child's own clock ${run.childSeconds.toFixed(2)} s; ` +
+        `(three requests in flight: the sides overlap); the child's own clock ${run.childSeconds.toFixed(2)} s; ` +
         `${count(run.requests)} requests` +
         (run.wire === null
           ? " (no proxy); "

@@ -57,8 +57,13 @@ export interface SyncWorkerDeps {
   random?: () => number;
 }
 
-/** Requests in flight at once while draining a backlog. */
-const PIPELINE_DEPTH = 2;
+/**
+ * Requests in flight at once while draining a backlog. Three keep both sides
+ * busy while a batch is built, gzip'd and answered: 3-11 % more readings/s
+ * than two in paired runs (1 M to the minimal receiver, 2-core VM); a crash
+ * re-sends at most three batches, which the endpoint dedupes.
+ */
+const PIPELINE_DEPTH = 3;
 /**
  * How often a long backfill looks for new live readings to send ahead of the
  * backlog: the bound on how late a live reading arrives during a drain. Each
@@ -206,9 +211,9 @@ export class SyncWorker {
       sent += await this.send(live);
       let cursor = 0;
       let lastLiveCheck = performance.now();
-      // Two requests in flight: the next batch is read and gzip'd while the
-      // previous one travels, so the two sides work at the same time instead
-      // of taking turns. Ranges in the queue make out-of-order marking safe.
+      // Several requests in flight: the next batch is read and gzip'd while
+      // the previous ones travel, so the two sides work at the same time
+      // instead of taking turns. Ranges in the queue make out-of-order marking safe.
       const flights: Promise<number>[] = [];
       const land = async (): Promise<void> => {
         const flight = flights.shift();

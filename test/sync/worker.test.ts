@@ -160,19 +160,19 @@ describe("SyncWorker", () => {
     expect(lines.some((line) => line.includes("uploads work again"))).toBe(true);
   });
 
-  it("counts two pipelined requests failing in one cycle as one failed attempt, and logs again when the failure changes kind", async () => {
+  it("counts pipelined requests failing in one cycle as one failed attempt, and logs again when the failure changes kind", async () => {
     store.commit(readings(1, 4000), []);
     server.enqueue({ status: 200, body: "{}" });
     server.respond({ status: 503, body: "busy" });
     const sync = newWorker();
     await sync.trigger();
-    // The newest batch went through; both backlog requests in flight got 503.
+    // The newest batch went through; the three backlog requests in flight got 503.
     expect(sync.status()).toMatchObject({
       state: "backoff",
       consecutiveFailures: 1,
       uploadedTotal: 1000,
     });
-    expect(server.requests).toHaveLength(3);
+    expect(server.requests).toHaveLength(4);
     server.respond({ status: 401, body: "bad key" });
     await sync.trigger({ force: true });
     expect(sync.status()).toMatchObject({ state: "auth_failed", consecutiveFailures: 2 });
