@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import type { SyncConfig } from "../daemon/config/types.js";
 import { createLogger } from "../daemon/log/logger.js";
 import { openStore } from "../daemon/store/store.js";
+import { EncoderThread } from "../sync/encoder.js";
+import type { EncoderSettings } from "../sync/encoder-protocol.js";
 import { SyncWorker } from "../sync/worker.js";
 
 /**
@@ -85,6 +87,13 @@ async function main(): Promise<void> {
     queue,
     log,
     apiKey: () => null,
+    // As sensord wires it (daemon/daemon.ts): a long drain reads and encodes on a second thread.
+    ...(EncoderThread.available
+      ? {
+          encoder: (settings: EncoderSettings) =>
+            new EncoderThread({ ...settings, dbPath: store.file, idPrefix: store.idPrefix }),
+        }
+      : {}),
   });
 
   let liveCommitted = 0;

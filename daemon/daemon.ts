@@ -1,4 +1,6 @@
 import { dirname } from "node:path";
+import { EncoderThread } from "../sync/encoder.js";
+import type { EncoderSettings } from "../sync/encoder-protocol.js";
 import { MqttRelay, type MqttStatus } from "../sync/mqtt/relay.js";
 import { type SyncStatus, SyncWorker } from "../sync/worker.js";
 import { readApiKey } from "./config/api-key.js";
@@ -277,6 +279,12 @@ export class Daemon {
       alertQueue: store.alertUploadQueue(),
       log,
       apiKey: currentKey,
+      ...(EncoderThread.available
+        ? {
+            encoder: (settings: EncoderSettings) =>
+              new EncoderThread({ ...settings, dbPath: store.file, idPrefix: store.idPrefix }),
+          }
+        : {}),
     });
     this.sync.start();
     const when =

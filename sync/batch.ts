@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { promisify } from "node:util";
-import { gzip } from "node:zlib";
+import { gzip, gzipSync } from "node:zlib";
 import { VERSION } from "../daemon/version.js";
 import type { Batch, BatchDevice } from "../schemas/batch.js";
 
@@ -143,6 +143,8 @@ export interface EncodedBody {
 }
 
 const gzipAsync = promisify(gzip);
+const JSON_HEADERS = { "content-type": "application/json" };
+const GZIP_HEADERS = { "content-type": "application/json", "content-encoding": "gzip" };
 
 /**
  * JSON body plus its content headers; gzip when asked and the body is over
@@ -153,12 +155,18 @@ const gzipAsync = promisify(gzip);
 export async function encodeBody(jsonText: string, compress: boolean): Promise<EncodedBody> {
   const json = Buffer.from(jsonText);
   if (compress && json.length > GZIP_MIN_BYTES) {
-    return {
-      body: await gzipAsync(json, { level: GZIP_LEVEL }),
-      headers: { "content-type": "application/json", "content-encoding": "gzip" },
-    };
+    return { body: await gzipAsync(json, { level: GZIP_LEVEL }), headers: { ...GZIP_HEADERS } };
   }
-  return { body: json, headers: { "content-type": "application/json" } };
+  return { body: json, headers: { ...JSON_HEADERS } };
+}
+
+/** encodeBody for a thread of its own (sync/encoder-thread.ts), where blocking costs nothing. */
+export function encodeBodySync(jsonText: string, compress: boolean): EncodedBody {
+  const json = Buffer.from(jsonText);
+  if (compress && json.length > GZIP_MIN_BYTES) {
+    return { body: gzipSync(json, { level: GZIP_LEVEL }), headers: { ...GZIP_HEADERS } };
+  }
+  return { body: json, headers: { ...JSON_HEADERS } };
 }
 
 /**

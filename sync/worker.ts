@@ -7,7 +7,16 @@ import type { BatchDevice } from "../schemas/batch.js";
 import { alertsEndpoint } from "./alerts-endpoint.js";
 import type { AlertUploadQueue } from "./alerts-queue.js";
 import { AlertUploader } from "./alerts-uploader.js";
-import { batchEnvelopeBytes, batchJson, chunkReadings, encodeBody, splitInHalf } from "./batch.js";
+import {
+  batchEnvelopeBytes,
+  batchJson,
+  chunkReadings,
+  type EncodedBody,
+  encodeBody,
+  splitInHalf,
+} from "./batch.js";
+import type { BatchEncoder } from "./encoder.js";
+import type { EncodedBatch, EncoderSettings } from "./encoder-protocol.js";
 import { createUploadAgent, postBody } from "./http.js";
 import { originalDocuments } from "./original.js";
 import { classifyFailure, classifyResponse, nextDelayMs, type UploadOutcome } from "./policy.js";
@@ -54,6 +63,11 @@ export interface SyncWorkerDeps {
   apiKey: () => string | null;
   /** Alert events to upload; without it (or with alerts_endpoint = "") alerts stay on the device. */
   alertQueue?: AlertUploadQueue;
+  /**
+   * Starts a batch encoder for a long drain (sync/encoder.ts: a thread that
+   * reads and gzips while this one posts); without it, batches are built here.
+   */
+  encoder?: (settings: EncoderSettings) => BatchEncoder;
   random?: () => number;
 }
 
@@ -219,18 +233,53 @@ export class SyncWorker {
         const flight = flights.shift();
         if (flight !== undefined) sent += await flight;
       };
+      // A full first read means a backlog: the rest is read and encoded by
+      // the encoder thread, if there is one, from where this thread stopped.
+      let encoder: BatchEncoder | null = null;
+      let drained = false;
       try {
-        while (!this.stopping) {
-          const backlog = queue.oldestPending(cursor, config.batchMaxReadings);
-          const last = backlog.at(-1);
-          if (last === undefined) break;
-          cursor = last.seq;
-          const flight = this.send(backlog);
+        while (!this.stopping && !drained) {
+          let flight: Promise<number>;
+          if (encoder === null) {
+            const backlog = queue.oldestPending(cursor, config.batchMaxReadings);
+            const last = backlog.at(-1);
+            if (last === undefined) break;
+            cursor = last.seq;
+            flight = this.send(backlog);
+            if (
+              backlog.length >= config.batchMaxReadings &&
+              config.format === "batch" &&
+              this.deps.encoder !== undefined
+            ) {
+              encoder = this.deps.encoder({
+                device: this.batchDevice,
+                batchMaxReadings: config.batchMaxReadings,
+                batchMaxBytes: config.batchMaxBytes,
+                compress: config.compress,
+              });
+              encoder.from(cursor);
+              this.deps.log.debug(
+                `backlog above seq ${cursor}: read and encoded on the encoder thread`,
+              );
+            }
+          } else {
+            flight = encoder.next().then(async (read) => {
+              if (read === null) {
+                drained = true;
+                return 0;
+              }
+              cursor = Math.max(cursor, read.lastSeq);
+              let accepted = 0;
+              for (const batch of read.batches) accepted += await this.sendEncoded(batch);
+              return accepted;
+            });
+          }
           // Settled later by land(); until then a rejection must not count as unhandled.
           flight.catch(() => undefined);
           flights.push(flight);
           if (flights.length >= PIPELINE_DEPTH) await land();
           if (performance.now() - lastLiveCheck >= LIVE_CHECK_MS) {
+            // Every read in flight has landed, so `cursor` is where the backlog reads stand.
             while (flights.length > 0) await land();
             const fresh = queue
               .newestPending(config.batchMaxReadings)
@@ -242,8 +291,9 @@ export class SyncWorker {
         }
         while (flights.length > 0) await land();
       } finally {
-        // A failed flight stops the cycle; the other must still settle before the next cycle reads the queue.
+        // A failed flight stops the cycle; the others must still settle before the next cycle reads the queue.
         await Promise.allSettled(flights);
+        await encoder?.close();
       }
       this.succeeded(sent, started);
     } catch (error) {
@@ -286,13 +336,43 @@ export class SyncWorker {
     const seqs = chunk.map((item) => item.seq);
     const { outcome, status } = await this.post(batch.json, batch.batchId);
     if (outcome.kind !== "split") return this.settle(outcome, status, seqs, batch.batchId);
+    return this.splitAndSend(chunk, status, batch.batchId);
+  }
+
+  /** A batch from the encoder thread; a 413 is split here, where the readings can be read again. */
+  private async sendEncoded(batch: EncodedBatch): Promise<number> {
+    const body = Buffer.from(batch.body.buffer, batch.body.byteOffset, batch.body.byteLength);
+    const { outcome, status } = await this.postEncoded(
+      { body, headers: batch.headers },
+      batch.batchId,
+    );
+    if (outcome.kind !== "split") return this.settle(outcome, status, batch.seqs, batch.batchId);
+    const wanted = new Set(batch.seqs);
+    const first = batch.seqs[0] ?? 0;
+    const chunk = this.deps.queue
+      .oldestPending(first - 1, batch.seqs.length)
+      .filter((item) => wanted.has(item.seq));
+    return this.splitAndSend(chunk, status, batch.batchId);
+  }
+
+  /** The endpoint refused `chunk` as too large (413): its halves go separately, a single reading to quarantine. */
+  private async splitAndSend(
+    chunk: QueuedReading[],
+    status: number,
+    batchId: string,
+  ): Promise<number> {
     const halves = splitInHalf(chunk);
     if (halves === null) {
       const alone = {
         kind: "quarantine",
         reason: "too large for the endpoint even alone (413)",
       } as const;
-      return this.settle(alone, status, seqs, batch.batchId);
+      return this.settle(
+        alone,
+        status,
+        chunk.map((item) => item.seq),
+        batchId,
+      );
     }
     this.deps.log.info(`endpoint refused ${chunk.length} readings as too large (413): splitting`);
     return (await this.sendBatch(halves[0])) + (await this.sendBatch(halves[1]));
@@ -327,9 +407,16 @@ export class SyncWorker {
     idempotencyKey: string,
     url: string = this.deps.config.endpoint,
   ): Promise<{ outcome: UploadOutcome; status: number }> {
+    return this.postEncoded(await encodeBody(json, this.deps.config.compress), idempotencyKey, url);
+  }
+
+  private async postEncoded(
+    { body, headers }: EncodedBody,
+    idempotencyKey: string,
+    url: string = this.deps.config.endpoint,
+  ): Promise<{ outcome: UploadOutcome; status: number }> {
     const { config } = this.deps;
     const originalReadings = config.format === "original" && url === config.endpoint;
-    const { body, headers } = await encodeBody(json, config.compress);
     const apiKey = this.apiKey;
     this.status_.requests++;
     this.status_.bytesSent += body.length;

@@ -46,7 +46,8 @@ type SeriesKey = [sensor: string, gas: string, unit: string, sensorId: string, s
 export class SqliteStore implements ReadingStore {
   readonly idPrefix: string;
   private readonly db: Database.Database;
-  private readonly file: string;
+  /** The database file, for readers with connections of their own (the sync encoder thread). */
+  readonly file: string;
   private readonly log: Logger;
   private readonly retention: Retention;
   /** Series ids by key: after the first sample of each channel, a commit only inserts readings. */

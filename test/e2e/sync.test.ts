@@ -103,6 +103,8 @@ describe("sync end to end: sensord -> sensord-ingest", () => {
 
     await proxy.reopen();
     await daemon.waitForLog(/uploads work again/, 15_000);
+    // The backlog (a full first read) went through the encoder thread of the built daemon.
+    expect(daemon.log).toMatch(/read and encoded on the encoder thread/);
     expect(await daemon.stop()).toEqual({ code: 0, signal: null });
 
     // After the stop nothing new is produced: drain what is left with a daemon that has no live sensor.

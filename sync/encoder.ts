@@ -1,0 +1,85 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import type {
+  EncodedBatch,
+  EncoderOptions,
+  EncoderReply,
+  EncoderRequest,
+} from "./encoder-protocol.js";
+
+/** Batches to POST, read and encoded off the event loop; see EncoderThread. */
+export interface BatchEncoder {
+  /** The next drain reads pending readings above this seq. */
+  from(afterSeq: number): void;
+  /** The next queue read, encoded, in order; null when nothing is pending above the cursor. */
+  next(): Promise<{ batches: EncodedBatch[]; lastSeq: number } | null>;
+  close(): Promise<void>;
+}
+
+const THREAD_FILE = fileURLToPath(new URL("./encoder-thread.js", import.meta.url));
+
+/**
+ * A worker thread that reads and encodes backlog batches (sync/encoder-thread.ts)
+ * while the event loop posts them and marks them uploaded: a drain uses a
+ * second core instead of taking turns on one. Requests are answered in order.
+ * Only the built code has the thread's file; from TypeScript sources (tests
+ * run there) `available` is false and the worker encodes in-thread.
+ */
+export class EncoderThread implements BatchEncoder {
+  static readonly available = existsSync(THREAD_FILE);
+
+  private readonly worker: Worker;
+  private readonly waiting = new Map<
+    number,
+    { resolve: (reply: EncoderReply) => void; reject: (error: Error) => void }
+  >();
+  private nextId = 0;
+  private failure: Error | null = null;
+
+  constructor(options: EncoderOptions) {
+    // A young generation of 8 MiB instead of V8's 16-32: the thread's batches
+    // die young anyway; measured ~20-30 MiB less peak RSS for the same rate.
+    this.worker = new Worker(THREAD_FILE, {
+      workerData: options,
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
+    });
+    this.worker.unref();
+    this.worker.on("message", (reply: EncoderReply) => {
+      const waiter = this.waiting.get(reply.id);
+      this.waiting.delete(reply.id);
+      waiter?.resolve(reply);
+    });
+    const fail = (error: Error) => {
+      this.failure = error;
+      for (const waiter of this.waiting.values()) waiter.reject(error);
+      this.waiting.clear();
+    };
+    this.worker.on("error", fail);
+    this.worker.on("exit", (code) => fail(new Error(`the encoder thread exited (code ${code})`)));
+  }
+
+  from(afterSeq: number): void {
+    this.send({ type: "from", afterSeq });
+  }
+
+  async next(): Promise<{ batches: EncodedBatch[]; lastSeq: number } | null> {
+    if (this.failure !== null) throw this.failure;
+    const id = this.nextId++;
+    const reply = await new Promise<EncoderReply>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.send({ type: "next", id });
+    });
+    if ("error" in reply) throw new Error(`encoding a batch failed: ${reply.error}`);
+    if ("done" in reply) return null;
+    return { batches: reply.batches, lastSeq: reply.lastSeq };
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+
+  private send(request: EncoderRequest): void {
+    this.worker.postMessage(request);
+  }
+}

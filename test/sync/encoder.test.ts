@@ -1,0 +1,134 @@
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { SyncConfig } from "../../daemon/config/types.js";
+import { createLogger } from "../../daemon/log/logger.js";
+import { openStore, type SqliteStore } from "../../daemon/store/store.js";
+import { SqliteSyncQueue } from "../../daemon/store/sync-queue.js";
+import type { Batch } from "../../schemas/batch.js";
+import type { BatchEncoder } from "../../sync/encoder.js";
+import type { EncoderSettings } from "../../sync/encoder-protocol.js";
+import { QueueEncoder } from "../../sync/queue-encoder.js";
+import { SyncWorker } from "../../sync/worker.js";
+import { readings } from "../store/helpers.js";
+import { type RecordingServer, startRecordingServer } from "../support/http/recording-server.js";
+import { makeTempDir } from "../support/processes.js";
+
+/**
+ * The worker's encoder path: the QueueEncoder the encoder thread runs, here
+ * on a read-only connection of its own to the same file (as the thread has),
+ * behind the same asynchronous interface.
+ */
+function sameFileEncoder(file: string, idPrefix: string, opened: Database.Database[]) {
+  return (settings: EncoderSettings): BatchEncoder => {
+    const db = new Database(file, { readonly: true });
+    opened.push(db);
+    const encoder = new QueueEncoder(new SqliteSyncQueue(db, idPrefix, file), settings);
+    return {
+      from: (afterSeq) => encoder.from(afterSeq),
+      next: async () => encoder.next(),
+      close: async () => {
+        db.close();
+      },
+    };
+  };
+}
+
+describe("SyncWorker with an encoder (the backlog read and encoded elsewhere)", () => {
+  let dir: string;
+  let cleanup: () => void;
+  let store: SqliteStore;
+  let server: RecordingServer;
+  let worker: SyncWorker | null = null;
+  const opened: Database.Database[] = [];
+  const lines: string[] = [];
+  const log = createLogger({ level: "debug", journald: true, write: (line) => lines.push(line) });
+
+  beforeEach(async () => {
+    ({ dir, cleanup } = makeTempDir());
+    store = openStore({ path: join(dir, "s.db"), maxBytes: 64 * 1024 * 1024, log });
+    server = await startRecordingServer();
+    lines.length = 0;
+  });
+  afterEach(async () => {
+    await worker?.stop();
+    worker = null;
+    await server.close();
+    store.close();
+    cleanup();
+  });
+
+  function newWorker(overrides: Partial<SyncConfig> = {}): SyncWorker {
+    worker = new SyncWorker({
+      config: {
+        endpoint: server.url,
+        format: "batch",
+        index: "gasdetect",
+        schedule: "0 0 1 1 *",
+        intervalMs: 0,
+        apiKeyFile: null,
+        batchMaxReadings: 500,
+        batchMaxBytes: 256 * 1024,
+        maxRate: 1_000_000,
+        timeoutMs: 2000,
+        compress: true,
+        ...overrides,
+      },
+      device: { id: "pi-enc", group: "2", gps: null, timezone: "UTC" },
+      queue: store.syncQueue(),
+      log,
+      apiKey: () => null,
+      encoder: sameFileEncoder(store.file, store.idPrefix, opened),
+    });
+    return worker;
+  }
+
+  const sentIds = () =>
+    server.requests.flatMap((request) =>
+      (JSON.parse(request.decoded.toString()) as Batch).readings.map((reading) => reading.id),
+    );
+
+  it("drains a backlog through it: every reading once, the same bodies as built in-thread", async () => {
+    store.commit(readings(0, 3200), []);
+    server.respond({ status: 200, body: "{}" });
+    const sync = newWorker();
+    await sync.trigger();
+    expect(sync.status()).toMatchObject({ state: "idle", uploadedTotal: 3200 });
+    expect(sync.status().queue.pending).toBe(0);
+    const ids = sentIds();
+    expect(ids).toHaveLength(3200);
+    expect(new Set(ids).size).toBe(3200);
+    // The newest batch and the first backlog read in-thread, the other five reads by the encoder.
+    expect(server.requests).toHaveLength(7);
+    expect(lines.some((line) => line.includes("read and encoded on the encoder thread"))).toBe(
+      true,
+    );
+    for (const request of server.requests) {
+      expect(request.headers["content-encoding"]).toBe("gzip");
+      const batch = JSON.parse(request.decoded.toString()) as Batch;
+      expect(request.headers["idempotency-key"]).toBe(batch.batchId);
+    }
+    expect(opened.every((db) => !db.open)).toBe(true);
+  });
+
+  it("splits an encoded batch the endpoint refuses as too large (413), reading it again here", async () => {
+    store.commit(readings(0, 2000), []);
+    server.respond((request) => {
+      const batch = JSON.parse(request.decoded.toString()) as Batch;
+      return batch.readings.length > 300
+        ? { status: 413, body: "too large" }
+        : { status: 200, body: "{}" };
+    });
+    const sync = newWorker();
+    await sync.trigger();
+    expect(sync.status()).toMatchObject({ uploadedTotal: 2000 });
+    expect(sync.status().queue).toMatchObject({ pending: 0, quarantinedReadings: 0 });
+    const accepted = server.requests
+      .map((request) => JSON.parse(request.decoded.toString()) as Batch)
+      .filter((batch) => batch.readings.length <= 300)
+      .flatMap((batch) => batch.readings.map((reading) => reading.id));
+    expect(accepted).toHaveLength(2000);
+    expect(new Set(accepted).size).toBe(2000);
+    expect(lines.filter((line) => line.includes("(413): splitting")).length).toBeGreaterThan(2);
+  });
+});
