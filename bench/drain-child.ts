@@ -61,6 +61,8 @@ export function benchSyncConfig(endpoint: string, compress: boolean): SyncConfig
     maxRate: 1_000_000,
     timeoutMs: 15_000,
     compress,
+    // Readings only: the backlog holds no alert events worth measuring.
+    alertsEndpoint: null,
   };
 }
 

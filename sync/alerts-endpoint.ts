@@ -1,16 +1,17 @@
 import type { SyncConfig } from "../daemon/config/types.js";
 
 /**
- * Where alert events go, or null when they are not uploaded. An explicit
- * `alerts_endpoint` wins ("" = off). Otherwise the batch format's endpoint
- * with "/alerts" appended (sensord-ingest's POST /ingest/alerts next to
- * POST /ingest); the original format's API Gateway has no such route, so off.
+ * Where alert events go, or null when they are not uploaded: `written` (the
+ * `alerts_endpoint` key as written, "" = off) wins; without it, the batch
+ * format's endpoint with "/alerts" appended (sensord-ingest's POST
+ * /ingest/alerts next to POST /ingest); the original format's API Gateway
+ * has no such route, so off.
  */
 export function alertsEndpoint(
-  sync: Pick<SyncConfig, "endpoint" | "format" | "alertsEndpoint">,
+  sync: Pick<SyncConfig, "endpoint" | "format">,
+  written: string | undefined,
 ): string | null {
-  if (sync.alertsEndpoint !== undefined)
-    return sync.alertsEndpoint === "" ? null : sync.alertsEndpoint;
+  if (written !== undefined) return written === "" ? null : written;
   if (sync.format === "original") return null;
   return appendPath(sync.endpoint, "alerts");
 }

@@ -4,7 +4,6 @@ import { describeError } from "../daemon/errors.js";
 import type { Logger } from "../daemon/log/logger.js";
 import { VERSION } from "../daemon/version.js";
 import type { BatchDevice } from "../schemas/batch.js";
-import { alertsEndpoint } from "./alerts-endpoint.js";
 import type { AlertUploadQueue } from "./alerts-queue.js";
 import { AlertUploader } from "./alerts-uploader.js";
 import {
@@ -142,7 +141,7 @@ export class SyncWorker {
         ? { id: device.id, group: device.group }
         : { id: device.id, group: device.group, gps: device.gps };
     this.envelopeBytes = batchEnvelopeBytes(this.batchDevice);
-    const alertsUrl = alertsEndpoint(config);
+    const alertsUrl = config.alertsEndpoint;
     this.alerts =
       alertsUrl === null || deps.alertQueue === undefined
         ? null

@@ -8,7 +8,6 @@ import type {
 } from "../../daemon/control/status.js";
 import { databaseBytes } from "../../daemon/control/status.js";
 import type { SqliteStoreReader } from "../../daemon/store/reader.js";
-import { alertsEndpoint } from "../../sync/alerts-endpoint.js";
 
 /** How far back `status` looks for each channel's last value when sensord is down. */
 const RECENT_READINGS = 500;
@@ -49,7 +48,7 @@ export function offlineStatus(
       });
     }
     if (config.sync !== null) queue = reader.uploadQueue();
-    if (config.sync !== null && alertsEndpoint(config.sync) !== null) {
+    if (config.sync !== null && config.sync.alertsEndpoint !== null) {
       alertUploads = reader.alertUploads();
     }
     dropped = reader.droppedReadingsTotal();
@@ -97,7 +96,7 @@ export function offlineStatus(
             pending: queue?.stats.pending ?? 0,
             quarantinedReadings: queue?.stats.quarantinedReadings ?? 0,
             quarantined: queue?.quarantined ?? [],
-            alerts: offlineAlerts(alertsEndpoint(config.sync), alertUploads),
+            alerts: offlineAlerts(config.sync.alertsEndpoint, alertUploads),
           },
     mqtt: null,
     http: null,

@@ -28,11 +28,11 @@ export function parseListen(text: string): { host: string; port: number } | null
 export function resolveHttp(raw: unknown, problems: Problems, baseDir = process.cwd()): HttpConfig {
   const table = asTable(raw);
   const text = asString(table?.listen) ?? DEFAULT_HTTP_LISTEN;
-  if (text === "") return { listen: null };
+  if (text === "") return { listen: null, tokenFile: null };
   const listen = parseListen(text);
   if (listen === null) {
     problems.add("http.listen", `"${text}" is not an address to listen on; ${LISTEN_HINT}`);
-    return { listen: null };
+    return { listen: null, tokenFile: null };
   }
   const file = asString(table?.token_file);
   const tokenFile = file === undefined ? null : isAbsolute(file) ? file : resolve(baseDir, file);
@@ -54,7 +54,7 @@ export function resolveHttp(raw: unknown, problems: Problems, baseDir = process.
           'or listen on loopback ("127.0.0.1:9464")',
       );
     }
-    return { listen };
+    return { listen, tokenFile: null };
   }
   try {
     // Read only to check it now (`sensorctl config check` too); the server reads it again at start.

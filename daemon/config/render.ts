@@ -40,7 +40,7 @@ export function renderConfig(config: SensordConfig): string {
     control: { socket: config.control.socket ?? "" },
     http: {
       listen: config.http.listen === null ? "" : formatListen(config.http.listen),
-      ...(config.http.tokenFile === undefined ? {} : { token_file: config.http.tokenFile }),
+      ...(config.http.tokenFile === null ? {} : { token_file: config.http.tokenFile }),
     },
   };
   const preset =
@@ -86,7 +86,8 @@ function renderSync(sync: SyncConfig): Record<string, unknown> {
     max_rate: sync.maxRate,
     timeout: formatDuration(sync.timeoutMs),
     compress: sync.compress,
-    ...(sync.alertsEndpoint === undefined ? {} : { alerts_endpoint: sync.alertsEndpoint }),
+    // Always written out: the resolved value (a default derived from `endpoint`, or "" for off).
+    alerts_endpoint: sync.alertsEndpoint ?? "",
   };
 }
 

@@ -1,6 +1,7 @@
 import { accessSync, constants } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import cron from "node-cron";
+import { alertsEndpoint } from "../../sync/alerts-endpoint.js";
 import { describeError } from "../errors.js";
 import { asString, asTable, type Problems } from "./problems.js";
 import { durationInRange } from "./sections.js";
@@ -30,14 +31,15 @@ export function resolveSync(raw: unknown, baseDir: string, problems: Problems): 
   } else if (!isHttpUrl(endpoint)) {
     problems.add("sync.endpoint", `"${endpoint}" is not an http:// or https:// URL`);
   }
-  const alertsEndpoint = asString(table.alerts_endpoint);
-  if (alertsEndpoint !== undefined && alertsEndpoint !== "" && !isHttpUrl(alertsEndpoint)) {
+  const alertsWritten = asString(table.alerts_endpoint);
+  if (alertsWritten !== undefined && alertsWritten !== "" && !isHttpUrl(alertsWritten)) {
     problems.add(
       "sync.alerts_endpoint",
-      `"${alertsEndpoint}" is not an http:// or https:// URL; set the URL alert events are POSTed to, ` +
+      `"${alertsWritten}" is not an http:// or https:// URL; set the URL alert events are POSTed to, ` +
         'or "" to not upload them',
     );
   }
+  const format = table.format === "original" ? "original" : "batch";
   const schedule = asString(table.schedule) ?? SYNC_DEFAULTS.schedule;
   if (!cron.validate(schedule)) {
     problems.add(
@@ -62,7 +64,7 @@ export function resolveSync(raw: unknown, baseDir: string, problems: Problems): 
   }
   return {
     endpoint,
-    format: table.format === "original" ? "original" : "batch",
+    format,
     index: asString(table.index) ?? SYNC_DEFAULTS.index,
     schedule,
     intervalMs: durationInRange(table.interval, "sync.interval", { min: 0, fallback: 0 }, problems),
@@ -81,7 +83,7 @@ export function resolveSync(raw: unknown, baseDir: string, problems: Problems): 
       problems,
     ),
     compress: table.compress !== false,
-    ...(alertsEndpoint === undefined ? {} : { alertsEndpoint }),
+    alertsEndpoint: alertsEndpoint({ endpoint, format }, alertsWritten),
   };
 }
 

@@ -27,11 +27,8 @@ export interface ControlConfig {
 export interface HttpConfig {
   /** Where /metrics and /healthz are served; null: disabled (`listen = ""`). */
   listen: { host: string; port: number } | null;
-  /**
-   * Set: the dashboard's data endpoints need the token this file holds
-   * (absent rather than null, so configs without it compare as before).
-   */
-  tokenFile?: string;
+  /** Set: the dashboard's data endpoints need the token this file holds; null: open (loopback). */
+  tokenFile: string | null;
 }
 
 export interface MqttConfig {
@@ -73,7 +70,8 @@ export interface SyncConfig {
    * `alerts_endpoint` as written: absent (undefined) takes the format's
    * default, "" turns alert uploads off. sync/alerts-endpoint.ts resolves it.
    */
-  alertsEndpoint?: string;
+  /** Where alert events are POSTed (resolved, see sync/alerts-endpoint.ts); null: not uploaded. */
+  alertsEndpoint: string | null;
 }
 
 export interface DeviceConfig {

@@ -225,7 +225,7 @@ function readToken(
   log: Logger,
 ): { value: string | null; error: string | null } {
   const file = config.http.tokenFile;
-  if (file === undefined) return { value: null, error: null };
+  if (file === null) return { value: null, error: null };
   try {
     const read = readApiKey(file);
     if (read.warning !== null) log.warn(read.warning.replace("API key", "token"));

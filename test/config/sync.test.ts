@@ -33,6 +33,7 @@ describe("[sync]", () => {
       maxRate: 20_000,
       timeoutMs: 15_000,
       compress: true,
+      alertsEndpoint: "https://example.invalid/proxyLambda/alerts",
     });
     const full = loadText(
       `${SENSOR}\n[sync]\nendpoint = "http://127.0.0.1:8787/ingest"\nformat = "original"\nindex = "gas"\nschedule = "*/5 * * * *"\ninterval = "2s"\nbatch_max_readings = 50\nbatch_max_bytes = "64KiB"\nmax_rate = 100\ntimeout = "3s"\ncompress = false\n`,

@@ -21,7 +21,7 @@ describe("[control] and [http]", () => {
   it("default to the systemd socket and loopback metrics; --simulate puts the socket next to its database", () => {
     const config = load(SENSOR);
     expect(config.control).toEqual({ socket: "/run/sensord/sensord.sock" });
-    expect(config.http).toEqual({ listen: { host: "127.0.0.1", port: 9464 } });
+    expect(config.http).toEqual({ listen: { host: "127.0.0.1", port: 9464 }, tokenFile: null });
     expect(defaultConfig("/home/pi/sensord", { machine: MACHINE }).control).toEqual({
       socket: "/home/pi/sensord/var/sensord.sock",
     });

@@ -90,6 +90,7 @@ describe("alert uploads against sensord-ingest", () => {
         maxRate: 1_000_000,
         timeoutMs: 2000,
         compress: true,
+        alertsEndpoint: `${proxy.url}/alerts`,
         ...overrides,
       },
       device: { id: "pi-lab-3", group: "2", gps: null, timezone: "Asia/Seoul" },
@@ -247,7 +248,7 @@ describe("alert uploads against sensord-ingest", () => {
     });
     await sync.stop();
 
-    const off = newWorker({ alertsEndpoint: "" });
+    const off = newWorker({ alertsEndpoint: null });
     await off.trigger();
     expect(off.status().alerts).toBeNull();
     expect(alertRequests()).toHaveLength(1);

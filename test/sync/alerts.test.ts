@@ -35,30 +35,29 @@ function event(seq: number): AlertEvent {
 describe("alerts endpoint", () => {
   it("batch format: the readings endpoint with /alerts appended to its path", () => {
     const base = { format: "batch" as const };
-    expect(alertsEndpoint({ ...base, endpoint: "http://h/ingest" })).toBe("http://h/ingest/alerts");
-    expect(alertsEndpoint({ ...base, endpoint: "http://h:8787/ingest/" })).toBe(
+    expect(alertsEndpoint({ ...base, endpoint: "http://h/ingest" }, undefined)).toBe(
+      "http://h/ingest/alerts",
+    );
+    expect(alertsEndpoint({ ...base, endpoint: "http://h:8787/ingest/" }, undefined)).toBe(
       "http://h:8787/ingest/alerts",
     );
-    expect(alertsEndpoint({ ...base, endpoint: "https://h" })).toBe("https://h/alerts");
-    expect(alertsEndpoint({ ...base, endpoint: "https://h/new/proxyLambda?stage=1" })).toBe(
-      "https://h/new/proxyLambda/alerts?stage=1",
-    );
+    expect(alertsEndpoint({ ...base, endpoint: "https://h" }, undefined)).toBe("https://h/alerts");
+    expect(
+      alertsEndpoint({ ...base, endpoint: "https://h/new/proxyLambda?stage=1" }, undefined),
+    ).toBe("https://h/new/proxyLambda/alerts?stage=1");
   });
 
   it('original format: off unless set; an explicit value wins; "" is off', () => {
     expect(
-      alertsEndpoint({ format: "original", endpoint: "https://gw/new/proxyLambda" }),
+      alertsEndpoint({ format: "original", endpoint: "https://gw/new/proxyLambda" }, undefined),
     ).toBeNull();
     expect(
-      alertsEndpoint({
-        format: "original",
-        endpoint: "https://gw/new/proxyLambda",
-        alertsEndpoint: "https://ingest/ingest/alerts",
-      }),
+      alertsEndpoint(
+        { format: "original", endpoint: "https://gw/new/proxyLambda" },
+        "https://ingest/ingest/alerts",
+      ),
     ).toBe("https://ingest/ingest/alerts");
-    expect(
-      alertsEndpoint({ format: "batch", endpoint: "http://h/ingest", alertsEndpoint: "" }),
-    ).toBeNull();
+    expect(alertsEndpoint({ format: "batch", endpoint: "http://h/ingest" }, "")).toBeNull();
     expect(appendPath("not a url", "alerts")).toBeNull();
   });
 });
@@ -102,17 +101,15 @@ describe("alert batches", () => {
 });
 
 describe("[sync] alerts_endpoint", () => {
-  it("absent by default (the format's default applies); kept as written, and rendered back", () => {
-    const plain = loadText(`${SENSOR}\n[sync]\nendpoint = "http://127.0.0.1:8787/ingest"\n`).sync;
-    expect(plain?.alertsEndpoint).toBeUndefined();
-    expect(plain === null ? null : alertsEndpoint(plain)).toBe(
-      "http://127.0.0.1:8787/ingest/alerts",
-    );
+  it('resolved at load: the format\'s default when absent, null for "", as written otherwise; rendered back', () => {
+    const plain = loadText(`${SENSOR}\n[sync]\nendpoint = "http://127.0.0.1:8787/ingest"\n`);
+    expect(plain.sync?.alertsEndpoint).toBe("http://127.0.0.1:8787/ingest/alerts");
+    expect(loadText(renderConfig(plain)).sync).toEqual(plain.sync);
     const off = loadText(
       `${SENSOR}\n[sync]\nendpoint = "http://127.0.0.1:8787/ingest"\nalerts_endpoint = ""\n`,
     );
-    expect(off.sync?.alertsEndpoint).toBe("");
-    expect(off.sync === null ? "absent" : alertsEndpoint(off.sync)).toBeNull();
+    expect(off.sync?.alertsEndpoint).toBeNull();
+    expect(loadText(renderConfig(off)).sync).toEqual(off.sync);
     const set = loadText(
       `${SENSOR}\n[sync]\nendpoint = "http://127.0.0.1:8787/ingest"\nformat = "original"\nalerts_endpoint = "https://a.example/alerts"\n`,
     );

@@ -64,6 +64,7 @@ describe("SyncWorker against sensord-ingest through faults", () => {
         maxRate: 1_000_000,
         timeoutMs: 300,
         compress: true,
+        alertsEndpoint: null,
         ...overrides,
       },
       device: { id: "pi-lab-3", group: "2", gps: null, timezone: "Asia/Seoul" },

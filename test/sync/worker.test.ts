@@ -76,6 +76,7 @@ describe("SyncWorker", () => {
       maxRate: 1_000_000,
       timeoutMs: 2000,
       compress: true,
+      alertsEndpoint: null,
       ...overrides,
     };
     worker = new SyncWorker({

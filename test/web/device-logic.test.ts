@@ -38,8 +38,8 @@ describe("[http] token_file and require_token", () => {
   chmodSync(token, 0o600);
 
   it("loopback needs no token; a token file (relative to the config) turns it on", () => {
-    expect(load('listen = "127.0.0.1:9464"').http.tokenFile).toBeUndefined();
-    expect(load('listen = "[::1]:0"').http.tokenFile).toBeUndefined();
+    expect(load('listen = "127.0.0.1:9464"').http.tokenFile).toBeNull();
+    expect(load('listen = "[::1]:0"').http.tokenFile).toBeNull();
     expect(load('listen = "127.0.0.1:0"\ntoken_file = "http-token"').http.tokenFile).toBe(token);
   });
 
