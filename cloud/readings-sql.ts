@@ -65,12 +65,18 @@ const SERIES_FILTERS = [
   ["gas", "gas"],
 ] as const;
 
-/**
- * SQL text depends only on which filters are present (values are bound), so
- * at most 64 shapes get prepared and cached. Series filters select series
- * ids first; the readings are then walked in (ts, id) order on readings_ts.
- */
-function readingsSql(filter: ReadingFilter): { sql: string; params: unknown[] } {
+/** Which readings a filter keeps, as WHERE terms over `readings r` and their bound values. */
+export interface ReadingsWhereFilter {
+  device?: string;
+  group?: string;
+  sensor?: string;
+  gas?: string;
+  fromMs?: number;
+  toMs?: number;
+}
+
+/** The WHERE terms for series filters and a time range; shared by /readings and the fleet CSV. */
+export function readingsWhere(filter: ReadingsWhereFilter): { where: string[]; params: unknown[] } {
   const where: string[] = [];
   const params: unknown[] = [];
   const seriesWhere: string[] = [];
@@ -91,6 +97,16 @@ function readingsSql(filter: ReadingFilter): { sql: string; params: unknown[] } 
     where.push("r.ts < ?");
     params.push(filter.toMs);
   }
+  return { where, params };
+}
+
+/**
+ * SQL text depends only on which filters are present (values are bound), so
+ * at most 64 shapes get prepared and cached. Series filters select series
+ * ids first; the readings are then walked in (ts, id) order on readings_ts.
+ */
+function readingsSql(filter: ReadingFilter): { sql: string; params: unknown[] } {
+  const { where, params } = readingsWhere(filter);
   params.push(filter.limit);
   const sql = `SELECT r.id, r.ts, r.value, r.flags, s.device, s.group_id, s.sensor, s.gas, s.unit,
       s.sensor_id, s.sensor_type, b.gps

@@ -1,5 +1,6 @@
 import type { Writable } from "node:stream";
 import type Database from "better-sqlite3";
+import { readingsWhere } from "../readings-sql.js";
 import type { SeriesSelector } from "./select-series.js";
 
 export interface CsvQuery extends SeriesSelector {
@@ -66,30 +67,7 @@ export function csvExport(
 }
 
 function csvSql(query: CsvQuery): { sql: string; params: unknown[] } {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  const seriesWhere: string[] = [];
-  for (const [name, column] of [
-    ["device", "device"],
-    ["group", "group_id"],
-    ["gas", "gas"],
-  ] as const) {
-    const value = query[name];
-    if (value === undefined) continue;
-    seriesWhere.push(`${column} = ?`);
-    params.push(value);
-  }
-  if (seriesWhere.length > 0) {
-    where.push(`r.series IN (SELECT id FROM series WHERE ${seriesWhere.join(" AND ")})`);
-  }
-  if (query.fromMs !== undefined) {
-    where.push("r.ts >= ?");
-    params.push(query.fromMs);
-  }
-  if (query.toMs !== undefined) {
-    where.push("r.ts < ?");
-    params.push(query.toMs);
-  }
+  const { where, params } = readingsWhere(query);
   // Keyset: after the last (ts, id) sent. readings_ts carries the primary key, so it walks in (ts, id) order.
   where.push("r.ts >= ? AND (r.ts > ? OR r.id > ?)");
   const sql = `SELECT r.id, r.ts, r.value, r.flags, s.device, s.group_id, s.sensor, s.gas, s.unit

@@ -26,7 +26,7 @@ export type Fault =
   | { kind: "short"; bytesRead: number };
 
 export interface FaultOptions {
-  /** Only transfers to this address (default: any). */
+  /** Only transfers to this address (default: every address). */
   address?: number;
   /** Only reads or only writes (default: either). */
   op?: "read" | "write";
