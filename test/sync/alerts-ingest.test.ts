@@ -10,6 +10,7 @@ import { alertBatchId } from "../../sync/alerts-batch.js";
 import { SyncWorker } from "../../sync/worker.js";
 import { type FaultProxy, startFaultProxy } from "../support/http/fault-proxy.js";
 import { makeTempDir, waitUntil } from "../support/processes.js";
+import { testSyncConfig } from "./config.js";
 
 const T0 = Date.parse("2026-11-26T10:40:36.000Z");
 const API_KEY = "k-alerts-test";
@@ -78,21 +79,7 @@ describe("alert uploads against sensord-ingest", () => {
 
   function newWorker(overrides: Partial<SyncConfig> = {}): SyncWorker {
     worker = new SyncWorker({
-      config: {
-        endpoint: proxy.url,
-        format: "batch",
-        index: "gasdetect",
-        schedule: "0 0 1 1 *",
-        intervalMs: 0,
-        apiKeyFile: null,
-        batchMaxReadings: 1000,
-        batchMaxBytes: 256 * 1024,
-        maxRate: 1_000_000,
-        timeoutMs: 2000,
-        compress: true,
-        alertsEndpoint: `${proxy.url}/alerts`,
-        ...overrides,
-      },
+      config: testSyncConfig(proxy.url, { alertsEndpoint: `${proxy.url}/alerts`, ...overrides }),
       device: { id: "pi-lab-3", group: "2", gps: null, timezone: "Asia/Seoul" },
       queue: store.syncQueue(),
       alertQueue: store.alertUploadQueue(),

@@ -13,6 +13,7 @@ import { SyncWorker } from "../../sync/worker.js";
 import { readings } from "../store/helpers.js";
 import { type RecordingServer, startRecordingServer } from "../support/http/recording-server.js";
 import { makeTempDir } from "../support/processes.js";
+import { testSyncConfig } from "./config.js";
 
 /**
  * The worker's encoder path: the QueueEncoder the encoder thread runs, here
@@ -60,21 +61,7 @@ describe("SyncWorker with an encoder (the backlog read and encoded elsewhere)", 
 
   function newWorker(overrides: Partial<SyncConfig> = {}): SyncWorker {
     worker = new SyncWorker({
-      config: {
-        endpoint: server.url,
-        format: "batch",
-        index: "gasdetect",
-        schedule: "0 0 1 1 *",
-        intervalMs: 0,
-        apiKeyFile: null,
-        batchMaxReadings: 500,
-        batchMaxBytes: 256 * 1024,
-        maxRate: 1_000_000,
-        timeoutMs: 2000,
-        compress: true,
-        alertsEndpoint: null,
-        ...overrides,
-      },
+      config: testSyncConfig(server.url, { batchMaxReadings: 500, ...overrides }),
       device: { id: "pi-enc", group: "2", gps: null, timezone: "UTC" },
       queue: store.syncQueue(),
       log,

@@ -8,6 +8,7 @@ import type { NewReading } from "../../daemon/store/types.js";
 import { SyncWorker } from "../../sync/worker.js";
 import { type FaultProxy, startFaultProxy } from "../support/http/fault-proxy.js";
 import { makeTempDir, waitUntil } from "../support/processes.js";
+import { testSyncConfig } from "./config.js";
 
 const T0 = Date.parse("2026-11-26T10:40:36.000Z");
 
@@ -52,21 +53,7 @@ describe("SyncWorker against sensord-ingest through faults", () => {
 
   function newWorker(overrides: Partial<SyncConfig> = {}): SyncWorker {
     worker = new SyncWorker({
-      config: {
-        endpoint: proxy.url,
-        format: "batch",
-        index: "gasdetect",
-        schedule: "0 0 1 1 *",
-        intervalMs: 0,
-        apiKeyFile: null,
-        batchMaxReadings: 100,
-        batchMaxBytes: 256 * 1024,
-        maxRate: 1_000_000,
-        timeoutMs: 300,
-        compress: true,
-        alertsEndpoint: null,
-        ...overrides,
-      },
+      config: testSyncConfig(proxy.url, { batchMaxReadings: 100, timeoutMs: 300, ...overrides }),
       device: { id: "pi-lab-3", group: "2", gps: null, timezone: "Asia/Seoul" },
       queue: store.syncQueue(),
       log,

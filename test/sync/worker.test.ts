@@ -11,6 +11,7 @@ import { Batch } from "../../schemas/batch.js";
 import { SyncWorker } from "../../sync/worker.js";
 import { type RecordingServer, startRecordingServer } from "../support/http/recording-server.js";
 import { makeTempDir, waitUntil } from "../support/processes.js";
+import { testSyncConfig } from "./config.js";
 
 const T0 = Date.parse("2026-11-26T10:40:36.000Z");
 const GASES = ["co", "no2", "c2h5oh", "h2"] as const;
@@ -64,21 +65,7 @@ describe("SyncWorker", () => {
     overrides: Partial<SyncConfig> = {},
     apiKey: () => string | null = () => null,
   ): SyncWorker {
-    const config: SyncConfig = {
-      endpoint: server.url,
-      format: "batch",
-      index: "gasdetect",
-      schedule: "0 0 1 1 *",
-      intervalMs: 0,
-      apiKeyFile: null,
-      batchMaxReadings: 1000,
-      batchMaxBytes: 256 * 1024,
-      maxRate: 1_000_000,
-      timeoutMs: 2000,
-      compress: true,
-      alertsEndpoint: null,
-      ...overrides,
-    };
+    const config = testSyncConfig(server.url, overrides);
     worker = new SyncWorker({
       config,
       device: { id: "pi-lab-3", group: "2", gps: "37.6100, 126.9963", timezone: "Asia/Seoul" },

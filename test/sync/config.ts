@@ -1,0 +1,23 @@
+import type { SyncConfig } from "../../daemon/config/types.js";
+
+/**
+ * `[sync]` as the worker tests run it: batch format, a cron schedule that never
+ * fires (tests call trigger()), no rate cap, a short timeout, alerts off.
+ */
+export function testSyncConfig(endpoint: string, overrides: Partial<SyncConfig> = {}): SyncConfig {
+  return {
+    endpoint,
+    format: "batch",
+    index: "gasdetect",
+    schedule: "0 0 1 1 *",
+    intervalMs: 0,
+    apiKeyFile: null,
+    batchMaxReadings: 1000,
+    batchMaxBytes: 256 * 1024,
+    maxRate: 1_000_000,
+    timeoutMs: 2000,
+    compress: true,
+    alertsEndpoint: null,
+    ...overrides,
+  };
+}
