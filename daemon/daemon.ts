@@ -82,8 +82,9 @@ export class Daemon {
       restored,
     );
     const lastValues = new LastValues();
+    store.onCommit((readings, alerts) => lastValues.record(readings, alerts));
     const recorder = new Recorder({
-      store: lastValues.watch(store),
+      store,
       engine,
       log: log.child("recorder"),
       flushIntervalMs: config.storage.flushIntervalMs,

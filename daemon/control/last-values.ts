@@ -1,5 +1,5 @@
 import type { Gas, Unit } from "../../schemas/vocabulary.js";
-import type { NewReading, ReadingStore } from "../store/types.js";
+import type { NewAlert, NewReading } from "../store/types.js";
 import type { LastValue } from "./status.js";
 
 /**
@@ -36,21 +36,9 @@ export class LastValues {
     }));
   }
 
-  /** `store`, noting each successful commit's readings. */
-  watch(store: ReadingStore): ReadingStore {
-    return {
-      idPrefix: store.idPrefix,
-      lastReadingSeq: () => store.lastReadingSeq(),
-      lastAlertSeq: () => store.lastAlertSeq(),
-      commit: (readings, alerts) => {
-        const result = store.commit(readings, alerts);
-        this.observe(readings);
-        for (const alert of alerts) this.alerts[alert.kind]++;
-        return result;
-      },
-      activeAlarms: () => store.activeAlarms(),
-      droppedReadingsTotal: () => store.droppedReadingsTotal(),
-      close: () => store.close(),
-    };
+  /** A successful commit's readings and alerts (a CommitListener, see SqliteStore.onCommit). */
+  record(readings: readonly NewReading[], alerts: readonly NewAlert[]): void {
+    this.observe(readings);
+    for (const alert of alerts) this.alerts[alert.kind]++;
   }
 }

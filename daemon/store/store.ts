@@ -165,7 +165,14 @@ export class SqliteStore implements ReadingStore {
     }
     this.lastReading = lastReading;
     this.lastAlert = lastAlert;
-    for (const listener of this.commitListeners) listener(readings, alerts);
+    for (const listener of this.commitListeners) {
+      try {
+        listener(readings, alerts);
+      } catch (error) {
+        // The batch is committed: a listener's failure must not make the caller write it twice.
+        this.log.error(`a commit listener failed: ${describeError(error)}`);
+      }
+    }
     try {
       const pruned = this.retention.afterCommit(readings.length, alerts.length, {
         reading: this.lastReading,

@@ -22,6 +22,27 @@ describe("commit", () => {
   });
   afterEach(() => tmp.cleanup());
 
+  test("a commit listener that throws is logged; the commit stands and the next listeners still hear of it", () => {
+    const log = memoryLogger();
+    const store = openStore({ path: tmp.file(), maxBytes: 64 << 20, log });
+    const heard: number[] = [];
+    store.onCommit(() => {
+      throw new Error("listener bug");
+    });
+    store.onCommit((committed) => heard.push(committed.length));
+    expect(store.commit(readings(0, 3), [])).toEqual({ droppedReadings: 0 });
+    expect(store.commit(readings(3, 2), [])).toEqual({ droppedReadings: 0 });
+    expect(heard).toEqual([3, 2]);
+    expect(store.lastReadingSeq()).toBe(5);
+    expect(
+      log.lines.filter(
+        (line) =>
+          line.level === "error" && line.message === "a commit listener failed: listener bug",
+      ),
+    ).toHaveLength(2);
+    store.close();
+  });
+
   test("1000 readings and 2 alerts are one transaction and round-trip exactly", () => {
     const file = tmp.file();
     const store = openStore({ path: file, maxBytes: 64 << 20, log: memoryLogger() });
