@@ -17,8 +17,8 @@ import {
   formatDuration,
   formatSpan,
   formatTime,
+  RangePicker,
   row,
-  toLocalInput,
 } from "./page.js";
 import { DEFAULT_PRESET, PRESETS, resolveRange } from "./time-range.js";
 import type uPlot from "./uplot.js";
@@ -106,10 +106,8 @@ declare global {
 }
 
 const ALERT_ROWS = 30;
-const rangeButtons = element<HTMLElement>("ranges");
-const fromInput = element<HTMLInputElement>("from");
-const toInput = element<HTMLInputElement>("to");
 const statusLine = element<HTMLElement>("status");
+const picker = new RangePicker(Object.keys(PRESETS), statusLine, setState);
 const charts = element<HTMLElement>("charts");
 
 window.sensordCharts = {};
@@ -191,7 +189,7 @@ async function render(): Promise<void> {
     thresholds = lines.lines;
     alerts = found.alerts;
     openAtStart = found.openAtStart;
-    markRange(fromMs, toMs);
+    picker.mark(state().get("range") ?? DEFAULT_PRESET, fromMs, toMs);
     drawCharts();
     showStatus(status);
     drawAlerts();
@@ -409,38 +407,6 @@ function drawAlerts(): void {
   element("alerts").replaceChildren(...rows);
 }
 
-function markRange(fromMs: number, toMs: number): void {
-  const range = state().get("range") ?? DEFAULT_PRESET;
-  for (const button of rangeButtons.querySelectorAll<HTMLButtonElement>("button[data-range]")) {
-    button.setAttribute("aria-pressed", String(button.dataset.range === range));
-  }
-  fromInput.value = toLocalInput(fromMs);
-  toInput.value = toLocalInput(toMs);
-}
-
-for (const preset of Object.keys(PRESETS)) {
-  const button = document.createElement("button");
-  button.type = "button";
-  button.dataset.range = preset;
-  button.textContent = preset;
-  rangeButtons.append(button);
-}
-rangeButtons.addEventListener("click", (event) => {
-  const target = event.target;
-  if (target instanceof HTMLButtonElement && target.dataset.range !== undefined) {
-    setState({ range: target.dataset.range, from: null, to: null });
-  }
-});
-element<HTMLFormElement>("filters").addEventListener("submit", (event) => {
-  event.preventDefault();
-  const fromMs = Date.parse(fromInput.value);
-  const toMs = Date.parse(toInput.value);
-  if (Number.isFinite(fromMs) && Number.isFinite(toMs) && toMs > fromMs) {
-    setState({ range: "custom", from: String(fromMs), to: String(toMs) });
-  } else {
-    statusLine.textContent = "custom range: 'from' must be before 'to'";
-  }
-});
 element("csv").addEventListener("click", () => {
   const { fromMs, toMs } = view ?? currentRange();
   void download("/api/readings.csv", rangeParams(fromMs, toMs), "readings.csv").catch(

@@ -11,7 +11,7 @@ import {
   thresholdLines,
 } from "./chart-data.js";
 import { drawMap } from "./map.js";
-import { element, formatAge, formatSpan, formatTime, row, toLocalInput } from "./page.js";
+import { element, formatAge, formatSpan, formatTime, RangePicker, row } from "./page.js";
 import { DEFAULT_PRESET, PRESETS, resolveRange } from "./time-range.js";
 import type uPlot from "./uplot.js";
 
@@ -50,14 +50,11 @@ declare global {
 const REFRESH_MS = 15_000;
 const ALERT_ROWS = 20;
 
-const form = element<HTMLFormElement>("filters");
 const groupSelect = element<HTMLSelectElement>("group");
 const deviceSelect = element<HTMLSelectElement>("device");
 const gasSelect = element<HTMLSelectElement>("gas");
-const rangeButtons = element<HTMLElement>("ranges");
-const fromInput = element<HTMLInputElement>("from");
-const toInput = element<HTMLInputElement>("to");
 const status = element<HTMLElement>("status");
+const picker = new RangePicker(Object.keys(PRESETS), status, setState);
 const charts = element<HTMLElement>("charts");
 
 window.sensordCharts = {};
@@ -151,7 +148,7 @@ async function render(): Promise<void> {
       current.get("gas"),
       "all gases",
     );
-    markRange(current.get("range") ?? DEFAULT_PRESET, fromMs, toMs);
+    picker.mark(current.get("range") ?? DEFAULT_PRESET, fromMs, toMs);
     drawCharts(series, alerts.alerts, fromMs, toMs, width);
     const shown = devices.filter(
       (device) =>
@@ -266,14 +263,6 @@ function drawAlerts(alerts: Alert[]): void {
   element("alerts").replaceChildren(...rows);
 }
 
-function markRange(range: string, fromMs: number, toMs: number): void {
-  for (const button of rangeButtons.querySelectorAll<HTMLButtonElement>("button[data-range]")) {
-    button.setAttribute("aria-pressed", String(button.dataset.range === range));
-  }
-  fromInput.value = toLocalInput(fromMs);
-  toInput.value = toLocalInput(toMs);
-}
-
 function askForKey(): void {
   const key = prompt("This sensord-ingest needs its API key (kept for this tab only):");
   if (key !== null && key.trim() !== "") {
@@ -287,35 +276,12 @@ function askForKey(): void {
 groupSelect.addEventListener("change", () => setState({ group: groupSelect.value, device: null }));
 deviceSelect.addEventListener("change", () => setState({ device: deviceSelect.value }));
 gasSelect.addEventListener("change", () => setState({ gas: gasSelect.value }));
-rangeButtons.addEventListener("click", (event) => {
-  const target = event.target;
-  if (target instanceof HTMLButtonElement && target.dataset.range !== undefined) {
-    setState({ range: target.dataset.range, from: null, to: null });
-  }
-});
-form.addEventListener("submit", (event) => {
-  event.preventDefault();
-  const fromMs = Date.parse(fromInput.value);
-  const toMs = Date.parse(toInput.value);
-  if (Number.isFinite(fromMs) && Number.isFinite(toMs) && toMs > fromMs) {
-    setState({ range: "custom", from: String(fromMs), to: String(toMs) });
-  } else {
-    status.textContent = "custom range: 'from' must be before 'to'";
-  }
-});
 element("csv").addEventListener("click", () => {
   const { params } = queryParams();
   void download("/readings.csv", params, "readings.csv").catch((error: unknown) => {
     status.textContent = `download failed: ${error instanceof Error ? error.message : String(error)}`;
   });
 });
-for (const preset of Object.keys(PRESETS)) {
-  const button = document.createElement("button");
-  button.type = "button";
-  button.dataset.range = preset;
-  button.textContent = preset;
-  rangeButtons.append(button);
-}
 let resizeTimer = 0;
 window.addEventListener("resize", () => {
   clearTimeout(resizeTimer);
