@@ -43,12 +43,9 @@ while (($# > 0)); do
   shift
 done
 
-USER_NAME=sensord
-CONFIG_DIR=/etc/sensord
+# shellcheck source=systemd/lib.sh
+source "$HERE/lib.sh"
 CONFIG=$CONFIG_DIR/sensord.toml
-STATE_DIR=/var/lib/sensord
-UNIT_DIR=/etc/systemd/system
-UNIT=$UNIT_DIR/sensord.service
 # Groups that own /dev/i2c-* and the serial ports on Raspberry Pi OS.
 DEVICE_GROUPS=(i2c dialout)
 # The PATH systemd gives a service: node must be found there, not in a login shell's.
@@ -59,26 +56,6 @@ die() {
   exit 1
 }
 
-# Prints a command as it would be typed, then runs it (not under --dry-run).
-run() {
-  printf '+'
-  printf ' %q' "$@"
-  printf '\n'
-  ((DRY_RUN)) || "$@"
-}
-
-# Accounts and systemctl act on this machine: under --root they are only printed.
-host() {
-  if [[ -n $ROOT ]]; then
-    printf '+'
-    printf ' %q' "$@"
-    printf '   # skipped: --root\n'
-  else
-    run "$@"
-  fi
-}
-
-ok() { printf '= %s\n' "$*"; }
 
 group_exists() {
   if [[ -n $ROOT ]]; then

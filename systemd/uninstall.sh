@@ -33,29 +33,8 @@ while (($# > 0)); do
   shift
 done
 
-USER_NAME=sensord
-CONFIG_DIR=/etc/sensord
-STATE_DIR=/var/lib/sensord
-UNIT=/etc/systemd/system/sensord.service
-
-run() {
-  printf '+'
-  printf ' %q' "$@"
-  printf '\n'
-  ((DRY_RUN)) || "$@"
-}
-
-host() {
-  if [[ -n $ROOT ]]; then
-    printf '+'
-    printf ' %q' "$@"
-    printf '   # skipped: --root\n'
-  else
-    run "$@"
-  fi
-}
-
-ok() { printf '= %s\n' "$*"; }
+# shellcheck source=systemd/lib.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 if ((!DRY_RUN)) && [[ -z $ROOT && $EUID -ne 0 ]]; then
   echo "uninstall.sh: run as root: sudo $0 (or preview with --dry-run)" >&2
