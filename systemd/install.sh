@@ -56,7 +56,6 @@ die() {
   exit 1
 }
 
-
 group_exists() {
   if [[ -n $ROOT ]]; then
     grep -q "^$1:" "$ROOT/etc/group" 2>/dev/null
