@@ -4,14 +4,14 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import Database from "better-sqlite3";
-import { openIngestDatabase } from "../cloud/db.js";
-import { seriesQuery } from "../cloud/fleet/series.js";
-import { startIngestServer } from "../cloud/server.js";
+import { startIngestServer } from "../cloud/http/server.js";
+import { openIngestDatabase } from "../cloud/store/sqlite/db.js";
+import { seriesQuery } from "../cloud/store/sqlite/series.js";
 import { deviceSeries } from "../daemon/dashboard/series.js";
 import { TimeIndex } from "../daemon/dashboard/time-index.js";
 import { createLogger } from "../daemon/log/logger.js";
 import { openStore } from "../daemon/store/store.js";
-import { DEFAULT_WIDTH } from "../web/server/buckets.js";
+import { DEFAULT_WIDTH, planBuckets } from "../web/server/buckets.js";
 import { BenchDaemon } from "./daemon-process.js";
 
 export interface DashboardBench {
@@ -90,7 +90,7 @@ export async function benchDashboard(dir: string, days = 7): Promise<DashboardBe
   const generateSeconds = (performance.now() - started) / 1000;
 
   const query = seriesQuery(db);
-  const weekQueryMs = bestOf(3, () => query({ fromMs, toMs, width: DEFAULT_WIDTH }));
+  const weekQueryMs = bestOf(3, () => query({ plan: planBuckets(fromMs, toMs, DEFAULT_WIDTH) }));
   db.close();
 
   const server = await startIngestServer({ dbPath });

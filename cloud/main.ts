@@ -1,20 +1,28 @@
 #!/usr/bin/env node
+import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { readApiKey } from "../daemon/config/api-key.js";
+import { DURATION_HINT, formatDuration, parseDuration } from "../daemon/config/duration.js";
 import { formatSize, parseSize, SIZE_HINT } from "../daemon/config/size.js";
 import type { LogLevel } from "../daemon/config/types.js";
 import { describeError, EXIT_CONFIG, EXIT_USAGE, SensordError } from "../daemon/errors.js";
 import { processLogger } from "../daemon/log/logger.js";
 import { VERSION } from "../daemon/version.js";
-import { DEFAULT_MAX_BODY } from "./body.js";
-import { DEFAULT_LISTEN, LISTEN_HINT, type ListenAddress, parseListen } from "./listen.js";
-import { startIngestServer } from "./server.js";
+import { DEFAULT_MAX_BODY } from "./core/decode.js";
+import { DEFAULT_MAX_INFLIGHT_BYTES } from "./http/inflight.js";
+import { DEFAULT_LISTEN, LISTEN_HINT, type ListenAddress, parseListen } from "./http/listen.js";
+import { startIngestServer } from "./http/server.js";
+import { isPostgresUrl } from "./store/open.js";
 
 interface Options {
   listen: ListenAddress;
   db: string;
+  dbPasswordFile?: string;
   apiKeyFile?: string;
+  allowedHost: string[];
   maxBody: number;
+  maxInflightBytes: number;
+  retention?: number;
   logLevel: LogLevel;
 }
 
@@ -40,6 +48,59 @@ function sizeArg(text: string): number {
   return bytes;
 }
 
+function durationArg(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === null || ms < 86_400_000) {
+    throw new InvalidArgumentError(`"${text}": ${DURATION_HINT}; at least 1d (e.g. "400d")`);
+  }
+  return ms;
+}
+
+/** A password in argv shows in `ps` and shell history: it must come from a file or the environment. */
+function dbArg(text: string): string {
+  if (isPostgresUrl(text)) {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new InvalidArgumentError(
+        `"${text}" is not a valid URL; use postgres://USER@HOST:PORT/DBNAME`,
+      );
+    }
+    if (url.password !== "") {
+      throw new InvalidArgumentError(
+        "the URL holds a password, which would show in ps and shell history; remove it and use PGPASSWORD, ~/.pgpass or --db-password-file",
+      );
+    }
+  }
+  return text;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** The password file's first line; never echoed in any message. */
+function passwordFrom(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new ExitError(
+      EXIT_CONFIG,
+      `--db-password-file: cannot read ${file} (${describeError(error)}); create it, readable only by the service user (chmod 600)`,
+    );
+  }
+  const password = text.split("\n")[0]?.trim() ?? "";
+  if (password === "") {
+    throw new ExitError(
+      EXIT_CONFIG,
+      `--db-password-file: ${file} is empty; put the password on its first line`,
+    );
+  }
+  return password;
+}
+
 /** The key comes from a file so it never shows in `ps` or shell history. */
 function apiKeyFrom(file: string, warn: (message: string) => void): string {
   try {
@@ -55,7 +116,7 @@ function apiKeyFrom(file: string, warn: (message: string) => void): string {
 const program = new Command()
   .name("sensord-ingest")
   .description(
-    "Reference ingest service: receives sensord batches (and original gateway documents) over HTTP and stores them in SQLite",
+    "Fleet ingest service: receives sensord batches (and original gateway documents) over HTTP and stores them in SQLite or PostgreSQL",
   )
   .version(VERSION)
   .addOption(
@@ -63,12 +124,45 @@ const program = new Command()
       .argParser(listenArg)
       .default(parseListen(DEFAULT_LISTEN), DEFAULT_LISTEN),
   )
-  .option("--db <file>", "SQLite database (created when missing)", "./var/ingest.db")
+  .addOption(
+    new Option(
+      "--db <file|url>",
+      "SQLite database file (created when missing) or postgres://USER@HOST:PORT/DBNAME",
+    )
+      .argParser(dbArg)
+      .default("./var/ingest.db"),
+  )
+  .option(
+    "--db-password-file <file>",
+    "PostgreSQL password, first line of this file (else PGPASSWORD or ~/.pgpass)",
+  )
   .option("--api-key-file <file>", "require x-api-key equal to this file's content (trimmed)")
+  .addOption(
+    new Option(
+      "--allowed-host <name>",
+      "without an API key, also serve requests for this Host name (repeatable; loopback names and the listen address are always served)",
+    )
+      .argParser(collect)
+      .default([]),
+  )
+  .addOption(
+    new Option(
+      "--retention <duration>",
+      "delete readings and alerts older than this, e.g. 400d",
+    ).argParser(durationArg),
+  )
   .addOption(
     new Option("--max-body <size>", "request body limit, on the wire and after gunzip")
       .argParser(sizeArg)
       .default(DEFAULT_MAX_BODY, formatSize(DEFAULT_MAX_BODY)),
+  )
+  .addOption(
+    new Option(
+      "--max-inflight-bytes <size>",
+      "request bodies held at once; past it the answer is 503 with Retry-After",
+    )
+      .argParser(sizeArg)
+      .default(DEFAULT_MAX_INFLIGHT_BYTES, formatSize(DEFAULT_MAX_INFLIGHT_BYTES)),
   )
   .addOption(
     new Option("--log-level <level>", "stderr log level (debug logs one line per request)")
@@ -90,13 +184,25 @@ async function main(): Promise<void> {
     options.apiKeyFile === undefined
       ? null
       : apiKeyFrom(options.apiKeyFile, (message) => log.warn(message));
+  if (options.maxInflightBytes < options.maxBody) {
+    throw new ExitError(
+      EXIT_USAGE,
+      `--max-inflight-bytes (${formatSize(options.maxInflightBytes)}) must be at least --max-body (${formatSize(options.maxBody)})`,
+    );
+  }
+  const dbPassword =
+    options.dbPasswordFile === undefined ? null : passwordFrom(options.dbPasswordFile);
   let server: Awaited<ReturnType<typeof startIngestServer>>;
   try {
     server = await startIngestServer({
       listen: options.listen,
       dbPath: options.db,
+      dbPassword,
       apiKey,
+      allowedHosts: options.allowedHost,
       maxBody: options.maxBody,
+      maxInflightBytes: options.maxInflightBytes,
+      retentionMs: options.retention ?? null,
       log,
     });
   } catch (error) {
@@ -108,14 +214,15 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`listening on ${server.url}\n`);
   log.info(
-    `sensord-ingest ${VERSION} listening on ${server.url}, database ${options.db}, ` +
-      `body limit ${formatSize(options.maxBody)}, api key ${apiKey === null ? "off" : "required"}`,
+    `sensord-ingest ${VERSION} listening on ${server.url}, ${server.store.kind} database ${server.store.location}, ` +
+      `body limit ${formatSize(options.maxBody)}, in-flight limit ${formatSize(options.maxInflightBytes)}, ` +
+      `retention ${options.retention === undefined ? "off (keep everything)" : formatDuration(options.retention)}, ` +
+      `api key ${apiKey === null ? "off" : "required"}`,
   );
   const stop = (signal: NodeJS.Signals): void => {
     log.info(`${signal}: finishing in-flight requests`);
     server.close().then(
       () => {
-        log.info(`stopped; ${JSON.stringify(server.stats())}`);
         process.exit(0);
       },
       (error: unknown) => {

@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
-import { startIngestServer } from "../cloud/server.js";
+import { startIngestServer } from "../cloud/http/server.js";
 import { parseDuration } from "../daemon/config/duration.js";
 import { describeError } from "../daemon/errors.js";
 import { processLogger } from "../daemon/log/logger.js";

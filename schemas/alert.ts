@@ -1,5 +1,13 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { ComparisonOp, Gas, IsoTimestamp, SensorName, Severity, Unit } from "./vocabulary.js";
+import {
+  ComparisonOp,
+  Gas,
+  IsoTimestamp,
+  SensorName,
+  Severity,
+  Unit,
+  WireId,
+} from "./vocabulary.js";
 
 export const AlertKind = Type.Union([Type.Literal("raise"), Type.Literal("clear")]);
 export type AlertKind = Static<typeof AlertKind>;
@@ -7,8 +15,8 @@ export type AlertKind = Static<typeof AlertKind>;
 /** One raise or clear of a threshold rule, committed with the reading that caused it. */
 export const AlertEvent = Type.Object(
   {
-    id: Type.String(),
-    readingId: Type.String({ description: "The reading that caused this event" }),
+    id: WireId("Unique per device database; at most 128 characters"),
+    readingId: WireId("The reading that caused this event"),
     rule: Type.String({ description: "Stable key of the threshold rule, e.g. no2>=88ppb:warning" }),
     sensor: SensorName,
     gas: Gas,

@@ -1,11 +1,15 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { Reading } from "./reading.js";
+import { PRINTABLE, WireName } from "./vocabulary.js";
 
 /** Who sent a batch: the `[device]` section. */
 export const BatchDevice = Type.Object(
   {
-    id: Type.String({ minLength: 1, description: "device.id" }),
-    group: Type.String({ description: "device.group, the original system's groupid" }),
+    id: WireName({ minLength: 1, description: "device.id, at most 64 characters, printable" }),
+    group: WireName({
+      minLength: 0,
+      description: "device.group, the original system's groupid; at most 64 characters, printable",
+    }),
     gps: Type.Optional(Type.String({ description: '"lat, lng" in decimal degrees' })),
   },
   { additionalProperties: false },
@@ -73,9 +77,12 @@ export const OriginalDocument = Type.Object(
   {
     id: Type.String({
       minLength: 1,
+      // Each gas's reading id is `${id}:${gas}`, which must stay within a reading id's 128.
+      maxLength: 120,
+      pattern: PRINTABLE,
       description: "Unique per document: derived from its readings' ids",
     }),
-    groupid: Type.String(),
+    groupid: WireName({ minLength: 0, description: "The group id, at most 64 characters" }),
     gps: Type.Optional(Type.String()),
   },
   { $id: "sensord.original.v1", additionalProperties: OriginalGas },

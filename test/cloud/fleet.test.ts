@@ -1,7 +1,7 @@
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import { openIngestDatabase } from "../../cloud/db.js";
-import { seriesQuery } from "../../cloud/fleet/series.js";
+import { openIngestDatabase } from "../../cloud/store/sqlite/db.js";
+import { seriesQuery } from "../../cloud/store/sqlite/series.js";
 import { bucketOf, planBuckets } from "../../web/server/buckets.js";
 import { makeTempDir } from "../support/processes.js";
 import { alertPair, deviceReadings, uploadAlerts, uploadReadings } from "./fleet-fixtures.js";
@@ -286,10 +286,8 @@ describe("ingest database schema 2", () => {
           .pluck()
           .all(),
       ).toEqual(["alerts", "readings_series_ts"]);
-      const series = seriesQuery(reopened)({ fromMs: 0, toMs: 10, width: 2 });
-      expect(series.lines).toMatchObject([
-        { device: "d", t: [5], min: [1.5], max: [1.5], count: [1] },
-      ]);
+      const lines = seriesQuery(reopened)({ plan: planBuckets(0, 10, 2) });
+      expect(lines).toMatchObject([{ device: "d", t: [5], min: [1.5], max: [1.5], count: [1] }]);
       reopened.close();
     } finally {
       temp.cleanup();

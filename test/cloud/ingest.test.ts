@@ -23,7 +23,12 @@ describe("POST /ingest: sensord.batch.v1", () => {
     expect(result.status).toBe(200);
     expect(result.json).toEqual({ accepted: 5, duplicates: 0, batchId: "b-1" });
     expect(result.headers.get("idempotent-replayed")).toBeNull();
-    expect(server.stats()).toEqual({ readings: 5, duplicates: 0, batches: 1 });
+    expect(await server.stats()).toEqual({
+      readings: 5,
+      duplicates: 0,
+      batches: 1,
+      scope: "database",
+    });
   });
 
   it("answers a repeated idempotency key with the first answer and processes nothing", async () => {
@@ -34,7 +39,12 @@ describe("POST /ingest: sensord.batch.v1", () => {
     expect(again.status).toBe(200);
     expect(again.json).toEqual(first.json);
     expect(again.headers.get("idempotent-replayed")).toBe("true");
-    expect(server.stats()).toEqual({ readings: 5, duplicates: 0, batches: 1 });
+    expect(await server.stats()).toEqual({
+      readings: 5,
+      duplicates: 0,
+      batches: 1,
+      scope: "database",
+    });
   });
 
   it("uses the batchId as the idempotency key when the header is missing", async () => {
@@ -44,7 +54,12 @@ describe("POST /ingest: sensord.batch.v1", () => {
     const again = await post(server.url, batch);
     expect(again.json).toEqual({ accepted: 3, duplicates: 0, batchId: "b-1" });
     expect(again.headers.get("idempotent-replayed")).toBe("true");
-    expect(server.stats()).toEqual({ readings: 3, duplicates: 0, batches: 1 });
+    expect(await server.stats()).toEqual({
+      readings: 3,
+      duplicates: 0,
+      batches: 1,
+      scope: "database",
+    });
   });
 
   it("counts readings already stored under another batch as duplicates and stores them once", async () => {
@@ -57,7 +72,12 @@ describe("POST /ingest: sensord.batch.v1", () => {
     });
     expect(overlap.status).toBe(200);
     expect(overlap.json).toEqual({ accepted: 3, duplicates: 2, batchId: "b-2" });
-    expect(server.stats()).toEqual({ readings: 8, duplicates: 2, batches: 2 });
+    expect(await server.stats()).toEqual({
+      readings: 8,
+      duplicates: 2,
+      batches: 2,
+      scope: "database",
+    });
     const stored = await get(server.url, "/readings");
     expect(Array.isArray((stored.json as { readings?: unknown }).readings)).toBe(true);
     const ids = readingIds(stored.json);
@@ -83,7 +103,12 @@ describe("POST /ingest: sensord.batch.v1", () => {
       expect(answer.status).toBe(200);
       expect(answer.json).toEqual({ accepted: 200, duplicates: 0, batchId: "b-1" });
     }
-    expect(server.stats()).toEqual({ readings: 200, duplicates: 0, batches: 1 });
+    expect(await server.stats()).toEqual({
+      readings: 200,
+      duplicates: 0,
+      batches: 1,
+      scope: "database",
+    });
   });
 
   it("accepts a gzip body", async () => {
@@ -117,7 +142,12 @@ describe("POST /ingest: refused bodies", () => {
     const result = await post(server.url, '{"schema": "sensord.batch.v1",');
     expect(result.status).toBe(400);
     expect(result.json).toMatchObject({ code: "INGEST_BAD_JSON" });
-    expect(server.stats()).toEqual({ readings: 0, duplicates: 0, batches: 0 });
+    expect(await server.stats()).toEqual({
+      readings: 0,
+      duplicates: 0,
+      batches: 0,
+      scope: "database",
+    });
   });
 
   it("answers 400 to an empty body and to gzip that is not gzip", async () => {
@@ -156,7 +186,12 @@ describe("POST /ingest: refused bodies", () => {
       errors: [{ field: "/readings/3/value", message: "Expected number" }],
       truncated: false,
     });
-    expect(server.stats()).toEqual({ readings: 0, duplicates: 0, batches: 0 });
+    expect(await server.stats()).toEqual({
+      readings: 0,
+      duplicates: 0,
+      batches: 0,
+      scope: "database",
+    });
   });
 
   it("lists every error, the first one as `field`", async () => {
@@ -207,7 +242,12 @@ describe("POST /ingest: refused bodies", () => {
     const result = await post(server.url, makeBatch("b-big", readings(0, 1000)));
     expect(result.status).toBe(413);
     expect(result.json).toMatchObject({ code: "INGEST_TOO_LARGE", limit: 65536 });
-    expect(server.stats()).toEqual({ readings: 0, duplicates: 0, batches: 0 });
+    expect(await server.stats()).toEqual({
+      readings: 0,
+      duplicates: 0,
+      batches: 0,
+      scope: "database",
+    });
     // The connection stays usable: the server read (and dropped) the rest of the body.
     expect((await get(server.url, "/healthz")).status).toBe(200);
   });
@@ -217,7 +257,13 @@ describe("POST /ingest: refused bodies", () => {
     const status = await new Promise<number>((resolve, reject) => {
       const url = new URL(`${server.url}/ingest`);
       const upload = request(
-        { host: url.hostname, port: url.port, path: url.pathname, method: "POST" },
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: "POST",
+          headers: { "content-type": "application/json" },
+        },
         (response) => {
           response.resume();
           resolve(response.statusCode ?? 0);
@@ -307,7 +353,12 @@ describe("POST /ingest and /proxyLambda: original documents", () => {
     });
     expect(badZone.status).toBe(400);
     expect(badZone.json).toMatchObject({ header: "x-timezone" });
-    expect(server.stats()).toEqual({ readings: 0, duplicates: 0, batches: 0 });
+    expect(await server.stats()).toEqual({
+      readings: 0,
+      duplicates: 0,
+      batches: 0,
+      scope: "database",
+    });
   });
 
   it("accepts the same document on /proxyLambda (the original gateway path)", async () => {
@@ -328,7 +379,12 @@ describe("POST /ingest and /proxyLambda: original documents", () => {
       headers: { index: "gasdetect" },
     });
     expect(again.json).toEqual({ accepted: 0, duplicates: 4, batchId: "doc-1" });
-    expect(server.stats()).toEqual({ readings: 4, duplicates: 4, batches: 2 });
+    expect(await server.stats()).toEqual({
+      readings: 4,
+      duplicates: 4,
+      batches: 2,
+      scope: "database",
+    });
   });
 
   it("answers 422 naming the field for a bad gas entry or an impossible createdtime", async () => {
@@ -403,6 +459,8 @@ describe("routing", () => {
     });
     expect((await get(server.url, "/healthz")).json).toEqual({
       status: "ok",
+      store: "sqlite",
+      scope: "database",
       readings: 0,
       duplicates: 0,
       batches: 0,
@@ -420,7 +478,12 @@ describe("x-api-key", () => {
     const wrong = await post(server.url, batch, { headers: { "x-api-key": "s3cret-kez" } });
     expect(wrong.status).toBe(401);
     expect((await get(server.url, "/readings")).status).toBe(401);
-    expect(server.stats()).toEqual({ readings: 0, duplicates: 0, batches: 0 });
+    expect(await server.stats()).toEqual({
+      readings: 0,
+      duplicates: 0,
+      batches: 0,
+      scope: "database",
+    });
     const right = await post(server.url, batch, { headers: { "x-api-key": "s3cret-key" } });
     expect(right.status).toBe(200);
     expect((await get(server.url, "/readings", { "x-api-key": "s3cret-key" })).status).toBe(200);

@@ -43,6 +43,8 @@ describe("sensord-ingest process", () => {
     const second = await started(["--db", db]);
     expect((await get(second.url, "/healthz")).json).toEqual({
       status: "ok",
+      store: "sqlite",
+      scope: "database",
       readings: 10,
       duplicates: 0,
       batches: 1,

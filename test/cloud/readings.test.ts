@@ -92,6 +92,8 @@ describe("GET /healthz", () => {
     const server = await start();
     expect((await get(server.url, "/healthz")).json).toEqual({
       status: "ok",
+      store: "sqlite",
+      scope: "database",
       readings: 0,
       duplicates: 0,
       batches: 0,
@@ -101,6 +103,8 @@ describe("GET /healthz", () => {
     await post(server.url, makeBatch("b-2", readings(5, 10)));
     expect((await get(server.url, "/healthz")).json).toEqual({
       status: "ok",
+      store: "sqlite",
+      scope: "database",
       readings: 15,
       duplicates: 5,
       batches: 2,

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { StoredAlert } from "../../cloud/fleet/alerts.js";
 import { type IngestServer, startIngestServer } from "../../cloud/index.js";
+import type { StoredAlert } from "../../cloud/store/types.js";
 import type { SyncConfig } from "../../daemon/config/types.js";
 import { createLogger } from "../../daemon/log/logger.js";
 import { openStore, type SqliteStore } from "../../daemon/store/store.js";

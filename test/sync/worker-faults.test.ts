@@ -75,7 +75,7 @@ describe("SyncWorker against sensord-ingest through faults", () => {
     expect(proxy.requests[0]?.headers["idempotency-key"]).toBe(
       proxy.requests[1]?.headers["idempotency-key"],
     );
-    expect(ingest.stats()).toMatchObject({ readings: 300, duplicates: 0, batches: 3 });
+    expect(await ingest.stats()).toMatchObject({ readings: 300, duplicates: 0, batches: 3 });
   });
 
   it("a server that accepts the request and never answers: timed out, retried, delivered", async () => {
@@ -88,7 +88,7 @@ describe("SyncWorker against sensord-ingest through faults", () => {
       /no complete response within the \d+ ms deadline|timeout waiting for response headers \(\d+ ms\)/,
     );
     await waitUntil(() => sync.status().queue.pending === 0, 10_000, "the retry");
-    expect(ingest.stats()).toMatchObject({ readings: 50, duplicates: 0 });
+    expect(await ingest.stats()).toMatchObject({ readings: 50, duplicates: 0 });
     expect(proxy.counts).toMatchObject({ hang: 1 });
   });
 

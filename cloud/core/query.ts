@@ -1,5 +1,5 @@
+import type { ReadingFilter } from "../store/types.js";
 import { HttpError } from "./errors.js";
-import type { ReadingFilter } from "./readings-sql.js";
 
 export const DEFAULT_READINGS_LIMIT = 1000;
 export const MAX_READINGS_LIMIT = 100_000;

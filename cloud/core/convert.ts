@@ -1,53 +1,48 @@
-import type { Batch, OriginalDocument } from "../schemas/batch.js";
+import type { Batch, OriginalDocument } from "../../schemas/batch.js";
+import { EARLIEST_TS_MS, MAX_AHEAD_MS } from "../store/limits.js";
+import type { IngestRow, IngestUnit } from "../store/types.js";
 import { parseWallTime, wallTimeToEpochMs } from "./timezone.js";
 import { originalGasCheck, schemaViolation } from "./validate.js";
 
-/** One reading as stored: the wire reading with ts as epoch ms and flags comma-joined. */
-export interface IngestRow {
-  id: string;
-  sensor: string;
-  gas: string;
-  value: number;
-  /** "" when the sender does not know it (original documents). */
-  unit: string;
-  ts: number;
-  /** Comma-joined flag names, "" for none. */
-  flags: string;
-  /** "" when absent. */
-  sensorId: string;
-  /** "" when absent. */
-  sensorType: string;
+/**
+ * A reading time the fleet can use: not before 2000 and at most a day
+ * ahead. Anything else is a device clock that was never set or jumped, and
+ * stored it would become the device's "last reading" for years; a 422
+ * makes the device keep the batch aside instead.
+ */
+function checkTime(ts: number, field: string, nowMs: number): void {
+  if (ts < EARLIEST_TS_MS) {
+    throw schemaViolation([
+      { field, message: "Expected a time after 2000-01-01 (was the device clock set?)" },
+    ]);
+  }
+  if (ts > nowMs + MAX_AHEAD_MS) {
+    throw schemaViolation([
+      {
+        field,
+        message: `Expected a time at most a day ahead of the server's clock (${new Date(nowMs).toISOString()})`,
+      },
+    ]);
+  }
 }
 
-/** Everything one accepted request stores: the readings and what they share. */
-export interface IngestUnit {
-  format: "batch" | "original";
-  /** The batch's `batchId`, or the original document's `id`. */
-  batchId: string;
-  device: string;
-  group: string;
-  /** "" when absent. */
-  gps: string;
-  /** The `index` header (the original gateway's index name), null when absent. */
-  indexName: string | null;
-  rows: IngestRow[];
-}
-
-export function batchToUnit(batch: Batch, indexName: string | null): IngestUnit {
-  const rows = batch.readings.map(
-    (reading): IngestRow => ({
+export function batchToUnit(batch: Batch, indexName: string | null, nowMs: number): IngestUnit {
+  const rows = batch.readings.map((reading, index): IngestRow => {
+    // The schema checked the exact ISO shape and calendar, so Date.parse cannot misread it.
+    const ts = Date.parse(reading.ts);
+    checkTime(ts, `/readings/${index}/ts`, nowMs);
+    return {
       id: reading.id,
       sensor: reading.sensor,
       gas: reading.gas,
       value: reading.value,
       unit: reading.unit,
-      // The schema checked the exact ISO shape, so Date.parse cannot misread it.
-      ts: Date.parse(reading.ts),
+      ts,
       flags: reading.flags.join(","),
       sensorId: reading.sensorId ?? "",
       sensorType: reading.sensorType ?? "",
-    }),
-  );
+    };
+  });
   return {
     format: "batch",
     batchId: batch.batchId,
@@ -76,7 +71,11 @@ export interface OriginalContext {
  * unit "" (the format has none). Throws a 422 for an impossible createdtime
  * (the schema checks only its shape) or a document without gases.
  */
-export function originalToUnit(document: OriginalDocument, context: OriginalContext): IngestUnit {
+export function originalToUnit(
+  document: OriginalDocument,
+  context: OriginalContext,
+  nowMs: number,
+): IngestUnit {
   const rows: IngestRow[] = [];
   for (const [gas, entry] of Object.entries(document)) {
     if (DOCUMENT_KEYS.has(gas) || !originalGasCheck.Check(entry)) continue;
@@ -86,13 +85,15 @@ export function originalToUnit(document: OriginalDocument, context: OriginalCont
         { field: `/${gas}/createdtime`, message: "Expected a real date and time" },
       ]);
     }
+    const ts = wallTimeToEpochMs(wall, context.timezone);
+    checkTime(ts, `/${gas}/createdtime`, nowMs);
     rows.push({
       id: `${document.id}:${gas}`,
       sensor: entry.sensorid,
       gas,
       value: Number(entry.value),
       unit: "",
-      ts: wallTimeToEpochMs(wall, context.timezone),
+      ts,
       flags: "",
       sensorId: entry.sensorid,
       sensorType: entry.sensortype,

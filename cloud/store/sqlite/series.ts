@@ -1,44 +1,7 @@
 import type Database from "better-sqlite3";
-import { type BucketPlan, bucketEnd, bucketStart, planBuckets } from "../../web/server/buckets.js";
-import { type SeriesSelector, selectSeries } from "./select-series.js";
-
-export interface SeriesQuery extends SeriesSelector {
-  fromMs: number;
-  toMs: number;
-  width: number;
-}
-
-/** One chart line: a (device, sensor, gas, unit), only the buckets that hold readings. */
-export interface SeriesLine {
-  device: string;
-  group: string;
-  sensor: string;
-  gas: string;
-  unit: string;
-  /** Bucket start times, epoch ms, ascending. */
-  t: number[];
-  min: number[];
-  max: number[];
-  avg: number[];
-  count: number[];
-}
-
-export interface SeriesAnswer {
-  from: string;
-  to: string;
-  bucketMs: number;
-  buckets: number;
-  lines: SeriesLine[];
-}
-
-/** More lines than a chart can show legibly; the caller is asked to filter instead. */
-export const MAX_LINES = 400;
-
-export class TooManyLinesError extends Error {
-  constructor(readonly lines: number) {
-    super(`${lines} lines match; narrow the filter (device, group or gas) to at most ${MAX_LINES}`);
-  }
-}
+import { type BucketPlan, bucketEnd, bucketStart } from "../../../web/server/buckets.js";
+import { MAX_LINES, type SeriesLine, type SeriesQuery, TooManyLinesError } from "../types.js";
+import { selectSeries } from "./select-series.js";
 
 interface Aggregate {
   lo: number | null;
@@ -54,7 +17,7 @@ interface Aggregate {
  * over the range was ~3x slower because SQLite sorts the groups in a temp
  * b-tree. Buckets before a line's first and after its last reading are skipped.
  */
-export function seriesQuery(db: Database.Database): (query: SeriesQuery) => SeriesAnswer {
+export function seriesQuery(db: Database.Database): (query: SeriesQuery) => SeriesLine[] {
   const aggregates = new Map<number, Database.Statement<unknown[], Aggregate>>();
   const edges = new Map<string, Database.Statement<unknown[], { ts: number }>>();
   const aggregate = (ids: number): Database.Statement<unknown[], Aggregate> => {
@@ -85,7 +48,7 @@ export function seriesQuery(db: Database.Database): (query: SeriesQuery) => Seri
   };
 
   return (query) => {
-    const plan = planBuckets(query.fromMs, query.toMs, query.width);
+    const plan = query.plan;
     const groups = selectSeries(db, query);
     if (groups.length > MAX_LINES) throw new TooManyLinesError(groups.length);
     const lines: SeriesLine[] = [];
@@ -98,13 +61,7 @@ export function seriesQuery(db: Database.Database): (query: SeriesQuery) => Seri
       fillLine(line, plan, aggregate(ids.length), ids, first.ts, last.ts);
       lines.push(line);
     }
-    return {
-      from: new Date(plan.fromMs).toISOString(),
-      to: new Date(plan.toMs).toISOString(),
-      bucketMs: plan.bucketMs,
-      buckets: plan.count,
-      lines,
-    };
+    return lines;
   };
 }
 

@@ -1,23 +1,7 @@
 import type Database from "better-sqlite3";
-import type { AlertEvent } from "../../schemas/alert.js";
-import type { AlertBatch } from "../../schemas/alert-batch.js";
-import type { SeriesSelector } from "./select-series.js";
-
-export interface AlertFilter extends SeriesSelector {
-  fromMs?: number;
-  toMs?: number;
-  limit: number;
-}
-
-/** An AlertEvent plus the device that sent it. */
-export interface StoredAlert extends AlertEvent {
-  device: string;
-  group: string;
-  gps?: string;
-}
-
-export const DEFAULT_ALERTS_LIMIT = 100;
-export const MAX_ALERTS_LIMIT = 10_000;
+import type { AlertEvent } from "../../../schemas/alert.js";
+import type { AlertBatch } from "../../../schemas/alert-batch.js";
+import type { AlertFilter, AlertOutcome, StoredAlert } from "../types.js";
 
 interface AlertRow {
   id: string;
@@ -37,14 +21,12 @@ interface AlertRow {
   ts: number;
 }
 
-export interface AlertStore {
-  /** Stores the events not stored yet (same device and id), in one transaction. */
-  add(batch: AlertBatch, receivedAt: number): { accepted: number; duplicates: number };
-  /** Newest first. */
+export interface SqliteAlerts {
+  add(batch: AlertBatch, receivedAt: number): AlertOutcome;
   list(filter: AlertFilter): StoredAlert[];
 }
 
-export function alertStore(db: Database.Database): AlertStore {
+export function sqliteAlerts(db: Database.Database): SqliteAlerts {
   const insert = db.prepare<unknown[]>(
     `INSERT INTO alerts (id, device, group_id, gps, reading_id, rule, sensor, gas, kind, value, unit,
        threshold, op, severity, ts, received_at)

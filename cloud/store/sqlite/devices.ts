@@ -1,19 +1,7 @@
 import type Database from "better-sqlite3";
-import { type SeriesSelector, selectSeries } from "./select-series.js";
-
-/** `GET /devices`: one entry per device that sent readings, with what its newest reading says. */
-export interface DeviceSummary {
-  device: string;
-  /** The group of its newest reading (a device moved to another group shows there). */
-  group: string;
-  /** "lat, lng" as sent with its newest reading; absent when it sent none. */
-  gps?: string;
-  /** Newest reading's time. */
-  lastReadingAt: string;
-  /** When the ingest received the upload holding that reading. */
-  lastSeenAt: string;
-  gases: string[];
-}
+import { MAX_AHEAD_MS } from "../limits.js";
+import type { DeviceSummary, SeriesSelector } from "../types.js";
+import { selectSeries } from "./select-series.js";
 
 interface Newest {
   ts: number;
@@ -22,16 +10,20 @@ interface Newest {
 }
 
 /** Per series, its newest reading is one step down readings_series_ts. */
-export function devicesQuery(db: Database.Database): (selector: SeriesSelector) => DeviceSummary[] {
-  const newest = db.prepare<[number], Newest>(
+export function devicesQuery(
+  db: Database.Database,
+): (selector: SeriesSelector, nowMs: number) => DeviceSummary[] {
+  // A reading past the ingest's one-day horizon (stored before it refused them) is not "last".
+  const newest = db.prepare<[number, number], Newest>(
     `SELECT r.ts, b.gps, b.received_at FROM readings r JOIN batches b ON b.seq = r.batch
-     WHERE r.series = ? ORDER BY r.ts DESC LIMIT 1`,
+     WHERE r.series = ? AND r.ts <= ? ORDER BY r.ts DESC LIMIT 1`,
   );
-  return (selector) => {
+  return (selector, nowMs) => {
+    const horizon = nowMs + MAX_AHEAD_MS;
     const devices = new Map<string, { summary: DeviceSummary; ts: number; gases: Set<string> }>();
     for (const group of selectSeries(db, { ...selector, gas: undefined })) {
       for (const id of group.ids) {
-        const row = newest.get(id);
+        const row = newest.get(id, horizon);
         if (row === undefined) continue;
         const entry = devices.get(group.key.device);
         if (entry !== undefined) entry.gases.add(group.key.gas);

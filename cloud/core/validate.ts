@@ -1,7 +1,7 @@
 import type { TSchema } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { Value } from "@sinclair/typebox/value";
-import { Batch, OriginalDocument, OriginalGas } from "../schemas/batch.js";
+import { Batch, OriginalDocument, OriginalGas } from "../../schemas/batch.js";
 import { HttpError } from "./errors.js";
 
 /**
@@ -52,7 +52,7 @@ export function classifyPayload(body: unknown): Payload {
   ]);
 }
 
-function listErrors(schema: TSchema, value: unknown): FieldError[] {
+export function listErrors(schema: TSchema, value: unknown): FieldError[] {
   const errors: FieldError[] = [];
   for (const error of Value.Errors(schema, value)) {
     errors.push({ field: error.path, message: error.message });

@@ -1,11 +1,5 @@
 import type Database from "better-sqlite3";
-
-/** Text filters shared by the fleet endpoints; absent fields do not filter. */
-export interface SeriesSelector {
-  device?: string;
-  group?: string;
-  gas?: string;
-}
+import type { SeriesSelector } from "../types.js";
 
 export interface LineKey {
   device: string;

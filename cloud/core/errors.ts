@@ -1,4 +1,5 @@
-import { SensordError } from "../daemon/errors.js";
+import { SensordError } from "../../daemon/errors.js";
+import { type CoreResponse, jsonResponse } from "./exchange.js";
 
 /**
  * A request the service refuses: answered with `status` and the JSON body
@@ -31,9 +32,10 @@ export class HttpError extends SensordError {
   }
 }
 
-/** The client went away mid-request: there is nobody left to answer. */
-export class ClientGoneError extends SensordError {
-  constructor(options?: { cause?: unknown }) {
-    super("INGEST_CLIENT_GONE", "client closed the connection before the body was read", options);
-  }
+/** The answer an HttpError stands for. */
+export function errorResponse(error: HttpError): CoreResponse {
+  return {
+    ...jsonResponse(error.status, error.body(), error.message),
+    headers: { ...error.headers, "content-type": "application/json; charset=utf-8" },
+  };
 }

@@ -1,5 +1,5 @@
 import { DEFAULT_WIDTH, MAX_WIDTH } from "../../web/server/buckets.js";
-import { badParam, parseTime } from "../query.js";
+import { badParam, parseTime } from "./query.js";
 
 export interface FleetParams {
   device?: string;

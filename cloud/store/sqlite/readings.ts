@@ -1,33 +1,5 @@
 import type Database from "better-sqlite3";
-
-/** `GET /readings` filters; absent fields do not filter. */
-export interface ReadingFilter {
-  device?: string;
-  group?: string;
-  gas?: string;
-  sensor?: string;
-  /** Inclusive. */
-  fromMs?: number;
-  /** Exclusive. */
-  toMs?: number;
-  limit: number;
-}
-
-/** The `Reading` wire shape plus who sent it. Optional fields are omitted when unknown. */
-export interface WireReading {
-  id: string;
-  device: string;
-  group: string;
-  gps?: string;
-  sensor: string;
-  gas: string;
-  value: number;
-  unit: string;
-  ts: string;
-  flags: string[];
-  sensorId?: string;
-  sensorType?: string;
-}
+import type { ReadingFilter, WireReading } from "../types.js";
 
 interface ReadingRow {
   id: string;

@@ -1,42 +1,13 @@
 import type Database from "better-sqlite3";
-import type { IngestRow, IngestUnit } from "./convert.js";
-import { openIngestDatabase } from "./db.js";
-import { type ReadingFilter, readingsQuery, type WireReading } from "./readings-sql.js";
+import type { IngestAnswer, IngestOutcome, IngestRow, IngestStats, IngestUnit } from "../types.js";
 
-export interface IngestStats {
-  /** Readings stored. */
-  readings: number;
-  /** Readings received again (same id) and not stored a second time. */
-  duplicates: number;
-  /** Ingest requests processed (idempotent replays excluded). */
-  batches: number;
-}
-
-/** The answer given to an ingest request, kept for replays under its idempotency key. */
-export interface IngestAnswer {
-  status: number;
-  /** JSON text, sent verbatim. */
-  body: string;
-  /** True when the answer was stored earlier and nothing was processed now. */
-  replayed: boolean;
-}
-
-export interface IngestOutcome extends IngestAnswer {
-  accepted: number;
-  duplicates: number;
-}
-
-export interface IngestStore {
-  /** The stored answer for an idempotency key, or null when the key is new. */
+/** The write side over an open ingest database; synchronous, as better-sqlite3 is. */
+export interface SqliteIngest {
   replay(key: string): IngestAnswer | null;
-  /**
-   * Stores a request's readings in one transaction, skipping ids already
-   * stored. With a `key` seen before, returns that request's answer instead.
-   */
   ingest(unit: IngestUnit, key: string | null, receivedAt: number): IngestOutcome;
-  query(filter: ReadingFilter): WireReading[];
   stats(): IngestStats;
-  close(): void;
+  /** Counters after a retention pass removed readings. */
+  forget(readings: number): void;
 }
 
 /** Past this many channels in one request, the rest are looked up in the shared cache. */
@@ -62,12 +33,7 @@ const COLUMNS_PER_ROW = 6;
 /** Far more channels than a fleet has; past it the cache starts over. */
 const MAX_CACHED_SERIES = 100_000;
 
-export function openIngestStore(file: string): IngestStore {
-  return createIngestStore(openIngestDatabase(file));
-}
-
-/** The store over an open ingest database (see openIngestDatabase); closes it on close(). */
-export function createIngestStore(db: Database.Database): IngestStore {
+export function sqliteIngest(db: Database.Database): SqliteIngest {
   const selectAnswer = db.prepare<[string], { status: number; body: string }>(
     "SELECT status, body FROM batches WHERE key = ?",
   );
@@ -185,8 +151,6 @@ export function createIngestStore(db: Database.Database): IngestStore {
     },
   );
 
-  const queryReadings = readingsQuery(db);
-
   return {
     replay(key) {
       const prior = selectAnswer.get(key);
@@ -208,14 +172,15 @@ export function createIngestStore(db: Database.Database): IngestStore {
       }
       return outcome;
     },
-    query: queryReadings,
-    stats: () => ({ ...counts }),
-    close: () => db.close(),
+    stats: () => ({ ...counts, scope: "database" }),
+    forget(readings) {
+      counts.readings -= readings;
+    },
   };
 }
 
 /** Counters are kept in memory (count(*) over millions of rows per /healthz would be slow), loaded once. */
-function loadStats(db: Database.Database): IngestStats {
+function loadStats(db: Database.Database): Omit<IngestStats, "scope"> {
   const readings = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM readings").get();
   const batches = db
     .prepare<[], { n: number; duplicates: number }>(

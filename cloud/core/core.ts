@@ -1,0 +1,140 @@
+import { describeError } from "../../daemon/errors.js";
+import type { CloudStore, IngestStats } from "../store/types.js";
+import { apiKeyCheck, hostCheck } from "./access.js";
+import { errorResponse, HttpError } from "./errors.js";
+import type { CoreHead, CoreRequest, CoreResponse } from "./exchange.js";
+import { jsonResponse } from "./exchange.js";
+import {
+  alertsIngestRoute,
+  alertsRoute,
+  csvRoute,
+  devicesRoute,
+  healthRoute,
+  readingsRoute,
+  seriesRoute,
+} from "./fleet.js";
+import { ingestRoute } from "./ingest.js";
+import type { Route, RouteContext } from "./route.js";
+
+export const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
+  ["/ingest", ingestRoute],
+  // The original API Gateway resource: clients configured with its URL keep working.
+  ["/proxyLambda", ingestRoute],
+  ["/ingest/alerts", alertsIngestRoute],
+  ["/readings", readingsRoute],
+  ["/readings/series", seriesRoute],
+  ["/readings.csv", csvRoute],
+  ["/devices", devicesRoute],
+  ["/alerts", alertsRoute],
+  ["/healthz", healthRoute],
+]);
+
+export interface IngestCoreOptions {
+  store: CloudStore;
+  /** When set, every route except /healthz needs `x-api-key: <apiKey>`. */
+  apiKey: string | null;
+  /** Byte limit for a request body, on the wire and after gunzip. */
+  maxBody: number;
+  /**
+   * Without an API key: the Host names served besides loopback names and
+   * `listenHost` (DNS rebinding). Null serves every host (a gateway in front
+   * of the core checks it).
+   */
+  allowedHosts: readonly string[] | null;
+  listenHost?: string | null;
+  now?: () => number;
+}
+
+/** What to do with a request whose head has been checked. */
+export type Admission =
+  | { kind: "answered"; response: CoreResponse }
+  | { kind: "needs-body"; run(body: Buffer): Promise<CoreResponse> };
+
+/**
+ * The ingest service without HTTP plumbing or storage: routing, access,
+ * validation, gzip, idempotency, conversion and answers. An adapter either
+ * calls `admit` (then reads the body only when asked to) or `handle` with
+ * the whole request. Every refusal is an answer, never a throw.
+ */
+export interface IngestCore {
+  admit(head: CoreHead): Promise<Admission>;
+  handle(request: CoreRequest): Promise<CoreResponse>;
+  stats(): Promise<IngestStats>;
+}
+
+export function createIngestCore(options: IngestCoreOptions): IngestCore {
+  const context: RouteContext = {
+    store: options.store,
+    maxBody: options.maxBody,
+    now: options.now ?? Date.now,
+  };
+  const authorized = apiKeyCheck(options.apiKey);
+  const checkHost =
+    options.allowedHosts === null
+      ? null
+      : hostCheck(options.apiKey, options.listenHost ?? null, options.allowedHosts);
+
+  const find = (head: CoreHead): Route => {
+    const route = ROUTES.get(head.path);
+    if (route === undefined) {
+      throw new HttpError(404, "INGEST_NOT_FOUND", `no such endpoint: ${head.path}`, {
+        details: { endpoints: [...ROUTES.keys()] },
+      });
+    }
+    if (head.method !== route.method) {
+      throw new HttpError(405, "INGEST_METHOD", `${head.path} accepts ${route.method} only`, {
+        headers: { allow: route.method },
+      });
+    }
+    if (route.auth) checkHost?.(head.headers);
+    if (route.auth && !authorized(head.headers)) {
+      throw new HttpError(401, "INGEST_UNAUTHORIZED", 'missing or wrong "x-api-key" header', {
+        details: { header: "x-api-key" },
+      });
+    }
+    return route;
+  };
+
+  const admit = async (head: CoreHead): Promise<Admission> => {
+    try {
+      const route = find(head);
+      if (route.beforeBody === undefined) {
+        return { kind: "answered", response: await answer(route, { ...head, body: EMPTY }) };
+      }
+      const early = await route.beforeBody(head, context);
+      if (early !== null) return { kind: "answered", response: early };
+      return { kind: "needs-body", run: (body) => answer(route, { ...head, body }) };
+    } catch (error) {
+      return { kind: "answered", response: refusal(error) };
+    }
+  };
+
+  const answer = async (route: Route, request: CoreRequest): Promise<CoreResponse> => {
+    try {
+      return await route.handle(request, context);
+    } catch (error) {
+      return refusal(error);
+    }
+  };
+
+  return {
+    admit,
+    async handle(request) {
+      const admission = await admit(request);
+      return admission.kind === "answered" ? admission.response : admission.run(request.body);
+    },
+    stats: () => options.store.stats(),
+  };
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** A refusal the client can act on, or a 500 that says no more than that (details go to the log note). */
+function refusal(error: unknown): CoreResponse {
+  if (error instanceof HttpError) return errorResponse(error);
+  return jsonResponse(
+    500,
+    { error: "internal error", code: "INGEST_INTERNAL" },
+    `internal error: ${describeError(error)}`,
+  );
+}

@@ -1,0 +1,58 @@
+import type { CloudStore } from "../types.js";
+import { sqliteAlerts } from "./alerts.js";
+import { csvPages } from "./csv.js";
+import { openIngestDatabase } from "./db.js";
+import { devicesQuery } from "./devices.js";
+import { sqliteIngest } from "./ingest.js";
+import { readingsQuery } from "./readings.js";
+import { sqliteRetention } from "./retention.js";
+import { seriesQuery } from "./series.js";
+
+/**
+ * The embedded store: one SQLite file, owned by one process (WAL lets
+ * readers in, but a second writer process would wait on the lock).
+ * better-sqlite3 is synchronous: each call runs to completion on the event
+ * loop, which for SQLite is faster than any hop to another thread.
+ */
+export function openSqliteStore(file: string): CloudStore {
+  const db = openIngestDatabase(file);
+  let store: CloudStore;
+  try {
+    const writes = sqliteIngest(db);
+    const alerts = sqliteAlerts(db);
+    const readings = readingsQuery(db);
+    const series = seriesQuery(db);
+    const devices = devicesQuery(db);
+    const csv = csvPages(db);
+    const prune = sqliteRetention(db);
+    let pruning: Promise<unknown> = Promise.resolve();
+    store = {
+      kind: "sqlite",
+      location: file,
+      replay: async (key) => writes.replay(key),
+      ingest: async (unit, key, receivedAt) => writes.ingest(unit, key, receivedAt),
+      addAlerts: async (batch, receivedAt) => alerts.add(batch, receivedAt),
+      stats: async () => writes.stats(),
+      readings: async (filter) => readings(filter),
+      series: async (query) => series(query),
+      csv,
+      devices: async (selector, nowMs) => devices(selector, nowMs),
+      alerts: async (filter) => alerts.list(filter),
+      async prune(cutoffMs) {
+        const pass = prune(cutoffMs);
+        pruning = pass.catch(() => {});
+        const outcome = await pass;
+        writes.forget(outcome.readings);
+        return outcome;
+      },
+      async close() {
+        await pruning;
+        if (db.open) db.close();
+      },
+    };
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return store;
+}
