@@ -1,5 +1,5 @@
 import { type Static, type TObject, type TProperties, Type } from "@sinclair/typebox";
-import { ComparisonOp, Gas, SensorName, Severity, Unit } from "./vocabulary.js";
+import { ComparisonOp, Gas, SensorName, Severity, Unit, WireName } from "./vocabulary.js";
 
 /**
  * The config file (`sensord.toml`) as written, before defaults and units are
@@ -24,14 +24,17 @@ function duration(description: string) {
 export const DeviceSection = Type.Object(
   {
     id: Type.Optional(
-      Type.String({
+      WireName({
         minLength: 1,
-        description: "Device id sent with every reading. Default: the hostname",
+        description:
+          "Device id sent with every reading, at most 64 printable characters (the ingest refuses longer). Default: the hostname",
       }),
     ),
     group: Type.Optional(
-      Type.String({
-        description: 'Group id (the original system\'s `groupid`), a string. Default: "0"',
+      WireName({
+        minLength: 0,
+        description:
+          'Group id (the original system\'s `groupid`), a string of at most 64 printable characters. Default: "0"',
       }),
     ),
     gps: Type.Optional(

@@ -146,9 +146,12 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
       server.closeAllConnections();
     }, options.closeTimeoutMs ?? 10_000);
     try {
-      await stopped;
       // A handler can outlive its connection (client gone mid-gunzip): wait for it before closing the DB.
-      await Promise.allSettled([...inFlight]);
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      // What is left holds no request being answered: a refused body still
+      // being drained would otherwise keep its connection until the keep-alive timeout.
+      server.closeAllConnections();
+      await stopped;
       await retention.idle();
     } finally {
       clearTimeout(timer);

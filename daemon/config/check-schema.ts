@@ -2,7 +2,7 @@ import type { TSchema } from "@sinclair/typebox";
 import { type ValueError, ValueErrorType } from "@sinclair/typebox/errors";
 import { Value } from "@sinclair/typebox/value";
 import { DURATION_PATTERN, SENSOR_ID_PATTERN, SIZE_PATTERN } from "../../schemas/config.js";
-import { GASES } from "../../schemas/vocabulary.js";
+import { GASES, PRINTABLE } from "../../schemas/vocabulary.js";
 import { DURATION_HINT } from "./duration.js";
 import { describeValue, type Problems, pointerToKey, quoteList, tomlType } from "./problems.js";
 import { SIZE_HINT } from "./size.js";
@@ -120,6 +120,9 @@ function badPattern(schema: TSchema, value: unknown): string {
       `${text} is not a valid sensor id; start with a letter or digit, then use only ` +
       'letters, digits, "_", "." and "-", at most 64 characters in all'
     );
+  }
+  if (schema.pattern === PRINTABLE) {
+    return `${text} holds a control character (tab, newline, NUL...); use printable characters only`;
   }
   return `${text} does not match the pattern ${String(schema.pattern)}`;
 }

@@ -1,11 +1,17 @@
-import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { openIngestDatabase } from "../../cloud/store/sqlite/db.js";
 import { seriesQuery } from "../../cloud/store/sqlite/series.js";
+import type { BatchReading } from "../../schemas/batch.js";
 import { bucketOf, planBuckets } from "../../web/server/buckets.js";
 import { makeTempDir } from "../support/processes.js";
-import { alertPair, deviceReadings, uploadAlerts, uploadReadings } from "./fleet-fixtures.js";
-import { get, useIngestServer } from "./helpers.js";
+import {
+  alertPair,
+  deviceReadings,
+  type FleetDevice,
+  uploadAlerts,
+  uploadReadings,
+} from "./fleet-fixtures.js";
+import { get, STORE_KINDS, useIngestServer } from "./helpers.js";
 
 const T0 = Date.UTC(2026, 10, 20, 0, 0, 0);
 
@@ -30,17 +36,65 @@ describe("bucket plan", () => {
   });
 });
 
-describe("GET /readings/series", () => {
-  const start = useIngestServer();
+/** What the test sent, with who sent it: the expectations are computed from this, not from a database. */
+interface Sent extends BatchReading {
+  device: string;
+  group: string;
+}
 
-  it("downsampling returns the exact min and max of each bucket (brute force over the same database)", async () => {
+async function upload(url: string, device: FleetDevice, readings: BatchReading[], sent: Sent[]) {
+  await uploadReadings(url, device, readings);
+  for (const reading of readings) sent.push({ ...reading, device: device.id, group: device.group });
+}
+
+/** A fleet of three devices over two groups; one device's name needs CSV quoting. */
+async function fillFleet(url: string): Promise<Sent[]> {
+  const sent: Sent[] = [];
+  // Irregular steps (1.7 s, 1.3 s) so buckets hold different counts.
+  await upload(
+    url,
+    { id: "pi-a", group: "1", gps: "37.5, 127.0" },
+    deviceReadings("pi-a", ["co", "no2"], T0, 1700, 3000, 1),
+    sent,
+  );
+  await upload(
+    url,
+    { id: "pi-b", group: "2" },
+    deviceReadings("pi-b", ["co"], T0 + 999, 1300, 2500, 2),
+    sent,
+  );
+  await upload(
+    url,
+    { id: 'pi,"c"', group: "2" },
+    deviceReadings("pi-c", ["h2"], T0 - 120_000, 700, 400, 3),
+    sent,
+  );
+  return sent;
+}
+
+interface SeriesJson {
+  bucketMs: number;
+  buckets: number;
+  lines: Array<{
+    device: string;
+    group: string;
+    sensor: string;
+    gas: string;
+    unit: string;
+    t: number[];
+    min: number[];
+    max: number[];
+    avg: number[];
+    count: number[];
+  }>;
+}
+
+describe.each(STORE_KINDS)("fleet queries on %s", (kind) => {
+  const start = useIngestServer(kind);
+
+  it("GET /readings/series: exact min, max and count and the average of every bucket, checked against what was sent", async () => {
     const server = await start();
-    const a = { id: "pi-a", group: "1", gps: "37.5, 127.0" };
-    const b = { id: "pi-b", group: "2" };
-    // Irregular steps (1.7 s) so buckets hold different counts; two devices, two gases.
-    await uploadReadings(server.url, a, deviceReadings("pi-a", ["co", "no2"], T0, 1700, 3000, 1));
-    await uploadReadings(server.url, b, deviceReadings("pi-b", ["co"], T0 + 999, 1300, 2500, 2));
-
+    const sent = await fillFleet(server.url);
     const fromMs = T0 - 60_000;
     const toMs = T0 + 3000 * 1700 - 7;
     const width = 137;
@@ -49,60 +103,64 @@ describe("GET /readings/series", () => {
       `/readings/series?from=${fromMs}&to=${toMs}&width=${width}`,
     )) as { status: number; json: SeriesJson };
     expect(answer.status).toBe(200);
-    const plan = planBuckets(fromMs, toMs, width);
-    expect(answer.json.bucketMs).toBe(plan.bucketMs);
-    expect(answer.json.lines.map((line) => `${line.device}/${line.gas}/${line.unit}`)).toEqual([
-      "pi-a/co/ppm",
-      "pi-b/co/ppm",
-      "pi-a/no2/ppb",
-    ]);
-
-    const db = new Database(server.dbPath, { readonly: true });
-    try {
-      const rows = db
-        .prepare<[number, number], { device: string; gas: string; ts: number; value: number }>(
-          `SELECT device, gas, ts, value FROM readings_wide WHERE ts >= ? AND ts < ?`,
-        )
-        .all(fromMs, toMs);
-      let checked = 0;
-      for (const line of answer.json.lines) {
-        const expected = new Map<number, number[]>();
-        for (const row of rows) {
-          if (row.device !== line.device || row.gas !== line.gas) continue;
-          const index = bucketOf(plan, row.ts);
-          const values = expected.get(index) ?? [];
-          values.push(row.value);
-          expected.set(index, values);
-        }
-        const indexes = [...expected.keys()].sort((x, y) => x - y);
-        expect(line.t).toEqual(indexes.map((index) => fromMs + index * plan.bucketMs));
-        indexes.forEach((index, k) => {
-          const values = expected.get(index) ?? [];
-          expect(line.min[k]).toBe(Math.min(...values));
-          expect(line.max[k]).toBe(Math.max(...values));
-          expect(line.count[k]).toBe(values.length);
-          expect(line.avg[k]).toBeCloseTo(values.reduce((s, v) => s + v, 0) / values.length, 9);
-          checked++;
-        });
-      }
-      expect(checked).toBeGreaterThan(300);
-      expect(
-        answer.json.lines.reduce((n, line) => n + line.count.reduce((s, c) => s + c, 0), 0),
-      ).toBe(rows.length);
-    } finally {
-      db.close();
+    // The documented rule, computed here rather than with the product's own planBuckets.
+    const bucketMs = Math.ceil((toMs - fromMs) / width);
+    expect(answer.json).toMatchObject({ bucketMs, buckets: Math.ceil((toMs - fromMs) / bucketMs) });
+    const expected = new Map<string, Map<number, number[]>>();
+    for (const reading of sent) {
+      const ts = Date.parse(reading.ts);
+      if (ts < fromMs || ts >= toMs) continue;
+      const key = `${reading.device}|${reading.group}|${reading.sensor}|${reading.gas}|${reading.unit}`;
+      const buckets = expected.get(key) ?? new Map<number, number[]>();
+      const start = fromMs + Math.floor((ts - fromMs) / bucketMs) * bucketMs;
+      buckets.set(start, [...(buckets.get(start) ?? []), reading.value]);
+      expected.set(key, buckets);
     }
+    // Lines ordered by gas, device, sensor, unit, group.
+    expect(
+      answer.json.lines.map(
+        (line) => `${line.device}|${line.group}|${line.sensor}|${line.gas}|${line.unit}`,
+      ),
+    ).toEqual([
+      "pi-a|1|gas0|co|ppm",
+      "pi-b|2|gas0|co|ppm",
+      'pi,"c"|2|gas0|h2|ppm',
+      "pi-a|1|gas0|no2|ppb",
+    ]);
+    let buckets = 0;
+    for (const line of answer.json.lines) {
+      const want =
+        expected.get(`${line.device}|${line.group}|${line.sensor}|${line.gas}|${line.unit}`) ??
+        new Map();
+      const starts = [...want.keys()].sort((x, y) => x - y);
+      expect(line.t).toEqual(starts);
+      expect(line.min).toEqual(starts.map((t) => Math.min(...(want.get(t) ?? []))));
+      expect(line.max).toEqual(starts.map((t) => Math.max(...(want.get(t) ?? []))));
+      expect(line.count).toEqual(starts.map((t) => (want.get(t) ?? []).length));
+      starts.forEach((t, k) => {
+        const values = want.get(t) ?? [];
+        expect(line.avg[k]).toBeCloseTo(
+          values.reduce((sum, value) => sum + value, 0) / values.length,
+          9,
+        );
+      });
+      buckets += starts.length;
+    }
+    expect(buckets).toBeGreaterThan(300);
 
     // Filters are applied server-side.
     const group2 = (await get(server.url, `/readings/series?from=${fromMs}&to=${toMs}&group=2`))
       .json as SeriesJson;
-    expect(group2.lines.map((line) => line.device)).toEqual(["pi-b"]);
+    expect(group2.lines.map((line) => line.device)).toEqual(["pi-b", 'pi,"c"']);
     const no2 = (await get(server.url, `/readings/series?from=${fromMs}&to=${toMs}&gas=no2`))
       .json as SeriesJson;
     expect(no2.lines.map((line) => `${line.device}/${line.gas}`)).toEqual(["pi-a/no2"]);
+    const none = (await get(server.url, `/readings/series?from=${toMs + 1}&to=${toMs + 1000}`))
+      .json as SeriesJson;
+    expect(none.lines).toEqual([]);
   });
 
-  it("refuses unknown parameters, bad widths and backwards ranges with 400 naming the parameter", async () => {
+  it("GET /readings/series refuses unknown parameters, bad widths and backwards ranges with 400 naming the parameter", async () => {
     const server = await start();
     for (const [query, param] of [
       ["widht=5", "widht"],
@@ -116,12 +174,76 @@ describe("GET /readings/series", () => {
       expect(answer.json).toMatchObject({ code: "INGEST_BAD_PARAM", param });
     }
   });
-});
 
-describe("GET /devices, POST /ingest/alerts, GET /alerts", () => {
-  const start = useIngestServer();
+  it("GET /readings.csv streams exactly the readings of [from, to), oldest first, every column, with no row cap", async () => {
+    const server = await start();
+    const sent = await fillFleet(server.url);
+    // Data lies on both sides of the range, so a CSV ignoring from/to cannot pass.
+    const fromMs = T0 + 1000;
+    const toMs = T0 + 2000 * 1700;
+    expect(sent.some((reading) => Date.parse(reading.ts) < fromMs)).toBe(true);
+    expect(sent.some((reading) => Date.parse(reading.ts) >= toMs)).toBe(true);
+    const response = await fetch(`${server.url}/readings.csv?from=${fromMs}&to=${toMs}`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("text/csv; charset=utf-8");
+    const quote = (field: string): string =>
+      /[",]/.test(field) ? `"${field.replaceAll('"', '""')}"` : field;
+    const rows = sent
+      .filter((reading) => Date.parse(reading.ts) >= fromMs && Date.parse(reading.ts) < toMs)
+      .sort(
+        (x, y) => Date.parse(x.ts) - Date.parse(y.ts) || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0),
+      );
+    expect(rows.length).toBeGreaterThan(5000);
+    const expected = [
+      "id,device,group,sensor,gas,value,unit,ts,flags",
+      ...rows.map((row) =>
+        [
+          row.id,
+          row.device,
+          row.group,
+          row.sensor,
+          row.gas,
+          String(row.value),
+          row.unit,
+          row.ts,
+          row.flags.join(";"),
+        ]
+          .map(quote)
+          .join(","),
+      ),
+    ].join("\n");
+    expect(await response.text()).toBe(`${expected}\n`);
+    const onlyGroup2 = await (await fetch(`${server.url}/readings.csv?group=2&gas=h2`)).text();
+    expect(onlyGroup2.trim().split("\n")).toHaveLength(401);
+    expect(onlyGroup2.split("\n")[1]).toMatch(/^pi-c-r0-h2,"pi,""c""",2,gas0,h2,/);
+  });
 
-  it("lists each device's group, GPS and last-seen times, and stores alert events once", async () => {
+  it("GET /readings returns the wire shape, oldest first, filtered and limited", async () => {
+    const server = await start();
+    const sent = await fillFleet(server.url);
+    const answer = (
+      await get(server.url, `/readings?device=pi-a&gas=no2&from=${T0 + 1700}&limit=3`)
+    ).json as { readings: unknown[] };
+    const want = sent
+      .filter((r) => r.device === "pi-a" && r.gas === "no2" && Date.parse(r.ts) >= T0 + 1700)
+      .slice(0, 3);
+    expect(answer.readings).toEqual(
+      want.map((r) => ({
+        id: r.id,
+        device: "pi-a",
+        group: "1",
+        gps: "37.5, 127.0",
+        sensor: r.sensor,
+        gas: r.gas,
+        value: r.value,
+        unit: r.unit,
+        ts: r.ts,
+        flags: r.flags,
+      })),
+    );
+  });
+
+  it("GET /devices: each device's group, GPS and times from its newest reading; alert events stored once", async () => {
     const server = await start();
     await uploadReadings(
       server.url,
@@ -143,7 +265,7 @@ describe("GET /devices, POST /ingest/alerts, GET /alerts", () => {
       deviceReadings("pi-b", ["h2"], T0, 1000, 5, 5),
     );
     const devices = (await get(server.url, "/devices")).json as {
-      devices: Record<string, unknown>[];
+      devices: Array<Record<string, unknown>>;
     };
     expect(devices.devices).toHaveLength(2);
     expect(devices.devices[0]).toMatchObject({
@@ -153,6 +275,7 @@ describe("GET /devices, POST /ingest/alerts, GET /alerts", () => {
       lastReadingAt: new Date(T0 + 109_000).toISOString(),
       gases: ["co", "no2"],
     });
+    expect(Date.parse(String(devices.devices[0]?.lastSeenAt))).toBeGreaterThan(Date.now() - 60_000);
     expect(devices.devices[1]).toMatchObject({
       device: "pi-b",
       group: "2",
@@ -163,6 +286,11 @@ describe("GET /devices, POST /ingest/alerts, GET /alerts", () => {
     expect((await get(server.url, "/devices?group=2")).json).toMatchObject({
       devices: [{ device: "pi-b" }],
     });
+    expect(
+      (
+        (await get(server.url, "/devices?gas=no2")).json as { devices: Array<{ device: string }> }
+      ).devices.map((d) => d.device),
+    ).toEqual(["pi-a"]);
 
     const batch = {
       schema: "sensord.alerts.v1" as const,
@@ -187,19 +315,27 @@ describe("GET /devices, POST /ingest/alerts, GET /alerts", () => {
         device: { id: "pi-b", group: "2" },
         alerts: alertPair("e1", "co", T0, null),
       }),
-    ).toMatchObject({ json: { accepted: 1, duplicates: 0 } });
+    ).toMatchObject({
+      json: { accepted: 1, duplicates: 0 },
+    });
     const listed = (await get(server.url, "/alerts?device=pi-a")).json as {
-      alerts: { id: string; kind: string; ts: string }[];
+      alerts: Array<{ id: string; kind: string; ts: string }>;
     };
     expect(listed.alerts.map((alert) => `${alert.id} ${alert.kind} ${alert.ts}`)).toEqual([
       `e2-a raise ${new Date(T0 + 30_000).toISOString()}`,
       `e1-b clear ${new Date(T0 + 15_000).toISOString()}`,
       `e1-a raise ${new Date(T0 + 10_000).toISOString()}`,
     ]);
+    expect((await get(server.url, "/alerts?limit=1")).json).toMatchObject({
+      alerts: [{ id: "e2-a", device: "pi-a" }],
+    });
     expect(
-      ((await get(server.url, "/alerts?limit=1")).json as { alerts: unknown[] }).alerts,
-    ).toHaveLength(1);
-
+      (
+        (await get(server.url, `/alerts?from=${T0 + 1}&to=${T0 + 15_000}`)).json as {
+          alerts: Array<{ id: string }>;
+        }
+      ).alerts.map((a) => a.id),
+    ).toEqual(["e1-a"]);
     const bad = await uploadAlerts(server.url, {
       ...batch,
       alerts: [{ ...batch.alerts[0], kind: "maybe" }],
@@ -211,61 +347,63 @@ describe("GET /devices, POST /ingest/alerts, GET /alerts", () => {
   });
 });
 
-describe("GET /readings.csv", () => {
-  const start = useIngestServer();
+describe("the same data gives the same answers on every store", () => {
+  const sqlite = useIngestServer("sqlite");
+  const postgres = useIngestServer("postgres");
 
-  it("streams every matching reading, oldest first, exactly as stored (no row cap)", async () => {
-    const server = await start();
-    await uploadReadings(
-      server.url,
-      { id: "pi-a", group: "1" },
-      deviceReadings("pi-a", ["co", "no2"], T0, 500, 3000, 7),
-    );
-    await uploadReadings(
-      server.url,
-      { id: 'pi,"b"', group: "2" },
-      deviceReadings("pi-b", ["co"], T0, 700, 200, 8),
-    );
-    const response = await fetch(`${server.url}/readings.csv?from=${T0 + 1000}`);
-    expect(response.status).toBe(200);
-    expect(response.headers.get("content-type")).toBe("text/csv; charset=utf-8");
-    const text = await response.text();
-    const db = new Database(server.dbPath, { readonly: true });
-    const rows = db
-      .prepare<[number], Record<string, string | number>>(
-        "SELECT id, device, group_id, sensor, gas, value, unit, ts, flags FROM readings_wide WHERE ts >= ? ORDER BY ts, id",
-      )
-      .all(T0 + 1000);
-    db.close();
-    const quote = (field: string): string =>
-      /[",]/.test(field) ? `"${field.replaceAll('"', '""')}"` : field;
-    const expected = [
-      "id,device,group,sensor,gas,value,unit,ts,flags",
-      ...rows.map((row) =>
-        [
-          row.id,
-          row.device,
-          row.group_id,
-          row.sensor,
-          row.gas,
-          String(row.value),
-          row.unit,
-          new Date(Number(row.ts)).toISOString(),
-          String(row.flags).replaceAll(",", ";"),
-        ]
-          .map((field) => quote(String(field)))
-          .join(","),
-      ),
-    ].join("\n");
-    expect(rows.length).toBeGreaterThan(6000);
-    expect(text).toBe(`${expected}\n`);
-    const onlyB = await (await fetch(`${server.url}/readings.csv?group=2`)).text();
-    expect(onlyB.trim().split("\n")).toHaveLength(201);
-    expect(onlyB.split("\n")[1]).toMatch(/^pi-b-r0-co,"pi,""b""",2,gas0,co,/);
+  it("series, CSV, readings, devices and alerts are equal (averages to 1e-9)", async () => {
+    const servers = [await sqlite(), await postgres()];
+    for (const server of servers) {
+      await fillFleet(server.url);
+      await uploadAlerts(server.url, {
+        schema: "sensord.alerts.v1",
+        device: { id: "pi-a", group: "1" },
+        alerts: [
+          ...alertPair("e1", "no2", T0 + 5000, 7000),
+          ...alertPair("e2", "co", T0 + 9000, null),
+        ],
+      });
+    }
+    const paths = [
+      `/readings/series?from=${T0 - 700_000}&to=${T0 + 6_000_000}&width=333`,
+      `/readings/series?from=${T0}&to=${T0 + 100_000}&width=1000&gas=co`,
+      `/readings.csv?from=${T0 - 1}&to=${T0 + 500_000}`,
+      `/readings.csv?device=pi-b`,
+      `/readings?limit=5000&from=${T0 + 10_000}`,
+      "/devices",
+      "/alerts",
+    ];
+    for (const path of paths) {
+      const [a, b] = await Promise.all(
+        servers.map(async (server) => (await fetch(`${server.url}${path}`)).text()),
+      );
+      if (path.startsWith("/readings/series")) {
+        const [x, y] = [JSON.parse(a ?? "") as SeriesJson, JSON.parse(b ?? "") as SeriesJson];
+        const withoutAvg = (answer: SeriesJson) => ({
+          ...answer,
+          lines: answer.lines.map(({ avg: _avg, ...line }) => line),
+        });
+        expect(withoutAvg(y), path).toEqual(withoutAvg(x));
+        for (const [i, line] of x.lines.entries()) {
+          for (const [k, avg] of line.avg.entries()) expect(y.lines[i]?.avg[k]).toBeCloseTo(avg, 9);
+        }
+        expect(x.lines.length, path).toBeGreaterThan(0);
+      } else if (path === "/devices") {
+        // lastSeenAt is when each server received the upload.
+        const strip = (text: string) =>
+          (JSON.parse(text) as { devices: Array<Record<string, unknown>> }).devices.map(
+            ({ lastSeenAt: _seen, ...device }) => device,
+          );
+        expect(strip(b ?? ""), path).toEqual(strip(a ?? ""));
+      } else {
+        expect(b, path).toBe(a);
+        expect((a ?? "").length, path).toBeGreaterThan(100);
+      }
+    }
   });
 });
 
-describe("ingest database schema 2", () => {
+describe("ingest database schema 2 (SQLite)", () => {
   it("migrates a version 1 database in place, keeping its readings", () => {
     const temp = makeTempDir();
     try {
@@ -294,17 +432,3 @@ describe("ingest database schema 2", () => {
     }
   });
 });
-
-interface SeriesJson {
-  bucketMs: number;
-  lines: {
-    device: string;
-    gas: string;
-    unit: string;
-    t: number[];
-    min: number[];
-    max: number[];
-    avg: number[];
-    count: number[];
-  }[];
-}

@@ -1,6 +1,6 @@
 import { gzipSync } from "node:zlib";
 import type { Static } from "@sinclair/typebox";
-import { afterEach } from "vitest";
+import { afterEach, inject } from "vitest";
 import {
   type IngestServer,
   type IngestServerOptions,
@@ -8,6 +8,7 @@ import {
 } from "../../cloud/index.js";
 import type { Batch, BatchReading, OriginalGas } from "../../schemas/batch.js";
 import type { Gas } from "../../schemas/vocabulary.js";
+import { createTestDatabase } from "../support/postgres-db.js";
 import { makeTempDir } from "../support/processes.js";
 
 /** 2026-11-26T10:00:00.000Z */
@@ -114,22 +115,42 @@ export async function get(
   return { status: response.status, headers: response.headers, json: await response.json() };
 }
 
+export type StoreKind = "sqlite" | "postgres";
+/** Every store behind the ingest core: query tests run on each, and must get the same answers. */
+export const STORE_KINDS: readonly StoreKind[] = ["sqlite", "postgres"];
+
 /**
- * An in-process server on a free port over a database in a fresh temp dir,
- * closed (and the dir removed) after each test.
+ * An in-process server on a free port over a fresh database (a SQLite file
+ * in a temp dir, or a new database in the suite's PostgreSQL cluster),
+ * closed (and the dir removed) after each test. `reuseDbPath` opens the
+ * database of an earlier server again.
  */
-export function useIngestServer(): (
-  options?: Omit<IngestServerOptions, "dbPath">,
+export function useIngestServer(
+  kind: StoreKind = "sqlite",
+): (
+  options?: Omit<IngestServerOptions, "dbPath"> & { reuseDbPath?: string },
 ) => Promise<IngestServer & { dbPath: string }> {
   const cleanups: Array<() => Promise<void> | void> = [];
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
-  return async (options = {}) => {
-    const temp = makeTempDir("sensord-ingest-");
-    cleanups.push(temp.cleanup);
-    const dbPath = `${temp.dir}/ingest.db`;
-    const server = await startIngestServer({ listen: "127.0.0.1:0", ...options, dbPath });
+  return async ({ reuseDbPath, ...options } = {}) => {
+    let dbPath = reuseDbPath;
+    let dbPassword: string | null = null;
+    if (kind === "postgres") {
+      dbPassword = inject("postgres").password;
+      dbPath ??= (await createTestDatabase("ingest")).url;
+    } else if (dbPath === undefined) {
+      const temp = makeTempDir("sensord-ingest-");
+      cleanups.push(temp.cleanup);
+      dbPath = `${temp.dir}/ingest.db`;
+    }
+    const server = await startIngestServer({
+      listen: "127.0.0.1:0",
+      ...options,
+      dbPath,
+      dbPassword,
+    });
     cleanups.push(() => server.close());
     return Object.assign(server, { dbPath });
   };

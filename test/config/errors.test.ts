@@ -33,6 +33,19 @@ describe("each kind of mistake names the key and the fix", () => {
     );
   });
 
+  it("a device id or group the ingest would refuse: over 64 characters, or a control character", () => {
+    expectOnly(
+      `[device]\nid = "${"d".repeat(65)}"\n${ONE_SENSOR}`,
+      "device.id",
+      "Expected string length less or equal to 64",
+    );
+    expectOnly(
+      `[device]\ngroup = "lab\\t2"\n${ONE_SENSOR}`,
+      "device.group",
+      "holds a control character (tab, newline, NUL...); use printable characters only",
+    );
+  });
+
   it("driver-specific keys are unknown for other drivers", () => {
     expectOnly(`${ONE_SENSOR}file = "x.ndjson"\n`, "sensors[0].file", 'unknown key "file"');
   });
