@@ -78,3 +78,45 @@ describe("systemd/sensord.service", () => {
     }
   });
 });
+
+describe("systemd/sensord-ingest@.service", () => {
+  let dir: string;
+  let cleanup: () => void;
+  beforeEach(() => {
+    ({ dir, cleanup } = makeTempDir());
+  });
+  afterEach(() => cleanup());
+
+  /** An instance of the template (port 8787) with ExecStart= pointing at an executable that exists. */
+  function instance(transform: (text: string) => string = (text) => text): string {
+    const bin = join(dir, "sensord-ingest");
+    writeFileSync(bin, "#!/bin/sh\n");
+    chmodSync(bin, 0o755);
+    const path = join(dir, "sensord-ingest@8787.service");
+    const text = readFileSync(join(ROOT, "systemd/sensord-ingest@.service"), "utf8");
+    writeFileSync(path, transform(text.replace(/^ExecStart=\S+/m, `ExecStart=${bin}`)));
+    return path;
+  }
+
+  it("passes systemd-analyze verify, and verify catches a typo", () => {
+    expect(analyze(["verify", instance()])).toMatchObject({ code: 0, output: "" });
+    expect(
+      analyze(["verify", instance((text) => text.replace("Type=exec", "Type=execc"))]).output,
+    ).toContain("Failed to parse service type");
+  });
+
+  it("takes its secrets as credentials, listens on the instance's port on loopback, and rates at most 1.5", () => {
+    const text = readFileSync(join(ROOT, "systemd/sensord-ingest@.service"), "utf8");
+    expect(text).toContain("--listen 127.0.0.1:%i");
+    expect(text).toContain(`--db-password-file $${"{"}CREDENTIALS_DIRECTORY}/db-password`);
+    expect(text).toContain("LoadCredential=db-password:/etc/sensord-ingest/db-password");
+    // The URL carries no password: sensord-ingest refuses one in argv.
+    expect(text).toMatch(/--db postgres:\/\/[a-z_]+@/);
+    const { code, output } = analyze(["security", "--offline=true", instance()]);
+    expect(code).toBe(0);
+    const figure = /Overall exposure level for sensord-ingest@8787\.service: (\d+\.\d+)/.exec(
+      output,
+    )?.[1];
+    expect(Number(figure)).toBeLessThanOrEqual(1.5);
+  });
+});
