@@ -11,10 +11,10 @@ export class IngestProcess {
   stderr = "";
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(args: string[], options: { cwd?: string } = {}) {
+  constructor(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
     this.child = spawn(process.execPath, [SENSORD_INGEST, ...args], {
       cwd: options.cwd ?? ROOT,
-      env: cleanEnv(),
+      env: cleanEnv(options.env),
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.child.stdout?.on("data", (chunk: Buffer) => {
