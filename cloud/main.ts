@@ -56,24 +56,25 @@ function durationArg(text: string): number {
   return ms;
 }
 
-/** A password in argv shows in `ps` and shell history: it must come from a file or the environment. */
-function dbArg(text: string): string {
-  if (isPostgresUrl(text)) {
-    let url: URL;
-    try {
-      url = new URL(text);
-    } catch {
-      throw new InvalidArgumentError(
-        `"${text}" is not a valid URL; use postgres://USER@HOST:PORT/DBNAME`,
-      );
-    }
-    if (url.password !== "") {
-      throw new InvalidArgumentError(
-        "the URL holds a password, which would show in ps and shell history; remove it and use PGPASSWORD, ~/.pgpass or --db-password-file",
-      );
-    }
+/**
+ * A password in argv shows in `ps` and shell history: it must come from a
+ * file or the environment. Checked here rather than in an argParser, whose
+ * error message would echo the URL, password and all.
+ */
+function checkDbUrl(text: string): void {
+  if (!isPostgresUrl(text)) return;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ExitError(EXIT_USAGE, "--db: not a valid URL; use postgres://USER@HOST:PORT/DBNAME");
   }
-  return text;
+  if (url.password !== "") {
+    throw new ExitError(
+      EXIT_USAGE,
+      "--db: the URL holds a password, which would show in ps and shell history; remove it and use PGPASSWORD, ~/.pgpass or --db-password-file",
+    );
+  }
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -128,9 +129,7 @@ const program = new Command()
     new Option(
       "--db <file|url>",
       "SQLite database file (created when missing) or postgres://USER@HOST:PORT/DBNAME",
-    )
-      .argParser(dbArg)
-      .default("./var/ingest.db"),
+    ).default("./var/ingest.db"),
   )
   .option(
     "--db-password-file <file>",
@@ -184,6 +183,7 @@ async function main(): Promise<void> {
     options.apiKeyFile === undefined
       ? null
       : apiKeyFrom(options.apiKeyFile, (message) => log.warn(message));
+  checkDbUrl(options.db);
   if (options.maxInflightBytes < options.maxBody) {
     throw new ExitError(
       EXIT_USAGE,

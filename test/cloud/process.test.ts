@@ -3,6 +3,7 @@ import { request } from "node:http";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase } from "../support/postgres-db.js";
 import { makeTempDir, waitUntil } from "../support/processes.js";
 import { get, makeBatch, post, readings } from "./helpers.js";
 import { IngestProcess, killAllIngest } from "./ingest-process.js";
@@ -164,6 +165,12 @@ describe("sensord-ingest process", () => {
     [["--max-body", "lots"], /--max-body/],
     [["--log-level", "loud"], /--log-level/],
     [["--frobnicate"], /unknown option/],
+    [["--retention", "forever"], /--retention.*"forever".*e\.g\. "400d"/],
+    [["--retention", "12h"], /at least 1d/],
+    [
+      ["--max-body", "8MiB", "--max-inflight-bytes", "1MiB"],
+      /--max-inflight-bytes \(1MiB\) must be at least --max-body \(8MiB\)/,
+    ],
   ])("exits 2 on a usage error: %j", async (args, message) => {
     const ingest = new IngestProcess([...args, "--db", freshDb()]);
     expect(await ingest.exited).toEqual({ code: 2, signal: null });
@@ -196,5 +203,63 @@ describe("sensord-ingest process", () => {
     const refused = new IngestProcess(["--listen", "127.0.0.1:0", "--db", foreign]);
     expect(await refused.exited).toEqual({ code: 1, signal: null });
     expect(refused.stderr).toContain("is not a sensord-ingest database");
+  });
+
+  it("refuses a password in the --db URL (exit 2, without echoing it) and reads --db-password-file", async () => {
+    const inUrl = new IngestProcess(["--db", "postgres://ingest:s3cret-pw@127.0.0.1:1/fleet"]);
+    expect(await inUrl.exited).toEqual({ code: 2, signal: null });
+    expect(inUrl.stderr).toContain("PGPASSWORD, ~/.pgpass or --db-password-file");
+    expect(inUrl.stderr).not.toContain("s3cret-pw");
+    const missing = new IngestProcess([
+      "--db",
+      "postgres://ingest@127.0.0.1:1/fleet",
+      "--db-password-file",
+      "/nonexistent/pw",
+    ]);
+    expect(await missing.exited).toEqual({ code: 78, signal: null });
+    expect(missing.stderr).toContain("--db-password-file: cannot read /nonexistent/pw");
+  });
+});
+
+describe("sensord-ingest on PostgreSQL", () => {
+  it("connects with the password from --db-password-file, never shows it, and logs the URL without it", async () => {
+    const database = await createTestDatabase("proc");
+    const passwordFile = join(temp.dir, "db-password");
+    writeFileSync(passwordFile, `${database.password}\n`, { mode: 0o600 });
+    const ingest = new IngestProcess([
+      "--listen",
+      "127.0.0.1:0",
+      "--db",
+      database.url,
+      "--db-password-file",
+      passwordFile,
+      "--retention",
+      "400d",
+    ]);
+    const url = await ingest.ready();
+    expect((await post(url, makeBatch("b-1", readings(0, 4)))).json).toMatchObject({ accepted: 4 });
+    expect((await get(url, "/healthz")).json).toEqual({
+      status: "ok",
+      store: "postgres",
+      scope: "process",
+      readings: 4,
+      duplicates: 0,
+      batches: 1,
+    });
+    expect(await ingest.stop()).toEqual({ code: 0, signal: null });
+    expect(ingest.stderr).toContain(`postgres database ${database.url}`);
+    expect(ingest.stderr).toContain("retention 400d");
+    expect(ingest.stdout + ingest.stderr).not.toContain(database.password);
+  });
+
+  it("exits 1 with the fix named when the password is wrong, without showing any password", async () => {
+    const database = await createTestDatabase("proc");
+    const ingest = new IngestProcess(["--listen", "127.0.0.1:0", "--db", database.url], {
+      env: { PGPASSWORD: "not-the-password" },
+    });
+    expect(await ingest.exited).toEqual({ code: 1, signal: null });
+    expect(ingest.stderr).toMatch(/PGPASSWORD|--db-password-file/);
+    expect(ingest.stderr).not.toContain("not-the-password");
+    expect(ingest.stderr).not.toContain(database.password);
   });
 });
