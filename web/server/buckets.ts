@@ -2,7 +2,7 @@
  * Time buckets for a downsampled chart: [fromMs, toMs) cut into at most
  * `width` buckets of a whole number of milliseconds (at least 1), so every
  * reading falls in exactly one bucket: index = floor((ts - fromMs) / bucketMs).
- * Shared by the fleet dashboard (cloud/fleet) and the device dashboard
+ * Shared by the fleet dashboard (cloud/store) and the device dashboard
  * (daemon/dashboard): one rule for what a bucket holds.
  */
 export interface BucketPlan {

@@ -63,7 +63,7 @@ const SCHEMA = `
 `;
 
 /**
- * Version 2, for the fleet dashboard (cloud/fleet/). The covering index lets
+ * Version 2, for the fleet dashboard (cloud/core/fleet.ts). The covering index lets
  * a chart bucket be answered from the index alone, in time order per series:
  * a week of 4 gases at 1 Hz went from ~3 s to ~0.3 s, for ~20-30 % of insert
  * speed. `alerts` holds the alert events devices send to POST /ingest/alerts.
