@@ -3,8 +3,8 @@ import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { gzip } from "node:zlib";
 import { Pool } from "undici";
-import { newIdPrefix, readingId } from "../daemon/store/ids.js";
 import { GasSimulation } from "../daemon/drivers/sim.js";
+import { newIdPrefix, readingId } from "../daemon/store/ids.js";
 import type { BatchDevice } from "../schemas/batch.js";
 import { DEFAULT_UNIT } from "../schemas/vocabulary.js";
 import { type BatchItem, batchJson, contentId, GZIP_LEVEL } from "../sync/batch.js";
@@ -83,9 +83,8 @@ interface Upload {
   originalOf: number | null;
 }
 
-const GASES = ["co", "no2", "c2h5oh", "h2"] as const;
+/** One minute at 1 Hz; the simulation yields the original system's 4 gases, so 240 readings. */
 const SECONDS_PER_BATCH = 60;
-const READINGS_PER_BATCH = GASES.length * SECONDS_PER_BATCH;
 /** A device would not wait longer than this for a server's Retry-After. */
 const MAX_RETRY_AFTER_MS = 30_000;
 const NETWORK_RETRY_MS = 1_000;
@@ -205,7 +204,9 @@ async function buildUploads(
       originalIndex: index,
     });
   }
-  const sorted = planned.map((batch, index) => ({ batch, index })).sort((a, b) => a.batch.at - b.batch.at);
+  const sorted = planned
+    .map((batch, index) => ({ batch, index }))
+    .sort((a, b) => a.batch.at - b.batch.at);
   const position = new Map(sorted.map(({ index }, at) => [index, at]));
   const uploads: Upload[] = [];
   let jsonBytes = 0;
@@ -321,8 +322,7 @@ async function send(options: FleetClientOptions, uploads: Upload[]): Promise<Fle
         return;
       } catch (error) {
         latencies.push(performance.now() - started);
-        const code =
-          error instanceof Error && "code" in error ? String(error.code) : String(error);
+        const code = error instanceof Error && "code" in error ? String(error.code) : String(error);
         if (attempt >= MAX_ATTEMPTS) {
           fail(`error ${code}`);
           return;
@@ -406,7 +406,9 @@ async function main(): Promise<void> {
 // Imported for its types by bench/fleet-load.ts; runs only as a script.
 if (process.argv[1]?.endsWith("fleet-load-client.js")) {
   main().catch((error: unknown) => {
-    process.stderr.write(`fleet load client failed: ${error instanceof Error ? error.stack : error}\n`);
+    process.stderr.write(
+      `fleet load client failed: ${error instanceof Error ? error.stack : error}\n`,
+    );
     process.exit(1);
   });
 }

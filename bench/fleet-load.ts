@@ -4,6 +4,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
+import { type PgCluster, startPgCluster } from "../test/support/postgres.js";
 import type {
   FleetClientOptions,
   FleetClientReady,
@@ -27,8 +28,6 @@ import type {
 
 const SENSORD_INGEST = resolve(import.meta.dirname, "../cloud/main.js");
 const CLIENT = resolve(import.meta.dirname, "fleet-load-client.js");
-/** Resolved at run time: the PostgreSQL helper may not exist in a given checkout. */
-const PG_SUPPORT = resolve(import.meta.dirname, "../test/support/postgres.js");
 const CLOCK_TICKS_PER_SECOND = 100;
 
 export type FleetRunKind = "sqlite" | "postgres-1" | "postgres-2";
@@ -99,7 +98,13 @@ export interface FleetRunFigures {
   ingest: IngestProcessFigures[];
   /** PostgreSQL: every process of the cluster over the timed phase; null for SQLite (in-process) or unknown. */
   dbCpuSeconds: number | null;
-  /** PostgreSQL: count(*) of the readings table after the run, when the helper can query it. */
+  /**
+   * The whole machine over the timed phase: a shared VM's other tenants
+   * (othersSeconds: busy minus the ingest, database and client; the bench
+   * process itself is in there too, idle while it waits) make runs differ.
+   */
+  machine: { busySeconds: number; othersSeconds: number; stealSeconds: number };
+  /** PostgreSQL: count(*) of the readings table after the run. */
   storedRows: number | null;
   client: {
     cpuSeconds: number;
@@ -122,22 +127,6 @@ export interface FleetLoadResult {
   runs: FleetRunResult[];
 }
 
-/** The PostgreSQL test helper's API (test/support/postgres.ts), declared here because it is loaded at run time. */
-interface PgCluster {
-  host: string;
-  port: number;
-  user: string;
-  password: string;
-  dir: string;
-  createDatabase(name?: string): Promise<string>;
-  query(database: string, sql: string, params?: unknown[]): Promise<unknown>;
-  stop(): Promise<void>;
-}
-
-interface PgSupport {
-  startPgCluster(): Promise<PgCluster>;
-}
-
 /** user+system (and with `children`, reaped children's) CPU seconds of a process, from /proc/<pid>/stat. */
 function procCpu(pid: number, children = false): { ppid: number; seconds: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -146,6 +135,17 @@ function procCpu(pid: number, children = false): { ppid: number; seconds: number
   const own = Number(fields[11]) + Number(fields[12]);
   const reaped = children ? Number(fields[13]) + Number(fields[14]) : 0;
   return { ppid: Number(fields[1]), seconds: (own + reaped) / CLOCK_TICKS_PER_SECOND };
+}
+
+/** Busy (not idle, not iowait) and stolen CPU seconds of the whole machine, from /proc/stat. */
+function machineCpu(): { busy: number; steal: number } {
+  const line = readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";
+  const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = ticks;
+  return {
+    busy: (user + nice + system + irq + softirq) / CLOCK_TICKS_PER_SECOND,
+    steal: steal / CLOCK_TICKS_PER_SECOND,
+  };
 }
 
 function peakRssBytes(pid: number): number {
@@ -208,11 +208,12 @@ class IngestProcess {
   private stderr = "";
   private readonly exited: Promise<void>;
 
-  constructor(db: string, env: Record<string, string>) {
+  /** `cwd`: an ingest that took a URL for a file name would create it there, not in the repo. */
+  constructor(db: string, env: Record<string, string>, cwd: string) {
     this.child = spawn(
       process.execPath,
       [SENSORD_INGEST, "--listen", "127.0.0.1:0", "--db", db, "--log-level", "warn"],
-      { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } },
+      { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env }, cwd },
     );
     if (this.child.pid === undefined) throw new Error("could not start sensord-ingest");
     this.pid = this.child.pid;
@@ -304,7 +305,11 @@ async function measure(
   options: FleetLoadOptions,
   processes: IngestProcess[],
   urls: string[],
-  database: { cpuSeconds: () => number | null; storedRows: () => Promise<number | null> },
+  database: {
+    cpuSeconds: () => number | null;
+    /** null: nothing to count apart from /healthz (SQLite); a string: why counting failed. */
+    storedRows: () => Promise<number | string | null>;
+  },
 ): Promise<FleetRunFigures> {
   const client = new LoadClient({
     targets: urls,
@@ -318,6 +323,7 @@ async function measure(
     const ready = await client.next<FleetClientReady>("ready", 180_000);
     const cpuBefore = processes.map((ingest) => procCpu(ingest.pid).seconds);
     const dbBefore = database.cpuSeconds();
+    const machineBefore = machineCpu();
     client.go();
     // A generous deadline: 20k readings/s would be a broken ingest, not a slow one.
     const report = await client.next<FleetClientReport>(
@@ -325,16 +331,21 @@ async function measure(
       60_000 + (ready.readingsSent / 20_000) * 1000,
     );
     const dbAfter = database.cpuSeconds();
+    const machineAfter = machineCpu();
     const ingest = await Promise.all(
-      processes.map(async (process, index) => ({
-        pid: process.pid,
-        peakRssBytes: peakRssBytes(process.pid),
-        cpuSeconds: procCpu(process.pid).seconds - (cpuBefore[index] ?? 0),
+      processes.map(async (server, index) => ({
+        pid: server.pid,
+        peakRssBytes: peakRssBytes(server.pid),
+        cpuSeconds: procCpu(server.pid).seconds - (cpuBefore[index] ?? 0),
         health: await health(urls[index] ?? ""),
       })),
     );
+    const dbCpuSeconds = dbBefore === null || dbAfter === null ? null : dbAfter - dbBefore;
+    const busy = machineAfter.busy - machineBefore.busy;
     const problems = await check(ready, report, ingest, urls[0] ?? "");
-    const storedRows = await database.storedRows();
+    const counted = await database.storedRows();
+    const storedRows = typeof counted === "number" ? counted : null;
+    if (typeof counted === "string") problems.push(counted);
     if (storedRows !== null && storedRows !== ready.distinctReadings) {
       problems.push(`the database holds ${storedRows} readings, ${ready.distinctReadings} sent`);
     }
@@ -359,7 +370,16 @@ async function measure(
       duplicates: report.duplicates,
       latencyMs: report.latencyMs,
       ingest,
-      dbCpuSeconds: dbBefore === null || dbAfter === null ? null : dbAfter - dbBefore,
+      dbCpuSeconds,
+      machine: {
+        busySeconds: busy,
+        othersSeconds:
+          busy -
+          report.cpuSeconds -
+          (dbCpuSeconds ?? 0) -
+          ingest.reduce((sum, server) => sum + server.cpuSeconds, 0),
+        stealSeconds: machineAfter.steal - machineBefore.steal,
+      },
       storedRows,
       client: {
         cpuSeconds: report.cpuSeconds,
@@ -379,7 +399,11 @@ async function health(url: string): Promise<IngestProcessFigures["health"]> {
   try {
     const response = await fetch(`${url}/healthz`);
     if (response.status !== 200) return null;
-    const body = (await response.json()) as { readings: number; duplicates: number; batches: number };
+    const body = (await response.json()) as {
+      readings: number;
+      duplicates: number;
+      batches: number;
+    };
     return { readings: body.readings, duplicates: body.duplicates, batches: body.batches };
   } catch {
     return null;
@@ -412,11 +436,11 @@ async function check(
   if (report.resendsNotAllDuplicates > 0) {
     problems.push(`${report.resendsNotAllDuplicates} resends not answered as all duplicates`);
   }
-  if (ingest.some((process) => process.health === null)) {
+  if (ingest.some((server) => server.health === null)) {
     problems.push("an ingest process did not answer /healthz with 200");
   } else {
     // Per process for PostgreSQL (several share the database), per database for SQLite: one process there.
-    const stored = ingest.reduce((sum, process) => sum + (process.health?.readings ?? 0), 0);
+    const stored = ingest.reduce((sum, server) => sum + (server.health?.readings ?? 0), 0);
     if (stored !== ready.distinctReadings) {
       problems.push(`/healthz: ${stored} readings stored, ${ready.distinctReadings} sent`);
     }
@@ -425,7 +449,9 @@ async function check(
     const response = await fetch(`${url}/readings?limit=1`);
     const body = (await response.json()) as { readings?: unknown[] };
     if (response.status !== 200 || body.readings?.length !== 1) {
-      problems.push(`GET /readings?limit=1 answered ${response.status} with ${body.readings?.length} readings`);
+      problems.push(
+        `GET /readings?limit=1 answered ${response.status} with ${body.readings?.length} readings`,
+      );
     }
   } catch (error) {
     problems.push(`GET /readings?limit=1 failed: ${describe(error)}`);
@@ -440,7 +466,7 @@ function describe(error: unknown): string {
 async function runSqlite(dir: string, options: FleetLoadOptions): Promise<FleetRunFigures> {
   const dbPath = join(dir, "fleet.db");
   for (const suffix of ["", "-wal", "-shm"]) rmSync(dbPath + suffix, { force: true });
-  const ingest = new IngestProcess(dbPath, {});
+  const ingest = new IngestProcess(dbPath, {}, dir);
   try {
     const url = await ingest.url();
     return await measure(options, [ingest], [url], {
@@ -453,6 +479,7 @@ async function runSqlite(dir: string, options: FleetLoadOptions): Promise<FleetR
 }
 
 async function runPostgres(
+  dir: string,
   cluster: PgCluster,
   options: FleetLoadOptions,
   processCount: number,
@@ -462,33 +489,29 @@ async function runPostgres(
   const processes: IngestProcess[] = [];
   try {
     for (let index = 0; index < processCount; index++) {
-      processes.push(new IngestProcess(url, { PGPASSWORD: cluster.password }));
+      processes.push(new IngestProcess(url, { PGPASSWORD: cluster.password }, dir));
     }
     const urls = await Promise.all(processes.map((ingest) => ingest.url()));
     const postmaster = postmasterPid(cluster.dir);
     return await measure(options, processes, urls, {
       cpuSeconds: () => (postmaster === null ? null : clusterCpuSeconds(postmaster)),
+      // Also proves the readings went to PostgreSQL: an ingest without
+      // PostgreSQL support may take the URL for a SQLite file name.
       storedRows: async () => {
         try {
-          return countFrom(await cluster.query(name, "SELECT count(*) AS n FROM readings"));
-        } catch {
-          return null;
+          const rows = await cluster.query<{ n: string }>(
+            name,
+            "SELECT count(*) AS n FROM readings",
+          );
+          return Number(rows[0]?.n);
+        } catch (error) {
+          return `cannot count the readings in PostgreSQL: ${describe(error)}`;
         }
       },
     });
   } finally {
     await Promise.all(processes.map((ingest) => ingest.stop()));
   }
-}
-
-/** `n` of the first row, whether the helper answers rows or a pg-style `{rows}`. */
-function countFrom(result: unknown): number | null {
-  const rows =
-    typeof result === "object" && result !== null && "rows" in result ? result.rows : result;
-  const first: unknown = Array.isArray(rows) ? rows[0] : undefined;
-  if (typeof first !== "object" || first === null || !("n" in first)) return null;
-  const n = Number(first.n);
-  return Number.isFinite(n) ? n : null;
 }
 
 export async function benchFleetLoad(
@@ -509,14 +532,13 @@ export async function benchFleetLoad(
           if (clusterError !== null) throw new Error(clusterError);
           if (cluster === null) {
             try {
-              const support = (await import(pathToFileURL(PG_SUPPORT).href)) as PgSupport;
-              cluster = await support.startPgCluster();
+              cluster = await startPgCluster();
             } catch (error) {
               clusterError = `no PostgreSQL cluster: ${describe(error)}`;
               throw new Error(clusterError);
             }
           }
-          figures = await runPostgres(cluster, options, kind === "postgres-1" ? 1 : 2);
+          figures = await runPostgres(dir, cluster, options, kind === "postgres-1" ? 1 : 2);
         }
         runs.push({ kind, label, ok: true, figures });
       } catch (error) {
@@ -537,7 +559,9 @@ export function printFleetLoad(result: FleetLoadResult): void {
   const { options } = result;
   const ok = result.runs.flatMap((run) => (run.ok ? [run] : []));
   const first = ok[0]?.figures;
-  console.log("## Fleet ingest load: sensord-ingest under 1,000 devices uploading at once (loopback)");
+  console.log(
+    `## Fleet ingest load: sensord-ingest under ${count(options.devices)} devices uploading at once (loopback)`,
+  );
   console.log(
     `${count(options.devices)} devices x ${options.minutes} min: one sensord.batch.v1 per device-minute (4 gases x 60 s at 1 Hz = 240 readings), gzip level 1;`,
   );
@@ -573,6 +597,10 @@ export function printFleetLoad(result: FleetLoadResult): void {
       "client CPU (share of the machine)",
       (f) => `${f.client.cpuSeconds.toFixed(1)} s (${(f.client.machineShare * 100).toFixed(0)} %)`,
     ],
+    [
+      "other processes' CPU / steal",
+      (f) => `${f.machine.othersSeconds.toFixed(1)} s / ${f.machine.stealSeconds.toFixed(1)} s`,
+    ],
     ["503 retries / network retries", (f) => `${f.retries503} / ${f.retriesNetwork}`],
     [
       "answers 200",
@@ -582,7 +610,8 @@ export function printFleetLoad(result: FleetLoadResult): void {
     ],
     [
       "accepted / duplicates",
-      (f) => `${count(f.accepted)} / ${count(f.duplicates)} (expected ${count(f.distinctReadings)} / ${count(f.resentReadings)})`,
+      (f) =>
+        `${count(f.accepted)} / ${count(f.duplicates)} (expected ${count(f.distinctReadings)} / ${count(f.resentReadings)})`,
     ],
     ["checks", (f) => (f.problems.length === 0 ? "all passed" : "FAILED, see below")],
   ];
@@ -597,7 +626,12 @@ export function printFleetLoad(result: FleetLoadResult): void {
     Math.max(...table.map((line) => line[column]?.length ?? 0)),
   );
   for (const line of table) {
-    console.log(line.map((text, column) => text.padEnd(widths[column] ?? 0)).join("  ").trimEnd());
+    console.log(
+      line
+        .map((text, column) => text.padEnd(widths[column] ?? 0))
+        .join("  ")
+        .trimEnd(),
+    );
   }
   for (const run of result.runs) {
     if (!run.ok) console.log(`${run.label}: failed: ${run.error}`);

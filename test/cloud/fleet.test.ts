@@ -140,7 +140,7 @@ describe.each(STORE_KINDS)("fleet queries on %s", (kind) => {
       starts.forEach((t, k) => {
         const values = want.get(t) ?? [];
         expect(line.avg[k]).toBeCloseTo(
-          values.reduce((sum, value) => sum + value, 0) / values.length,
+          values.reduce((sum: number, value: number) => sum + value, 0) / values.length,
           9,
         );
       });

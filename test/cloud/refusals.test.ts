@@ -252,7 +252,11 @@ describe("reading times", () => {
       "2025-02-29T00:00:00.000Z",
     ]) {
       const result = await post(server.url, makeBatch(`b-${ts}`, [reading(0), reading(1, { ts })]));
-      expect([ts, result.status, result.json.field]).toEqual([ts, 422, "/readings/1/ts"]);
+      expect([ts, result.status, (result.json as { field?: string }).field]).toEqual([
+        ts,
+        422,
+        "/readings/1/ts",
+      ]);
     }
     // 2024 is a leap year.
     const leap = await post(

@@ -3,6 +3,7 @@ import { sqliteAlerts } from "./alerts.js";
 import { csvPages } from "./csv.js";
 import { openIngestDatabase } from "./db.js";
 import { devicesQuery } from "./devices.js";
+import { GroupCommit } from "./group-commit.js";
 import { sqliteIngest } from "./ingest.js";
 import { readingsQuery } from "./readings.js";
 import { sqliteRetention } from "./retention.js";
@@ -19,6 +20,7 @@ export function openSqliteStore(file: string): CloudStore {
   let store: CloudStore;
   try {
     const writes = sqliteIngest(db);
+    const group = new GroupCommit(writes);
     const alerts = sqliteAlerts(db);
     const readings = readingsQuery(db);
     const series = seriesQuery(db);
@@ -30,7 +32,7 @@ export function openSqliteStore(file: string): CloudStore {
       kind: "sqlite",
       location: file,
       replay: async (key) => writes.replay(key),
-      ingest: async (unit, key, receivedAt) => writes.ingest(unit, key, receivedAt),
+      ingest: (unit, key, receivedAt) => group.add({ unit, key, receivedAt }),
       addAlerts: async (batch, receivedAt) => alerts.add(batch, receivedAt),
       stats: async () => writes.stats(),
       readings: async (filter) => readings(filter),

@@ -1,10 +1,22 @@
 import type Database from "better-sqlite3";
 import type { IngestAnswer, IngestOutcome, IngestRow, IngestStats, IngestUnit } from "../types.js";
 
+/** One request's readings to store. */
+export interface IngestRequest {
+  unit: IngestUnit;
+  key: string | null;
+  receivedAt: number;
+}
+
 /** The write side over an open ingest database; synchronous, as better-sqlite3 is. */
 export interface SqliteIngest {
   replay(key: string): IngestAnswer | null;
-  ingest(unit: IngestUnit, key: string | null, receivedAt: number): IngestOutcome;
+  /**
+   * Stores several requests in one transaction, each in a savepoint of its
+   * own: one request that fails is rolled back alone and gets its error;
+   * the others commit together.
+   */
+  ingestGroup(requests: readonly IngestRequest[]): Array<IngestOutcome | Error>;
   stats(): IngestStats;
   /** Counters after a retention pass removed readings. */
   forget(readings: number): void;
@@ -151,26 +163,39 @@ export function sqliteIngest(db: Database.Database): SqliteIngest {
     },
   );
 
+  // A request's own transaction nests as a savepoint inside the group's.
+  const groupTransaction = db.transaction((requests: readonly IngestRequest[]) =>
+    requests.map((request): IngestOutcome | Error => {
+      try {
+        return ingestTransaction(request.unit, request.key, request.receivedAt);
+      } catch (error) {
+        // A rolled-back savepoint may have created series the cache now names.
+        seriesIds.clear();
+        return error instanceof Error ? error : new Error(String(error));
+      }
+    }),
+  );
+
   return {
     replay(key) {
       const prior = selectAnswer.get(key);
       return prior === undefined ? null : { ...prior, replayed: true };
     },
-    ingest(unit, key, receivedAt) {
-      let outcome: IngestOutcome;
+    ingestGroup(requests) {
+      let results: Array<IngestOutcome | Error>;
       try {
-        outcome = ingestTransaction(unit, key, receivedAt);
+        results = groupTransaction(requests);
       } catch (error) {
-        // A rolled-back transaction may have created series the cache now names.
         seriesIds.clear();
         throw error;
       }
-      if (!outcome.replayed) {
+      for (const outcome of results) {
+        if (outcome instanceof Error || outcome.replayed) continue;
         counts.readings += outcome.accepted;
         counts.duplicates += outcome.duplicates;
         counts.batches += 1;
       }
-      return outcome;
+      return results;
     },
     stats: () => ({ ...counts, scope: "database" }),
     forget(readings) {

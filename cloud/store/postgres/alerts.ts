@@ -1,0 +1,124 @@
+import type pg from "pg";
+import type { AlertEvent } from "../../../schemas/alert.js";
+import type { AlertBatch } from "../../../schemas/alert-batch.js";
+import type { AlertFilter, AlertOutcome, StoredAlert } from "../types.js";
+import { equalityTerms, msToTs, prepared, tsToMs, whereClause } from "./sql.js";
+
+/**
+ * One statement per batch (atomic on its own); ON CONFLICT DO NOTHING skips
+ * (device, id) pairs stored before or earlier in the batch, so rowCount is
+ * exactly what was new.
+ */
+const INSERT_ALERTS = `INSERT INTO alerts (device, id, group_id, gps, reading_id, rule, sensor, gas, kind, value,
+    unit, threshold, op, severity, ts, received_at)
+  SELECT $1, t.id, $2, $3, t.reading_id, t.rule, t.sensor, t.gas, t.kind, t.value,
+    t.unit, t.threshold, t.op, t.severity, ${msToTs("t.ms")}, ${msToTs("$4")}
+  FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::float8[],
+    $12::text[], $13::float8[], $14::text[], $15::text[], $16::float8[])
+    AS t(id, reading_id, rule, sensor, gas, kind, value, unit, threshold, op, severity, ms)
+  ON CONFLICT DO NOTHING`;
+
+export async function insertAlerts(
+  client: pg.ClientBase,
+  batch: AlertBatch,
+  receivedAt: number,
+): Promise<AlertOutcome> {
+  // Sorted by id: two batches sharing events lock them in the same order (no deadlock).
+  const alerts = [...batch.alerts].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const column = <T>(pick: (alert: AlertEvent) => T): T[] => alerts.map(pick);
+  const result = await client.query(
+    prepared(INSERT_ALERTS, [
+      batch.device.id,
+      batch.device.group,
+      batch.device.gps ?? "",
+      receivedAt,
+      column((alert) => alert.id),
+      column((alert) => alert.readingId),
+      column((alert) => alert.rule),
+      column((alert) => alert.sensor),
+      column((alert) => alert.gas),
+      column((alert) => alert.kind),
+      column((alert) => alert.value),
+      column((alert) => alert.unit),
+      column((alert) => alert.threshold),
+      column((alert) => alert.op),
+      column((alert) => alert.severity),
+      column((alert) => Date.parse(alert.ts)),
+    ]),
+  );
+  const accepted = result.rowCount ?? 0;
+  return { accepted, duplicates: batch.alerts.length - accepted };
+}
+
+interface AlertRow {
+  id: string;
+  device: string;
+  group_id: string;
+  gps: string;
+  reading_id: string;
+  rule: string;
+  sensor: string;
+  gas: AlertEvent["gas"];
+  kind: AlertEvent["kind"];
+  value: number;
+  unit: AlertEvent["unit"];
+  threshold: number;
+  op: AlertEvent["op"];
+  severity: AlertEvent["severity"];
+  ts: number;
+}
+
+/** Newest first (ts, device, id descending): one backward walk of alerts_ts. */
+export async function selectAlerts(
+  client: pg.ClientBase,
+  filter: AlertFilter,
+): Promise<StoredAlert[]> {
+  const params: unknown[] = [];
+  const where = equalityTerms(
+    [
+      ["device", filter.device],
+      ["group_id", filter.group],
+      ["gas", filter.gas],
+    ],
+    params,
+  );
+  if (filter.fromMs !== undefined) {
+    params.push(filter.fromMs);
+    where.push(`ts >= ${msToTs(`$${params.length}`)}`);
+  }
+  if (filter.toMs !== undefined) {
+    params.push(filter.toMs);
+    where.push(`ts < ${msToTs(`$${params.length}`)}`);
+  }
+  params.push(filter.limit);
+  const result = await client.query<AlertRow>(
+    prepared(
+      `SELECT id, device, group_id, gps, reading_id, rule, sensor, gas, kind, value, unit, threshold,
+         op, severity, ${tsToMs("ts")} AS ts
+       FROM alerts ${whereClause(where)}
+       ORDER BY alerts.ts DESC, device DESC, id DESC LIMIT $${params.length}`,
+      params,
+    ),
+  );
+  return result.rows.map(toStored);
+}
+
+function toStored(row: AlertRow): StoredAlert {
+  return {
+    id: row.id,
+    readingId: row.reading_id,
+    rule: row.rule,
+    sensor: row.sensor,
+    gas: row.gas,
+    kind: row.kind,
+    value: row.value,
+    unit: row.unit,
+    threshold: row.threshold,
+    op: row.op,
+    severity: row.severity,
+    ts: new Date(row.ts).toISOString(),
+    device: row.device,
+    group: row.group_id,
+    ...(row.gps === "" ? {} : { gps: row.gps }),
+  };
+}

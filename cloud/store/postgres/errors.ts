@@ -1,0 +1,122 @@
+import { describeError, StoreError } from "../../../daemon/errors.js";
+
+/**
+ * A PostgreSQL store failure, `path` being the password-free location
+ * (postgres://user@host:port/db). Codes:
+ * - INGEST_PG_URL: the URL cannot be used
+ * - INGEST_PG_AUTH: the server refused the user or password
+ * - INGEST_PG_NO_DATABASE: the database does not exist
+ * - INGEST_PG_UNREACHABLE: nothing answers at the host and port
+ * - INGEST_PG_CONNECT: any other connection failure
+ * - INGEST_PG_VERSION: the server is older than PostgreSQL 14
+ * - INGEST_PG_PRIVILEGE: the user may not create the tables
+ * - INGEST_PG_FOREIGN: the database holds tables of something else
+ * - INGEST_PG_TOO_NEW: the schema is newer than this sensord-ingest
+ * - INGEST_PG_OPEN: preparing the schema or partitions failed otherwise
+ * - INGEST_PG_LEFTOVER: a month's table was left detached by an interrupted retention pass
+ * - INGEST_PG_CONFLICT: an idempotency key conflicted but its answer kept vanishing
+ * - INGEST_PG_SERIES: a series row was neither inserted nor found (should not happen)
+ * - INGEST_PG_CLOSED: the store was used after close()
+ */
+export class PostgresStoreError extends StoreError {}
+
+interface PgErrorFields {
+  code?: unknown;
+  errors?: unknown;
+}
+
+/** SQLSTATE or errno code of a pg or network error (AggregateError: its first member's). */
+export function errorCode(error: unknown): string {
+  if (typeof error !== "object" || error === null) return "";
+  const fields = error as PgErrorFields;
+  if (typeof fields.code === "string") return fields.code;
+  if (Array.isArray(fields.errors) && fields.errors.length > 0) return errorCode(fields.errors[0]);
+  return "";
+}
+
+export interface ConnectTarget {
+  location: string;
+  host: string;
+  port: number;
+  user: string;
+  database: string;
+  /** Removed from every message, whatever put it there. */
+  password: string | null;
+}
+
+/** What went wrong while connecting, and what to change, never with the password in it. */
+export function connectError(error: unknown, target: ConnectTarget): PostgresStoreError {
+  const code = errorCode(error);
+  const detail = redact(describeError(error), target.password);
+  const { host, port, user, database } = target;
+  const fail = (kind: string, message: string) =>
+    new PostgresStoreError(kind, target.location, redact(message, target.password), {
+      cause: error,
+    });
+  const passwordHint = "give the password with --db-password-file FILE, PGPASSWORD or ~/.pgpass";
+  if (code === "28P01") {
+    return fail(
+      "INGEST_PG_AUTH",
+      `password authentication failed for user "${user}": ${passwordHint}`,
+    );
+  }
+  // node-postgres's words when the server asks for a password and none was found.
+  if (/client password must be a string/.test(detail)) {
+    return fail(
+      "INGEST_PG_AUTH",
+      `the server asks user "${user}" for a password and none was given: ${passwordHint}`,
+    );
+  }
+  if (code === "28000") {
+    return fail(
+      "INGEST_PG_AUTH",
+      `the server refused user "${user}" (${detail}): check the user in the URL and the server's pg_hba.conf`,
+    );
+  }
+  if (code === "3D000") {
+    return fail(
+      "INGEST_PG_NO_DATABASE",
+      `database "${database}" does not exist: create it with \`createdb -O ${user} ${database}\``,
+    );
+  }
+  if (code === "ECONNREFUSED" || code === "ENOENT") {
+    return fail(
+      "INGEST_PG_UNREACHABLE",
+      `nothing accepts connections at ${host}:${port} (${detail}): is PostgreSQL running there, and are the host and port in the URL right?`,
+    );
+  }
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
+    return fail("INGEST_PG_UNREACHABLE", `host "${host}" not found: check the host in the URL`);
+  }
+  // pg-pool's own wording when every connection stayed busy past the timeout: the server is fine.
+  if (/timeout exceeded when trying to connect/.test(detail)) {
+    return fail(
+      "INGEST_PG_CONNECT",
+      "every pool connection stayed busy past the connect timeout: the database is slow or overloaded; raise the pool size or the server's capacity",
+    );
+  }
+  if (
+    code === "ETIMEDOUT" ||
+    code === "EHOSTUNREACH" ||
+    code === "ENETUNREACH" ||
+    /timeout/i.test(detail)
+  ) {
+    return fail(
+      "INGEST_PG_UNREACHABLE",
+      `no answer from ${host}:${port} (${detail}): check the host and port in the URL and any firewall between`,
+    );
+  }
+  if (code === "53300") {
+    return fail(
+      "INGEST_PG_CONNECT",
+      `the server has no free connection (${detail}): raise max_connections or lower the pool size`,
+    );
+  }
+  return fail("INGEST_PG_CONNECT", `cannot connect: ${detail}`);
+}
+
+/** Replaces the password wherever it appears (a server or driver may echo what it was given). */
+export function redact(text: string, password: string | null): string {
+  if (password === null || password === "") return text;
+  return text.replaceAll(password, "***");
+}
