@@ -16,7 +16,7 @@ export async function openStore(spec: StoreSpec): Promise<CloudStore> {
     const { openPostgresStore } = await import("./postgres/index.js");
     return openPostgresStore({ url: spec.db, password: spec.password ?? null, log: spec.log });
   }
-  return openSqliteStore(spec.db);
+  return openSqliteStore(spec.db, spec.log);
 }
 
 export function isPostgresUrl(db: string): boolean {

@@ -1,3 +1,4 @@
+import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { openIngestDatabase } from "../../cloud/store/sqlite/db.js";
 import { seriesQuery } from "../../cloud/store/sqlite/series.js";
@@ -403,30 +404,48 @@ describe("the same data gives the same answers on every store", () => {
   });
 });
 
-describe("ingest database schema 2 (SQLite)", () => {
-  it("migrates a version 1 database in place, keeping its readings", () => {
+describe("ingest database migrations (SQLite)", () => {
+  it("migrates a version 1 database in place to version 3, keeping its readings, now keyed by (ts, id)", () => {
     const temp = makeTempDir();
     try {
       const file = `${temp.dir}/ingest.db`;
+      // Version 1 as sensord-ingest created it: readings keyed by id alone, no alerts table.
+      const v1 = new Database(file);
+      v1.exec(`CREATE TABLE series (id INTEGER PRIMARY KEY, device TEXT NOT NULL, group_id TEXT NOT NULL, sensor TEXT NOT NULL, gas TEXT NOT NULL, unit TEXT NOT NULL, sensor_id TEXT NOT NULL, sensor_type TEXT NOT NULL, UNIQUE (device, group_id, sensor, gas, unit, sensor_id, sensor_type));
+        CREATE TABLE batches (seq INTEGER PRIMARY KEY, key TEXT UNIQUE, batch_id TEXT NOT NULL, format TEXT NOT NULL, index_name TEXT, gps TEXT NOT NULL, received_at INTEGER NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL, accepted INTEGER NOT NULL, duplicates INTEGER NOT NULL);
+        CREATE TABLE readings (id TEXT PRIMARY KEY, series INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL NOT NULL, flags TEXT NOT NULL, batch INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE INDEX readings_ts ON readings (ts);
+        CREATE VIEW readings_wide AS SELECT r.id, s.device, s.group_id, b.gps, s.sensor, s.gas, r.value, s.unit, r.ts, r.flags, s.sensor_id, s.sensor_type, b.received_at, b.batch_id, b.index_name FROM readings r JOIN series s ON s.id = r.series JOIN batches b ON b.seq = r.batch;
+        INSERT INTO series VALUES (1, 'd', 'g', 's', 'co', 'ppm', '', '');
+        INSERT INTO batches VALUES (1, 'k', 'b', 'batch', NULL, '', 0, 200, '', 2, 0);
+        INSERT INTO readings VALUES ('r1', 1, 5, 1.5, '', 1), ('r2', 1, 7, 2.5, 'warmup', 1);
+        PRAGMA application_id = ${0x73646967}; PRAGMA user_version = 1;`);
+      v1.close();
       const db = openIngestDatabase(file);
-      db.exec(`INSERT INTO series (id, device, group_id, sensor, gas, unit, sensor_id, sensor_type) VALUES (1, 'd', 'g', 's', 'co', 'ppm', '', '');
-        INSERT INTO batches (seq, key, batch_id, format, gps, received_at, status, body, accepted, duplicates) VALUES (1, 'k', 'b', 'batch', '', 0, 200, '', 1, 0);
-        INSERT INTO readings (id, series, ts, value, flags, batch) VALUES ('r1', 1, 5, 1.5, '', 1);
-        DROP TABLE alerts; DROP INDEX readings_series_ts; PRAGMA user_version = 1;`);
-      db.close();
-      const reopened = openIngestDatabase(file);
-      expect(reopened.pragma("user_version", { simple: true })).toBe(2);
+      expect(db.pragma("user_version", { simple: true })).toBe(3);
       expect(
-        reopened
+        db
           .prepare(
-            "SELECT name FROM sqlite_schema WHERE name IN ('alerts', 'readings_series_ts') ORDER BY name",
+            "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'readings' AND sql IS NOT NULL ORDER BY name",
           )
           .pluck()
           .all(),
-      ).toEqual(["alerts", "readings_series_ts"]);
-      const lines = seriesQuery(reopened)({ plan: planBuckets(0, 10, 2) });
-      expect(lines).toMatchObject([{ device: "d", t: [5], min: [1.5], max: [1.5], count: [1] }]);
-      reopened.close();
+      ).toEqual(["readings_series_ts"]);
+      expect(
+        db.prepare("SELECT id, ts, value, flags FROM readings_wide ORDER BY ts").all(),
+      ).toEqual([
+        { id: "r1", ts: 5, value: 1.5, flags: "" },
+        { id: "r2", ts: 7, value: 2.5, flags: "warmup" },
+      ]);
+      // The key is (ts, id): the same reading twice is refused, the same id at another time is another row.
+      const insert = db.prepare(
+        "INSERT INTO readings (ts, id, series, value, flags, batch) VALUES (?, ?, 1, 0, '', 1) ON CONFLICT DO NOTHING",
+      );
+      expect(insert.run(5, "r1").changes).toBe(0);
+      expect(insert.run(6, "r1").changes).toBe(1);
+      const lines = seriesQuery(db)({ plan: planBuckets(0, 10, 2) });
+      expect(lines).toMatchObject([{ device: "d", t: [5], min: [0], max: [2.5], count: [3] }]);
+      db.close();
     } finally {
       temp.cleanup();
     }

@@ -21,7 +21,7 @@ const PAGE_ROWS = 2000;
  * The matching readings, oldest first (ts, then id), with no row limit.
  * better-sqlite3 is synchronous and an open iterator would hold the
  * connection from ingest for the whole download, so it pages with keyset
- * queries on readings_ts; the consumer pulls the next page when it has
+ * queries on the (ts, id) primary key; the consumer pulls the next page when it has
  * written the last. Readings that arrive during the download and sort after
  * the current position are included.
  */
@@ -54,10 +54,10 @@ export function csvPages(db: Database.Database): (query: CsvQuery) => AsyncItera
 
 function csvSql(query: CsvQuery): { sql: string; params: unknown[] } {
   const { where, params } = readingsWhere(query);
-  // Keyset: after the last (ts, id) sent. readings_ts carries the primary key, so it walks in (ts, id) order.
+  // Keyset: after the last (ts, id) sent, walking the primary key in order.
   where.push("r.ts >= ? AND (r.ts > ? OR r.id > ?)");
   const sql = `SELECT r.id, r.ts, r.value, r.flags, s.device, s.group_id AS "group", s.sensor, s.gas, s.unit
-    FROM readings r INDEXED BY readings_ts JOIN series s ON s.id = r.series
+    FROM readings r JOIN series s ON s.id = r.series
     WHERE ${where.join(" AND ")} ORDER BY r.ts, r.id LIMIT ?`;
   return { sql, params };
 }

@@ -5,7 +5,7 @@ import { describeError, StoreError } from "../../../daemon/errors.js";
 
 /** "sdig" in ASCII: marks a file as an ingest database, so --db cannot scribble over the daemon's. */
 export const INGEST_APPLICATION_ID = 0x73646967;
-export const INGEST_SCHEMA_VERSION = 2;
+export const INGEST_SCHEMA_VERSION = 3;
 
 /**
  * Readings are normalised because row width is what limits insert speed:
@@ -94,6 +94,37 @@ const SCHEMA_V2 = `
 `;
 
 /**
+ * Version 3: readings keyed by (ts, id), as a re-sent reading carries both
+ * and as the PostgreSQL store keys them. Rows are stored in time order, so
+ * inserts append near the end of the table instead of landing all over an
+ * id-ordered one, and the (ts) index goes: the key serves ORDER BY ts, id.
+ * One b-tree fewer per reading; with group commit, the 1,000-device fleet
+ * load went from ~80k to ~N readings/s (bench/README.md). A v2 file is
+ * copied over once at open (~1-2 s per million readings).
+ */
+const SCHEMA_V3 = `
+  CREATE TABLE readings_v3 (
+    ts INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    series INTEGER NOT NULL REFERENCES series (id),
+    value REAL NOT NULL,
+    flags TEXT NOT NULL,
+    batch INTEGER NOT NULL REFERENCES batches (seq),
+    PRIMARY KEY (ts, id)
+  ) WITHOUT ROWID;
+  INSERT INTO readings_v3 (ts, id, series, value, flags, batch)
+    SELECT ts, id, series, value, flags, batch FROM readings ORDER BY ts, id;
+  DROP VIEW readings_wide;
+  DROP TABLE readings;
+  ALTER TABLE readings_v3 RENAME TO readings;
+  CREATE INDEX readings_series_ts ON readings (series, ts, value);
+  CREATE VIEW readings_wide AS
+    SELECT r.id, s.device, s.group_id, b.gps, s.sensor, s.gas, r.value, s.unit, r.ts, r.flags,
+           s.sensor_id, s.sensor_type, b.received_at, b.batch_id, b.index_name
+    FROM readings r JOIN series s ON s.id = r.series JOIN batches b ON b.seq = r.batch;
+`;
+
+/**
  * Opens (creating when new) an ingest database: WAL and synchronous NORMAL as
  * the daemon uses (a power cut may lose the last commits, never the file).
  * Refuses a file that belongs to something else or to a newer version.
@@ -148,12 +179,7 @@ function ensureSchema(db: Database.Database, file: string): void {
         `schema version ${version} is newer than this sensord-ingest knows (${INGEST_SCHEMA_VERSION})`,
       );
     }
-    if (version < 2) {
-      db.transaction(() => {
-        db.exec(SCHEMA_V2);
-        db.pragma("user_version = 2");
-      })();
-    }
+    migrate(db, version);
     return;
   }
   const tables = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sqlite_schema").get();
@@ -166,8 +192,23 @@ function ensureSchema(db: Database.Database, file: string): void {
   }
   db.transaction(() => {
     db.exec(SCHEMA);
-    db.exec(SCHEMA_V2);
     db.pragma(`application_id = ${INGEST_APPLICATION_ID}`);
-    db.pragma(`user_version = ${INGEST_SCHEMA_VERSION}`);
+    db.pragma("user_version = 1");
   })();
+  migrate(db, 1);
+}
+
+/** Brings a database from `version` to the current one, each step in its own transaction. */
+function migrate(db: Database.Database, version: number): void {
+  const steps: ReadonlyArray<[number, string]> = [
+    [2, SCHEMA_V2],
+    [3, SCHEMA_V3],
+  ];
+  for (const [target, sql] of steps) {
+    if (version >= target) continue;
+    db.transaction(() => {
+      db.exec(sql);
+      db.pragma(`user_version = ${target}`);
+    })();
+  }
 }

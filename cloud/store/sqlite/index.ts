@@ -1,5 +1,6 @@
 import type { CloudStore } from "../types.js";
 import { sqliteAlerts } from "./alerts.js";
+import { Checkpointer } from "./checkpointer.js";
 import { csvPages } from "./csv.js";
 import { openIngestDatabase } from "./db.js";
 import { devicesQuery } from "./devices.js";
@@ -15,8 +16,13 @@ import { seriesQuery } from "./series.js";
  * better-sqlite3 is synchronous: each call runs to completion on the event
  * loop, which for SQLite is faster than any hop to another thread.
  */
-export function openSqliteStore(file: string): CloudStore {
+export function openSqliteStore(
+  file: string,
+  log: (level: "info" | "warn", message: string) => void = () => {},
+): CloudStore {
   const db = openIngestDatabase(file);
+  db.pragma("wal_autocheckpoint = 0");
+  const checkpointer = new Checkpointer(file, (message) => log("warn", message));
   let store: CloudStore;
   try {
     const writes = sqliteIngest(db);
@@ -49,10 +55,13 @@ export function openSqliteStore(file: string): CloudStore {
       },
       async close() {
         await pruning;
+        await checkpointer.stop();
+        // The last connection to close checkpoints what is left and removes the WAL.
         if (db.open) db.close();
       },
     };
   } catch (error) {
+    void checkpointer.stop();
     db.close();
     throw error;
   }

@@ -71,7 +71,7 @@ export function sqliteIngest(db: Database.Database): SqliteIngest {
   );
   const insertReadings = (count: number) =>
     db.prepare<unknown[]>(
-      `INSERT INTO readings (id, series, ts, value, flags, batch) VALUES ${Array(count).fill("(?, ?, ?, ?, ?, ?)").join(", ")} ON CONFLICT (id) DO NOTHING`,
+      `INSERT INTO readings (id, series, ts, value, flags, batch) VALUES ${Array(count).fill("(?, ?, ?, ?, ?, ?)").join(", ")} ON CONFLICT DO NOTHING`,
     );
   const insertOne = insertReadings(1);
   const insertMany = insertReadings(ROWS_PER_INSERT);

@@ -75,7 +75,7 @@ export function readingsWhere(filter: ReadingsWhereFilter): { where: string[]; p
 /**
  * SQL text depends only on which filters are present (values are bound), so
  * at most 64 shapes get prepared and cached. Series filters select series
- * ids first; the readings are then walked in (ts, id) order on readings_ts.
+ * ids first; the readings are then walked in (ts, id) order on the primary key.
  */
 function readingsSql(filter: ReadingFilter): { sql: string; params: unknown[] } {
   const { where, params } = readingsWhere(filter);

@@ -16,7 +16,7 @@ export function sqliteRetention(
   db: Database.Database,
 ): (cutoffMs: number) => Promise<RetentionOutcome> {
   const readings = db.prepare<[number, number]>(
-    "DELETE FROM readings WHERE id IN (SELECT id FROM readings WHERE ts < ? LIMIT ?)",
+    "DELETE FROM readings WHERE (ts, id) IN (SELECT ts, id FROM readings WHERE ts < ? LIMIT ?)",
   );
   const alerts = db.prepare<[number, number]>(
     "DELETE FROM alerts WHERE (device, id) IN (SELECT device, id FROM alerts WHERE ts < ? LIMIT ?)",
