@@ -532,7 +532,7 @@ export async function benchFleetLoad(
           if (clusterError !== null) throw new Error(clusterError);
           if (cluster === null) {
             try {
-              cluster = await startPgCluster();
+              cluster = await startPgCluster({ durable: true });
             } catch (error) {
               clusterError = `no PostgreSQL cluster: ${describe(error)}`;
               throw new Error(clusterError);

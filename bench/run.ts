@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { benchDashboard, printDashboard } from "./dashboard.js";
 import { benchDiskWrites } from "./disk-writes.js";
+import { benchFleetLoad, fleetLoadOptionsFromEnv, printFleetLoad } from "./fleet-load.js";
 import { benchI2cDriverCpu, benchZeDriverCpu, benchZeParser } from "./drivers.js";
 import { benchIngest } from "./ingest.js";
 import { benchSync, printSync } from "./sync.js";
@@ -92,6 +93,8 @@ try {
   printSync(await benchSync(dir));
   console.log("");
   printDashboard(await benchDashboard(dir));
+  console.log("");
+  printFleetLoad(await benchFleetLoad(dir, fleetLoadOptionsFromEnv()));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -67,10 +67,12 @@ interface RunAs {
 }
 
 /**
- * A throwaway PostgreSQL server on 127.0.0.1 for one test file: its own data
- * directory in a temp folder, no durability (fsync off), stopped by PID.
+ * A throwaway PostgreSQL server on 127.0.0.1: its own data directory in a
+ * temp folder, stopped by PID. Tests need no durability (fsync off);
+ * `durable` keeps PostgreSQL's defaults (fsync, synchronous commit, full
+ * page writes), for benchmarks that compare with a real server.
  */
-export async function startPgCluster(): Promise<PgCluster> {
+export async function startPgCluster(options: { durable?: boolean } = {}): Promise<PgCluster> {
   const bin = findPostgresBin();
   if (bin === null) {
     throw new Error(
@@ -86,7 +88,7 @@ export async function startPgCluster(): Promise<PgCluster> {
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
       try {
-        const server = await launch(bin, dir, port, runAs);
+        const server = await launch(bin, dir, port, runAs, options.durable ?? false);
         return new Cluster(dir, port, password, server);
       } catch (error) {
         // Another process may take the port between freePort() and the bind.
@@ -166,6 +168,7 @@ async function launch(
   dir: string,
   port: number,
   runAs: RunAs | null,
+  durable: boolean,
 ): Promise<Server> {
   const child = spawn(
     join(bin, "postgres"),
@@ -178,12 +181,9 @@ async function launch(
       dir,
       "-c",
       "listen_addresses=127.0.0.1",
-      "-c",
-      "fsync=off",
-      "-c",
-      "synchronous_commit=off",
-      "-c",
-      "full_page_writes=off",
+      ...(durable
+        ? []
+        : ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]),
       "-c",
       "max_connections=100",
     ],
