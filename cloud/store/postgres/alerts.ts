@@ -1,6 +1,7 @@
 import type pg from "pg";
 import type { AlertEvent } from "../../../schemas/alert.js";
 import type { AlertBatch } from "../../../schemas/alert-batch.js";
+import { type AlertRow, toStoredAlert } from "../rows.js";
 import type { AlertFilter, AlertOutcome, StoredAlert } from "../types.js";
 import { equalityTerms, msToTs, prepared, tsToMs, whereClause } from "./sql.js";
 
@@ -50,24 +51,6 @@ export async function insertAlerts(
   return { accepted, duplicates: batch.alerts.length - accepted };
 }
 
-interface AlertRow {
-  id: string;
-  device: string;
-  group_id: string;
-  gps: string;
-  reading_id: string;
-  rule: string;
-  sensor: string;
-  gas: AlertEvent["gas"];
-  kind: AlertEvent["kind"];
-  value: number;
-  unit: AlertEvent["unit"];
-  threshold: number;
-  op: AlertEvent["op"];
-  severity: AlertEvent["severity"];
-  ts: number;
-}
-
 /** Newest first (ts, device, id descending): one backward walk of alerts_ts. */
 export async function selectAlerts(
   client: pg.ClientBase,
@@ -100,25 +83,5 @@ export async function selectAlerts(
       params,
     ),
   );
-  return result.rows.map(toStored);
-}
-
-function toStored(row: AlertRow): StoredAlert {
-  return {
-    id: row.id,
-    readingId: row.reading_id,
-    rule: row.rule,
-    sensor: row.sensor,
-    gas: row.gas,
-    kind: row.kind,
-    value: row.value,
-    unit: row.unit,
-    threshold: row.threshold,
-    op: row.op,
-    severity: row.severity,
-    ts: new Date(row.ts).toISOString(),
-    device: row.device,
-    group: row.group_id,
-    ...(row.gps === "" ? {} : { gps: row.gps }),
-  };
+  return result.rows.map(toStoredAlert);
 }

@@ -2,6 +2,13 @@ import type pg from "pg";
 import { bucketStart } from "../../../web/server/buckets.js";
 import { MAX_AHEAD_MS } from "../limits.js";
 import {
+  groupSeries,
+  type ReadingRow,
+  type SeriesGroup,
+  type SeriesRow,
+  toWireReading,
+} from "../rows.js";
+import {
   type DeviceSummary,
   MAX_LINES,
   type ReadingFilter,
@@ -52,21 +59,6 @@ export function readingsWhere(filter: ReadingsWhereFilter, params: unknown[]): s
   return where;
 }
 
-interface ReadingRow {
-  id: string;
-  ts: number;
-  value: number;
-  flags: string;
-  device: string;
-  group_id: string;
-  sensor: string;
-  gas: string;
-  unit: string;
-  sensor_id: string;
-  sensor_type: string;
-  gps: string;
-}
-
 /** `GET /readings`: oldest first, ties broken by id. */
 export async function selectReadings(
   client: pg.ClientBase,
@@ -80,47 +72,7 @@ export async function selectReadings(
     FROM readings r JOIN series s ON s.id = r.series JOIN batches b ON b.seq = r.batch
     ${whereClause(where)} ORDER BY r.ts, r.id LIMIT $${params.length}`;
   const result = await client.query<ReadingRow>(prepared(text, params));
-  return result.rows.map(toWire);
-}
-
-function toWire(row: ReadingRow): WireReading {
-  return {
-    id: row.id,
-    device: row.device,
-    group: row.group_id,
-    ...(row.gps === "" ? {} : { gps: row.gps }),
-    sensor: row.sensor,
-    gas: row.gas,
-    value: row.value,
-    unit: row.unit,
-    ts: new Date(row.ts).toISOString(),
-    flags: row.flags === "" ? [] : row.flags.split(","),
-    ...(row.sensor_id === "" ? {} : { sensorId: row.sensor_id }),
-    ...(row.sensor_type === "" ? {} : { sensorType: row.sensor_type }),
-  };
-}
-
-interface LineKey {
-  device: string;
-  group: string;
-  sensor: string;
-  gas: string;
-  unit: string;
-}
-
-interface SeriesGroup {
-  key: LineKey;
-  /** `series` rows that differ only in what a chart does not show (sensor id and type). */
-  ids: number[];
-}
-
-interface SeriesRow {
-  id: number;
-  device: string;
-  group_id: string;
-  sensor: string;
-  gas: string;
-  unit: string;
+  return result.rows.map(toWireReading);
 }
 
 /** The series matching a selector, one group per chart line, ordered as the lines are. */
@@ -144,21 +96,7 @@ async function selectSeriesGroups(
       params,
     ),
   );
-  const groups = new Map<string, SeriesGroup>();
-  for (const row of result.rows) {
-    const key: LineKey = {
-      device: row.device,
-      group: row.group_id,
-      sensor: row.sensor,
-      gas: row.gas,
-      unit: row.unit,
-    };
-    const name = JSON.stringify(key);
-    const group = groups.get(name);
-    if (group === undefined) groups.set(name, { key, ids: [row.id] });
-    else group.ids.push(row.id);
-  }
-  return [...groups.values()];
+  return groupSeries(result.rows);
 }
 
 /**

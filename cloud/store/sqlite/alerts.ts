@@ -1,25 +1,7 @@
 import type Database from "better-sqlite3";
-import type { AlertEvent } from "../../../schemas/alert.js";
 import type { AlertBatch } from "../../../schemas/alert-batch.js";
+import { type AlertRow, toStoredAlert } from "../rows.js";
 import type { AlertFilter, AlertOutcome, StoredAlert } from "../types.js";
-
-interface AlertRow {
-  id: string;
-  device: string;
-  group_id: string;
-  gps: string;
-  reading_id: string;
-  rule: string;
-  sensor: string;
-  gas: AlertEvent["gas"];
-  kind: AlertEvent["kind"];
-  value: number;
-  unit: AlertEvent["unit"];
-  threshold: number;
-  op: AlertEvent["op"];
-  severity: AlertEvent["severity"];
-  ts: number;
-}
 
 export interface SqliteAlerts {
   add(batch: AlertBatch, receivedAt: number): AlertOutcome;
@@ -86,27 +68,7 @@ export function sqliteAlerts(db: Database.Database): SqliteAlerts {
            ORDER BY ts DESC, device DESC, id DESC LIMIT ?`,
         )
         .all(...params)
-        .map(toStored);
+        .map(toStoredAlert);
     },
-  };
-}
-
-function toStored(row: AlertRow): StoredAlert {
-  return {
-    id: row.id,
-    readingId: row.reading_id,
-    rule: row.rule,
-    sensor: row.sensor,
-    gas: row.gas,
-    kind: row.kind,
-    value: row.value,
-    unit: row.unit,
-    threshold: row.threshold,
-    op: row.op,
-    severity: row.severity,
-    ts: new Date(row.ts).toISOString(),
-    device: row.device,
-    group: row.group_id,
-    ...(row.gps === "" ? {} : { gps: row.gps }),
   };
 }

@@ -1,20 +1,6 @@
 import type Database from "better-sqlite3";
+import { type ReadingRow, toWireReading } from "../rows.js";
 import type { ReadingFilter, WireReading } from "../types.js";
-
-interface ReadingRow {
-  id: string;
-  ts: number;
-  value: number;
-  flags: string;
-  device: string;
-  group_id: string;
-  sensor: string;
-  gas: string;
-  unit: string;
-  sensor_id: string;
-  sensor_type: string;
-  gps: string;
-}
 
 /** `GET /readings` over an open ingest database: oldest first, ties broken by id. */
 export function readingsQuery(db: Database.Database): (filter: ReadingFilter) => WireReading[] {
@@ -26,7 +12,7 @@ export function readingsQuery(db: Database.Database): (filter: ReadingFilter) =>
       statement = db.prepare<unknown[], ReadingRow>(sql);
       statements.set(sql, statement);
     }
-    return statement.all(...params).map(toWire);
+    return statement.all(...params).map(toWireReading);
   };
 }
 
@@ -86,21 +72,4 @@ function readingsSql(filter: ReadingFilter): { sql: string; params: unknown[] } 
     ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
     ORDER BY r.ts, r.id LIMIT ?`;
   return { sql, params };
-}
-
-function toWire(row: ReadingRow): WireReading {
-  return {
-    id: row.id,
-    device: row.device,
-    group: row.group_id,
-    ...(row.gps === "" ? {} : { gps: row.gps }),
-    sensor: row.sensor,
-    gas: row.gas,
-    value: row.value,
-    unit: row.unit,
-    ts: new Date(row.ts).toISOString(),
-    flags: row.flags === "" ? [] : row.flags.split(","),
-    ...(row.sensor_id === "" ? {} : { sensorId: row.sensor_id }),
-    ...(row.sensor_type === "" ? {} : { sensorType: row.sensor_type }),
-  };
 }
