@@ -101,7 +101,8 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
       if (answer === null) return;
       const ms = (performance.now() - started).toFixed(1);
       const line = `${request.method} ${path} ${answer.status} ${ms} ms${answer.note ? `: ${answer.note}` : ""}`;
-      if (answer.status >= 500) log.error(line);
+      // A 503 is the in-flight cap working as meant (the client retries), not a failure.
+      if (answer.status >= 500 && answer.status !== 503) log.error(line);
       else if (answer.status >= 400) log.warn(line);
       else log.debug(line);
     })()
