@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
+import { controlRequest } from "../cli/control-client.js";
 import { startIngestServer } from "../cloud/http/server.js";
 import { parseDuration } from "../daemon/config/duration.js";
 import { describeError } from "../daemon/errors.js";
@@ -95,6 +96,15 @@ async function main(): Promise<number> {
     sensord.on("exit", (code) => resolveExit(code));
   });
 
+  const httpLines =
+    options.httpListen === ""
+      ? []
+      : await boundHttp(resolve(dir, "sensord.sock"), sensordExit).then((bound) =>
+          typeof bound === "string"
+            ? [`  device dashboard http://${bound}/`, `  sensord metrics  http://${bound}/metrics`]
+            : [`  device dashboard not available: ${bound.error}`],
+        );
+
   // Short when under the current folder (./var/demo), absolute otherwise.
   const shortPath = (path: string): string => {
     const inside = relative(process.cwd(), path);
@@ -111,12 +121,7 @@ async function main(): Promise<number> {
       `  fleet dashboard  ${ingest.url}/`,
       `  ingest health    ${ingest.url}/healthz`,
       `  MQTT broker      ${broker.url} (alerts on topic "pi/1")`,
-      ...(options.httpListen === ""
-        ? []
-        : [
-            `  device dashboard http://${options.httpListen}/`,
-            `  sensord metrics  http://${options.httpListen}/metrics`,
-          ]),
+      ...httpLines,
       `  state            ${dir}`,
       "Try, in another shell:",
       `  ${sensorctl} status`,
@@ -161,10 +166,56 @@ async function main(): Promise<number> {
     clearTimeout(timer);
     if (code !== 0) exitCode = 1;
   }
+  // Counted before the store closes (stats() reads it); a failure must not keep the demo from stopping.
+  const stats = await ingest.stats().catch((error: unknown) => ({ error: describeError(error) }));
   await ingest.close();
   await broker.close();
-  process.stdout.write(`stopped; ingest: ${JSON.stringify(ingest.stats())}\n`);
+  process.stdout.write(`stopped; ingest: ${JSON.stringify(stats)}\n`);
   return exitCode;
+}
+
+/**
+ * The address sensord's HTTP server is bound to, from its status on the
+ * control socket: with `--http-listen 127.0.0.1:0` only sensord knows the
+ * port it got. Waits for the server to start (or fail), at most 15 s.
+ */
+async function boundHttp(
+  socket: string,
+  exited: Promise<unknown>,
+): Promise<string | { error: string }> {
+  let gone = false;
+  void exited.then(() => {
+    gone = true;
+  });
+  const deadline = Date.now() + 15_000;
+  let last = "sensord did not report its address within 15 s";
+  while (!gone && Date.now() < deadline) {
+    try {
+      const answer = await controlRequest(socket, "GET", "/v1/status", undefined, {
+        timeoutMs: 2000,
+      });
+      const http = httpState(answer.body);
+      if (http?.error !== null && http?.error !== undefined) return { error: http.error };
+      // Port 0 until the server is listening.
+      if (http?.listen !== undefined && http.listen !== null && !http.listen.endsWith(":0")) {
+        return http.listen;
+      }
+    } catch (error) {
+      // Not up yet: the socket appears when sensord has opened its database.
+      last = describeError(error);
+    }
+    await delay(100);
+  }
+  return { error: gone ? "sensord exited" : last };
+}
+
+function httpState(body: unknown): { listen: string | null; error: string | null } | null {
+  if (typeof body !== "object" || body === null || !("http" in body)) return null;
+  const http: unknown = body.http;
+  if (typeof http !== "object" || http === null) return null;
+  const listen = "listen" in http && typeof http.listen === "string" ? http.listen : null;
+  const error = "error" in http && typeof http.error === "string" ? http.error : null;
+  return { listen, error };
 }
 
 function delay(ms: number): Promise<void> {

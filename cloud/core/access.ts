@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { isIP } from "node:net";
+import { hostAllowed } from "../../web/server/host.js";
 import { HttpError } from "./errors.js";
 import type { CoreHeaders } from "./exchange.js";
 
@@ -37,13 +37,9 @@ export function hostCheck(
   allowed: readonly string[],
 ): ((headers: CoreHeaders) => void) | null {
   if (apiKey !== null) return null;
-  const names = new Set(["localhost", ...allowed.map((name) => name.toLowerCase())]);
-  if (listenHost !== null && listenHost !== "0.0.0.0" && listenHost !== "::") {
-    names.add(listenHost.toLowerCase());
-  }
+  const allowedHost = hostAllowed(listenHost, allowed);
   return (headers) => {
-    const host = hostName(headers.host ?? "");
-    if (host !== null && (names.has(host) || isLoopback(host))) return;
+    if (allowedHost(headers.host)) return;
     throw new HttpError(
       421,
       "INGEST_HOST_NOT_ALLOWED",
@@ -51,22 +47,4 @@ export function hostCheck(
       { details: { header: "host" } },
     );
   };
-}
-
-/** "Example.org:8787" -> "example.org", "[::1]:80" -> "::1"; null when malformed. */
-function hostName(header: string): string | null {
-  const text = header.trim().toLowerCase();
-  if (text.startsWith("[")) {
-    const end = text.indexOf("]");
-    return end > 0 ? text.slice(1, end) : null;
-  }
-  const colon = text.indexOf(":");
-  const name = colon === -1 ? text : text.slice(0, colon);
-  return name === "" ? null : name;
-}
-
-function isLoopback(host: string): boolean {
-  if (host === "localhost" || host.endsWith(".localhost")) return true;
-  if (isIP(host) === 4) return host.startsWith("127.");
-  return host === "::1";
 }

@@ -67,21 +67,28 @@ async function handle(
   log: Logger,
 ): Promise<void> {
   let reply: ControlReply;
+  const headers: Record<string, string> = {};
   try {
     const url = new URL(request.url ?? "/", "http://sensord");
     const candidates = routes.filter((route) => route.path === url.pathname);
     const route = candidates.find((candidate) => candidate.method === request.method);
     if (route === undefined) {
-      reply =
-        candidates.length === 0
-          ? problemReply(404, `no such endpoint: ${url.pathname}`)
-          : problemReply(405, `${request.method} is not allowed on ${url.pathname}`);
+      if (candidates.length === 0) reply = problemReply(404, `no such endpoint: ${url.pathname}`);
+      else {
+        const allowed = candidates.map((candidate) => candidate.method).join(", ");
+        headers.allow = allowed;
+        reply = problemReply(
+          405,
+          `${request.method} is not allowed on ${url.pathname}; use ${allowed}`,
+        );
+      }
     } else {
       const body = await readJson(request);
-      reply =
-        body.ok === false
-          ? problemReply(400, body.error)
-          : await route.handle({ body: body.value, query: url.searchParams });
+      if (body.ok === false) {
+        reply = problemReply(body.status, body.error);
+        // The rest of an oversized body is not read: the connection cannot be reused.
+        if (body.status === 413) headers.connection = "close";
+      } else reply = await route.handle({ body: body.value, query: url.searchParams });
     }
   } catch (error) {
     log.error(`control request ${request.method} ${request.url} failed: ${describeError(error)}`);
@@ -89,28 +96,51 @@ async function handle(
   }
   const text = JSON.stringify(reply.body);
   response.writeHead(reply.status, {
+    ...headers,
     "content-type": "application/json",
     "content-length": Buffer.byteLength(text),
   });
   response.end(text);
 }
 
+/**
+ * The request's JSON body. Over MAX_BODY_BYTES (declared, or counted as it
+ * arrives) reading stops at once: 413. The stream is paused, not destroyed,
+ * so the answer still reaches the client.
+ */
 async function readJson(
   request: IncomingMessage,
-): Promise<{ ok: true; value: unknown } | { ok: false; error: string }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    size += buffer.length;
-    if (size > MAX_BODY_BYTES) return { ok: false, error: "request body too large" };
-    chunks.push(buffer);
-  }
-  if (size === 0) return { ok: true, value: undefined };
+): Promise<{ ok: true; value: unknown } | { ok: false; status: 400 | 413; error: string }> {
+  const tooLarge = {
+    ok: false,
+    status: 413,
+    error: `request body too large: at most ${MAX_BODY_BYTES} bytes`,
+  } as const;
+  if (Number(request.headers["content-length"]) > MAX_BODY_BYTES) return tooLarge;
+  const body = await new Promise<Buffer | null>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer | string): void => {
+      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+      size += buffer.length;
+      if (size > MAX_BODY_BYTES) {
+        request.off("data", onData);
+        request.pause();
+        resolve(null);
+        return;
+      }
+      chunks.push(buffer);
+    };
+    request.on("data", onData);
+    request.once("end", () => resolve(Buffer.concat(chunks)));
+    request.once("error", reject);
+  });
+  if (body === null) return tooLarge;
+  if (body.length === 0) return { ok: true, value: undefined };
   try {
-    const value: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    const value: unknown = JSON.parse(body.toString("utf8"));
     return { ok: true, value };
   } catch (error) {
-    return { ok: false, error: `request body is not JSON: ${describeError(error)}` };
+    return { ok: false, status: 400, error: `request body is not JSON: ${describeError(error)}` };
   }
 }

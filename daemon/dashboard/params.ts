@@ -1,3 +1,4 @@
+import { GASES } from "../../schemas/vocabulary.js";
 import { MAX_WIDTH } from "../../web/server/buckets.js";
 
 /** A query parameter the dashboard API refuses: 400 with this message. */
@@ -47,7 +48,13 @@ export function parseDashboardParams(
   if (toMs <= fromMs) throw new BadParamError("to", `"to" (${to}) must be after "from" (${from})`);
   const parsed: DashboardParams = { fromMs, toMs };
   const gas = params.get("gas");
-  if (gas !== null && gas !== "") parsed.gas = gas;
+  if (gas !== null && gas !== "") {
+    // An unknown gas matches nothing: an empty answer would read as "no readings".
+    if (!GASES.some((known) => known === gas)) {
+      throw new BadParamError("gas", `unknown gas "${gas}"; known: ${GASES.join(", ")}`);
+    }
+    parsed.gas = gas;
+  }
   const width = params.get("width");
   if (width !== null) parsed.width = whole("width", width, 1, MAX_WIDTH);
   const limit = params.get("limit");

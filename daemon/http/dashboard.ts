@@ -14,7 +14,7 @@ import { LiveFeed, parseCursor } from "../dashboard/live.js";
 import { BadParamError, parseDashboardParams } from "../dashboard/params.js";
 import { deviceSeries } from "../dashboard/series.js";
 import { thresholdLines } from "../dashboard/thresholds.js";
-import { TimeIndex } from "../dashboard/time-index.js";
+import { BLOCK_SEQS, TimeIndex } from "../dashboard/time-index.js";
 import { describeError } from "../errors.js";
 import type { Logger } from "../log/logger.js";
 import { getMeta, META } from "../store/meta.js";
@@ -34,6 +34,8 @@ export interface DashboardDeps {
 export interface Dashboard {
   /** Answers the request when the path is the dashboard's; false (nothing written) otherwise. */
   handle(request: IncomingMessage, response: ServerResponse, url: URL): boolean;
+  /** Whether `[http] token_file` guards the data (else loopback alone does, and the server checks `Host`). */
+  readonly guarded: boolean;
   close(): void;
 }
 
@@ -44,6 +46,8 @@ interface Reader {
   alerts: ReturnType<typeof deviceAlerts>;
   live: LiveFeed;
   units: () => Array<{ gas: string; unit: Unit }>;
+  /** The oldest and newest reading's time: the page picks its first range from them. */
+  extent: () => { oldest: string | null; newest: string | null };
 }
 
 const JSON_HEADERS = {
@@ -77,12 +81,24 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     const unitRows = db.prepare<[], { gas: string; unit: string }>(
       "SELECT DISTINCT gas, unit FROM series ORDER BY gas, unit",
     );
+    // The first and last block of seqs (seq is the rowid: both are b-tree edge reads, no
+    // time index needed); times follow seqs closely enough to choose a default range.
+    const extentRow = db.prepare<[], { oldest: number | null; newest: number | null }>(
+      `SELECT (SELECT min(ts) FROM readings WHERE seq < (SELECT min(seq) FROM readings) + ${BLOCK_SEQS}) AS oldest,
+              (SELECT max(ts) FROM readings WHERE seq > (SELECT max(seq) FROM readings) - ${BLOCK_SEQS}) AS newest`,
+    );
     reader = {
       db,
       series: deviceSeries(db, index, device),
       csv: deviceCsv(db, index, prefix),
       alerts: deviceAlerts(db, file, prefix),
       live: new LiveFeed(db, file, prefix, control.status),
+      extent: () => {
+        const row = extentRow.get();
+        const iso = (ms: number | null | undefined) =>
+          ms === null || ms === undefined ? null : new Date(ms).toISOString();
+        return { oldest: iso(row?.oldest), newest: iso(row?.newest) };
+      },
       units: () =>
         unitRows.all().flatMap((row) => {
           const unit = UNITS.find((known) => known === row.unit);
@@ -107,10 +123,15 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
       json(response, 503, { error: token.error });
       return;
     }
-    if (!mayRead(token.value, presentedToken(request.headers))) {
+    const presented = presentedToken(request.headers);
+    if (!mayRead(token.value, presented)) {
       json(response, 401, {
         error:
-          "this sensord needs its dashboard token: open /?token=<token> once, or send the x-sensord-token header",
+          presented === null
+            ? "this sensord needs its dashboard token: open /?token=<token> once, or send the x-sensord-token header"
+            : "wrong dashboard token: it is not the one in this sensord's [http] token_file (was it changed?); " +
+              "open /?token=<token> once with the right one, or send it in the x-sensord-token header",
+        wrongToken: presented !== null,
       });
       return;
     }
@@ -136,6 +157,11 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
       case "/api/alerts": {
         const query = parseDashboardParams(params, ["from", "to", "limit"], now, MAX_ALERTS);
         json(response, 200, open().alerts({ ...query, limit: query.limit ?? DEFAULT_ALERTS }));
+        return;
+      }
+      case "/api/extent": {
+        parseDashboardParams(params, [], now);
+        json(response, 200, open().extent());
         return;
       }
       case "/api/readings.csv": {
@@ -170,16 +196,18 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
       }
       default:
         json(response, 404, {
-          error: `${url.pathname}: no such endpoint; try /api/status, /api/series, /api/alerts, /api/thresholds, /api/readings.csv, /api/events`,
+          error: `${url.pathname}: no such endpoint; try /api/status, /api/series, /api/alerts, /api/thresholds, /api/extent, /api/readings.csv, /api/events`,
         });
     }
   };
 
   return {
+    guarded: config.http.tokenFile !== null,
     handle(request, response, url) {
       const method = request.method ?? "GET";
       if (url.pathname.startsWith("/api/")) {
         if (method !== "GET") {
+          response.setHeader("allow", "GET");
           json(response, 405, { error: `${url.pathname}: only GET` });
           return true;
         }
@@ -196,16 +224,23 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
       }
       if (url.pathname === "/" && url.searchParams.has("token")) {
         const presented = url.searchParams.get("token");
-        // 303 to a URL without the token: it leaves the address bar and the history.
+        // 303 to the same page without the token (the range and the rest stay): it leaves
+        // the address bar and the history.
+        const rest = new URLSearchParams(url.searchParams);
+        rest.delete("token");
+        const location = rest.size > 0 ? `/?${rest}` : "/";
         if (token.value === null) {
-          response.writeHead(303, { location: "/" });
+          response.writeHead(303, { location });
           response.end();
         } else if (mayRead(token.value, presented)) {
-          response.writeHead(303, { location: "/", "set-cookie": tokenCookie(token.value) });
+          response.writeHead(303, { location, "set-cookie": tokenCookie(token.value) });
           response.end();
         } else {
           response.writeHead(401, { "content-type": "text/plain; charset=utf-8" });
-          response.end("wrong token\n");
+          response.end(
+            "wrong token: it is not the one in this sensord's [http] token_file.\n" +
+              "Open /?token=<the content of that file> again (on the device: sudo cat <token_file>).\n",
+          );
         }
         return true;
       }

@@ -1,5 +1,7 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import type { Registry } from "prom-client";
+import { hostAllowed } from "../../web/server/host.js";
 import { describeError } from "../errors.js";
 import type { Logger } from "../log/logger.js";
 import type { Dashboard } from "./dashboard.js";
@@ -9,6 +11,16 @@ export interface HttpServer {
   readonly port: number;
   close(): Promise<void>;
 }
+
+/**
+ * Connections held open at once. A Pi's dashboard has a few viewers (a tab
+ * holds its live feed plus a few keep-alive connections); each connection is
+ * a file descriptor, and the daemon needs its descriptors for the database
+ * and the control socket.
+ */
+export const MAX_CONNECTIONS = 64;
+/** A connection that has not sent a whole request header by then (or nothing at all) is closed. */
+export const HEADERS_TIMEOUT_MS = 10_000;
 
 /**
  * GET /metrics (Prometheus text), GET /healthz (200 "ok", or 503 with one
@@ -23,40 +35,67 @@ export async function startHttpServer(options: {
   log: Logger;
 }): Promise<HttpServer> {
   const { metrics, health, dashboard, log } = options;
-  const server: Server = createServer((request, response) => {
-    const url = new URL(request.url ?? "/", "http://sensord");
-    const path = url.pathname;
-    const send = (status: number, type: string, body: string) => {
-      response.writeHead(status, {
-        "content-type": type,
-        "content-length": Buffer.byteLength(body),
-      });
-      response.end(request.method === "HEAD" ? undefined : body);
-    };
-    if (request.method !== "GET" && request.method !== "HEAD") {
-      send(405, "text/plain", "only GET\n");
-    } else if (path === "/metrics") {
-      metrics.metrics().then(
-        // prom-client spells a not-yet-sampled gauge (event loop lag) "Nan"; the
-        // exposition format says "NaN", and strict parsers refuse anything else.
-        (text) => send(200, metrics.contentType, text.replace(/ Nan$/gm, " NaN")),
-        (error: unknown) => {
-          log.error(`metrics failed: ${describeError(error)}`);
-          send(500, "text/plain", `${describeError(error)}\n`);
-        },
-      );
-    } else if (path === "/healthz") {
-      const problems = health();
-      send(
-        problems.length === 0 ? 200 : 503,
-        "text/plain; charset=utf-8",
-        problems.length === 0 ? "ok\n" : `${problems.join("\n")}\n`,
-      );
-    } else if (dashboard === undefined || !dashboard.handle(request, response, url)) {
-      send(404, "text/plain", "not found: try /, /metrics or /healthz\n");
-    }
-  });
+  // Without a token, loopback is the only thing guarding the data, and DNS
+  // rebinding gets a web page past it (see web/server/host.ts).
+  const checkHost = dashboard?.guarded === true ? null : hostAllowed(options.host);
+  const connections = new ConnectionCap(MAX_CONNECTIONS, HEADERS_TIMEOUT_MS);
+  let boundPort = options.port;
+  const server: Server = createServer(
+    // Node checks headersTimeout only this often (default 30 s).
+    { connectionsCheckingInterval: 1000 },
+    (request, response) => {
+      connections.busy(request, response);
+      const url = new URL(request.url ?? "/", "http://sensord");
+      const path = url.pathname;
+      const send = (status: number, type: string, body: string, headers = {}) => {
+        response.writeHead(status, {
+          "content-type": type,
+          "content-length": Buffer.byteLength(body),
+          ...headers,
+        });
+        response.end(request.method === "HEAD" ? undefined : body);
+      };
+      // /healthz stays open to any name: liveness probes, and it reveals nothing.
+      if (checkHost !== null && path !== "/healthz" && !checkHost(request.headers.host)) {
+        const message =
+          `host "${request.headers.host ?? ""}" is not served without a dashboard token (a web page ` +
+          `could be reaching this sensord through DNS rebinding); open it as http://127.0.0.1:${boundPort}/ ` +
+          `or http://localhost:${boundPort}/, or set [http] token_file`;
+        if (path.startsWith("/api/")) {
+          send(
+            421,
+            "application/json; charset=utf-8",
+            JSON.stringify({ error: message, header: "host" }),
+          );
+        } else send(421, "text/plain; charset=utf-8", `${message}\n`);
+      } else if (request.method !== "GET" && request.method !== "HEAD") {
+        send(405, "text/plain", "only GET and HEAD\n", { allow: "GET, HEAD" });
+      } else if (path === "/metrics") {
+        metrics.metrics().then(
+          // prom-client spells a not-yet-sampled gauge (event loop lag) "Nan"; the
+          // exposition format says "NaN", and strict parsers refuse anything else.
+          (text) => send(200, metrics.contentType, text.replace(/ Nan$/gm, " NaN")),
+          (error: unknown) => {
+            log.error(`metrics failed: ${describeError(error)}`);
+            send(500, "text/plain", `${describeError(error)}\n`);
+          },
+        );
+      } else if (path === "/healthz") {
+        const problems = health();
+        send(
+          problems.length === 0 ? 200 : 503,
+          "text/plain; charset=utf-8",
+          problems.length === 0 ? "ok\n" : `${problems.join("\n")}\n`,
+        );
+      } else if (dashboard === undefined || !dashboard.handle(request, response, url)) {
+        send(404, "text/plain", "not found: try /, /metrics or /healthz\n");
+      }
+    },
+  );
+  server.on("connection", (socket: Socket) => connections.add(socket));
   server.keepAliveTimeout = 5000;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = HEADERS_TIMEOUT_MS;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => {
@@ -65,12 +104,72 @@ export async function startHttpServer(options: {
     });
   });
   const address = server.address();
+  boundPort = typeof address === "object" && address !== null ? address.port : options.port;
   return {
-    port: typeof address === "object" && address !== null ? address.port : options.port,
+    port: boundPort,
     close: async () => {
       dashboard?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * Keeps at most `max` connections. When a new one would pass the cap, the
+ * connection idle the longest (no request in progress: keep-alive, or a
+ * client that connected and sent nothing) is closed to make room; only when
+ * every connection is serving a request (live feeds) is the new one refused.
+ * A connection that sends no request within `silentMs` is closed (Node's
+ * headersTimeout covers a header that starts and stalls, not silence). So
+ * idle sockets, however many, never keep a request from being answered.
+ */
+class ConnectionCap {
+  /** Open connections, least recently active first; true while a request is in progress. */
+  private readonly open = new Map<Socket, boolean>();
+  /** Connections that have not sent a request yet, and their deadline. */
+  private readonly silent = new Map<Socket, NodeJS.Timeout>();
+
+  constructor(
+    private readonly max: number,
+    private readonly silentMs: number,
+  ) {}
+
+  add(socket: Socket): void {
+    if (this.open.size >= this.max) {
+      const idle = [...this.open].find(([, busy]) => !busy)?.[0];
+      if (idle === undefined) {
+        socket.destroy();
+        return;
+      }
+      this.forget(idle);
+      idle.destroy();
+    }
+    this.open.set(socket, false);
+    const timer = setTimeout(() => socket.destroy(), this.silentMs);
+    timer.unref();
+    this.silent.set(socket, timer);
+    socket.once("close", () => this.forget(socket));
+  }
+
+  busy(request: IncomingMessage, response: ServerResponse): void {
+    const socket = request.socket;
+    if (!this.open.has(socket)) return;
+    clearTimeout(this.silent.get(socket));
+    this.silent.delete(socket);
+    // Re-inserted: Map order is the eviction order.
+    this.open.delete(socket);
+    this.open.set(socket, true);
+    response.once("close", () => {
+      if (!this.open.has(socket)) return;
+      this.open.delete(socket);
+      this.open.set(socket, false);
+    });
+  }
+
+  private forget(socket: Socket): void {
+    clearTimeout(this.silent.get(socket));
+    this.silent.delete(socket);
+    this.open.delete(socket);
+  }
 }

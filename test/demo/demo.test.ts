@@ -128,4 +128,45 @@ describe("npm start (the demo)", () => {
     expect(stdout).toContain("SIGINT: stopping sensord, the ingest and the broker");
     expect(stdout).toMatch(/stopped; ingest: \{"readings":\d+/);
   }, 60_000);
+
+  it("with --http-listen 127.0.0.1:0 prints the address sensord bound, not port 0", async () => {
+    const temp = makeTempDir("sensord-demo-");
+    cleanups.push(temp.cleanup);
+    const child = spawn(
+      process.execPath,
+      [
+        DEMO,
+        "--dir",
+        temp.dir,
+        "--ingest-port",
+        "0",
+        "--mqtt-port",
+        "0",
+        "--http-listen",
+        "127.0.0.1:0",
+      ],
+      { cwd: ROOT, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] },
+    );
+    started.push(child);
+    let stdout = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) =>
+      child.on("exit", (code) => resolve(code)),
+    );
+    await waitUntil(() => /Ctrl-C stops everything/.test(stdout), 20_000, "the banner");
+    const dashboard = /device dashboard\s+(http:\/\/\S+)\/$/m.exec(stdout)?.[1] ?? "";
+    const metrics = /sensord metrics\s+(http:\/\/\S+)\/metrics$/m.exec(stdout)?.[1] ?? "";
+    expect(dashboard, stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(dashboard).not.toMatch(/:0$/);
+    expect(metrics).toBe(dashboard);
+    // Both work as printed.
+    const page = await fetch(`${dashboard}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("<title>sensord</title>");
+    expect((await fetch(`${metrics}/metrics`)).status).toBe(200);
+    child.kill("SIGINT");
+    expect(await exited).toBe(0);
+  }, 60_000);
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { alarmPeriods, gasCharts, thresholdLines } from "../../web/src/chart-data.js";
 import { fitProjection, parseGps } from "../../web/src/geo.js";
-import { resolveRange } from "../../web/src/time-range.js";
+import { initialPreset, resolveRange } from "../../web/src/time-range.js";
 
 const line = (device: string, gas: string, t: number[], avg: number[]) => ({
   device,
@@ -73,6 +73,42 @@ describe("chart data", () => {
     expect(thresholdLines([alert("raise", 1), alert("clear", 2)])).toEqual([
       { gas: "co", value: 35, unit: "ppm", severity: "warning", label: "warning >= 35 ppm" },
     ]);
+  });
+
+  it("takes the thresholds in force from each device's newest alert events, whatever their age", () => {
+    const at = (ts: number, device: string, threshold: number, severity = "warning") => ({
+      ...alert("raise", ts, device),
+      threshold,
+      severity,
+      rule: `co>=${threshold}ppm:${severity}`,
+    });
+    const lines = thresholdLines([
+      at(3000, "pi-a", 50), // pi-a's rule was changed from 35 to 50
+      at(1000, "pi-a", 35),
+      at(2000, "pi-b", 40),
+      at(500, "pi-a", 200, "critical"),
+      { ...at(100, "pi-a", 88), gas: "no2", unit: "ppb" },
+    ]);
+    // 35 is gone: no device has it any more.
+    expect(lines.map((line) => `${line.gas} ${line.label}`)).toEqual([
+      "co warning >= 40 ppm",
+      "co warning >= 50 ppm",
+      "no2 warning >= 88 ppb",
+      "co critical >= 200 ppm",
+    ]);
+  });
+
+  it("opens on the preset that holds the data: 15 min for a new device, 1 h for an established one", () => {
+    const now = 100 * 86_400_000;
+    const min = 60_000;
+    expect(initialPreset(null, null, now)).toBe("15m");
+    expect(initialPreset(now - 4 * min, now - 1000, now)).toBe("15m");
+    expect(initialPreset(now - 40 * min, now - 1000, now)).toBe("1h");
+    expect(initialPreset(now - 30 * 86_400_000, now - 1000, now)).toBe("1h");
+    // Quiet for a while: the shortest preset that reaches the newest reading.
+    expect(initialPreset(now - 30 * 86_400_000, now - 20 * 60 * min, now)).toBe("24h");
+    expect(initialPreset(null, now - 3 * 86_400_000, now)).toBe("7d");
+    expect(initialPreset(null, now - 30 * 86_400_000, now)).toBe("7d");
   });
 
   it("places GPS points on a fitted flat projection, north up", () => {

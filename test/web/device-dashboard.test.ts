@@ -50,12 +50,13 @@ function history(): string {
 async function startDaemon(
   name: string,
   http: string,
+  files: { history?: string; live?: string } = {},
 ): Promise<{ daemon: DaemonProcess; url: string; dbPath: string }> {
   const dir = join(temp.dir, name);
   const { mkdirSync } = await import("node:fs");
   mkdirSync(dir);
-  writeFileSync(join(dir, "history.ndjson"), history());
-  writeFileSync(join(dir, "live.ndjson"), '{"h2": 5}\n{"h2": 7.5}\n{"h2": 6}\n');
+  writeFileSync(join(dir, "history.ndjson"), files.history ?? history());
+  writeFileSync(join(dir, "live.ndjson"), files.live ?? '{"h2": 5}\n{"h2": 7.5}\n{"h2": 6}\n');
   writeFileSync(
     join(dir, "sensord.toml"),
     `[storage]\npath = "sensord.db"\nflush_interval = "100ms"\n\n[control]\nsocket = ""\n\n[http]\n${http}\n\n` +
@@ -333,8 +334,18 @@ describe("device dashboard with a token", () => {
     expect(await page.evaluate("Object.keys(window.sensordCharts).length")).toBe(0);
     await screenshot(page, "device-dashboard-token.png");
 
+    // The page says how to open it with the token.
+    expect(await page.textContent("#charts .empty h2")).toBe(
+      "This sensord needs its dashboard token",
+    );
+    expect(await page.textContent("#charts .empty pre")).toBe(`${guarded.url}/?token=<TOKEN>`);
+    expect(await page.textContent("#charts .empty")).toMatch(/\[http\] token_file/);
+
     const wrong = await page.goto(`${guarded.url}/?token=nope`);
     expect(wrong?.status()).toBe(401);
+    expect(await wrong?.text()).toMatch(
+      /^wrong token: it is not the one in this sensord's \[http\] token_file/,
+    );
 
     await page.close();
 
@@ -351,5 +362,58 @@ describe("device dashboard with a token", () => {
     expect(errors).toEqual([]);
     expect(guarded.daemon.log).not.toContain(TOKEN);
     await page2.close();
+  });
+
+  it("the token redirect keeps the other parameters: ?token=...&range=15m opens the 15 min view", async () => {
+    const page = await browser.newPage();
+    const errors = collectErrors(page);
+    await page.goto(`${guarded.url}/?range=15m&token=${TOKEN}`);
+    expect(page.url()).toBe(`${guarded.url}/?range=15m`);
+    await page.waitForFunction("window.sensordReady !== undefined");
+    await page.evaluate("window.sensordReady");
+    await chartSpanning(page, "co", 15 * MIN);
+    expect(await page.getAttribute('button[data-range="15m"]', "aria-pressed")).toBe("true");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("a token cookie the daemon no longer accepts: the page says the token was wrong", async () => {
+    const { hostname } = new URL(guarded.url);
+    await browser.addCookies([
+      { name: "sensord_token", value: "an-old-token", domain: hostname, path: "/" },
+    ]);
+    const page = await browser.newPage();
+    await page.goto(`${guarded.url}/?range=1h`);
+    await page.waitForFunction("window.sensordReady !== undefined");
+    await page.evaluate("window.sensordReady");
+    expect(await page.textContent("#charts .empty h2")).toBe("Wrong dashboard token");
+    expect(await page.textContent("#charts .empty pre")).toBe(
+      `${guarded.url}/?range=1h&token=<TOKEN>`,
+    );
+    await browser.clearCookies();
+    await page.close();
+  });
+});
+
+describe("a new device", () => {
+  it("opens on 15 min when its readings are minutes old, and says when there are none yet", async () => {
+    const fresh = await startDaemon("fresh", 'listen = "127.0.0.1:0"', { history: "" });
+    const { page, errors } = await open(fresh.url);
+    expect(await page.getAttribute('button[data-range="15m"]', "aria-pressed")).toBe("true");
+    await chartSpanning(page, "h2", 15 * MIN);
+    expect(new URL(page.url()).searchParams.get("range")).toBeNull();
+    expect(errors).toEqual([]);
+    await page.close();
+
+    const none = await startDaemon("none", 'listen = "127.0.0.1:0"', { history: "", live: "" });
+    const empty = await open(none.url);
+    expect(await empty.page.getAttribute('button[data-range="15m"]', "aria-pressed")).toBe("true");
+    expect(await empty.page.textContent("#charts .empty h2")).toBe(
+      "sensord has stored no readings yet",
+    );
+    expect(await empty.page.textContent("#now")).toBe("no readings yet");
+    await screenshot(empty.page, "device-dashboard-no-readings.png");
+    expect(empty.errors).toEqual([]);
+    await empty.page.close();
   });
 });

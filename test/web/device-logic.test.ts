@@ -145,6 +145,8 @@ describe("dashboard query parameters", () => {
     ["from=2000&to=1000", "to", /must be after/],
     ["width=0", "width", /whole number from 1 to 5000/],
     ["limit=1001", "limit", /whole number from 1 to 1000/],
+    // A gas that does not exist matches nothing: refused, not an empty answer.
+    ["gas=carbon", "gas", /unknown gas "carbon"; known: co, no2, c2h5oh, h2/],
   ])("refuse %s", (query, param, message) => {
     try {
       parse(query);
@@ -290,7 +292,7 @@ describe("thresholds in view", () => {
   const data = {
     gas: "h2",
     unit: "ppm",
-    lines: [{ label: "gas1", device: "gas1" }],
+    lines: [{ label: "gas1", name: "gas1", device: "gas1" }],
     x: [1, 2],
     avg: [[5, 6]],
     min: [[4, null]],

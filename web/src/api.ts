@@ -2,9 +2,16 @@
 
 const KEY_STORAGE = "sensord-api-key";
 
+/**
+ * 401: the server wants a key or token. `sent` tells a wrong one (the page
+ * sent a key, or the server says the token it got is wrong) from none yet.
+ */
 export class NeedsKeyError extends Error {
-  constructor() {
-    super("this server needs an API key");
+  constructor(
+    message: string,
+    readonly sent: boolean,
+  ) {
+    super(message);
   }
 }
 
@@ -16,6 +23,11 @@ export function setApiKey(key: string): void {
   sessionStorage.setItem(KEY_STORAGE, key);
 }
 
+/** Forgets a key the server refused: a reload asks again instead of failing the same way. */
+export function clearApiKey(): void {
+  sessionStorage.removeItem(KEY_STORAGE);
+}
+
 function headers(): HeadersInit {
   const key = apiKey();
   return key === null ? {} : { "x-api-key": key };
@@ -23,14 +35,18 @@ function headers(): HeadersInit {
 
 export async function getJson<T>(path: string, params: URLSearchParams): Promise<T> {
   const query = params.toString();
+  const sentKey = apiKey() !== null;
   const response = await fetch(query === "" ? path : `${path}?${query}`, { headers: headers() });
-  if (response.status === 401) throw new NeedsKeyError();
-  const body: unknown = await response.json();
-  if (!response.ok) {
-    const message =
-      typeof body === "object" && body !== null && "error" in body ? String(body.error) : "";
-    throw new Error(`${path}: ${response.status} ${message}`);
+  const body: unknown = await response.json().catch(() => null);
+  const message =
+    typeof body === "object" && body !== null && "error" in body ? String(body.error) : "";
+  if (response.status === 401) {
+    // sensord says when the token (an HttpOnly cookie the page cannot see) was wrong.
+    const wrongToken =
+      typeof body === "object" && body !== null && "wrongToken" in body && body.wrongToken === true;
+    throw new NeedsKeyError(message, sentKey || wrongToken);
   }
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${message}`);
   return body as T;
 }
 

@@ -18,7 +18,8 @@ export interface SeriesLine {
 export interface GasChartData {
   gas: string;
   unit: string;
-  lines: { label: string; device: string }[];
+  /** `label` is what the legend shows (long names shortened in the middle), `name` the whole of it. */
+  lines: { label: string; name: string; device: string }[];
   x: number[];
   avg: (number | null)[][];
   min: (number | null)[][];
@@ -54,11 +55,12 @@ export function gasCharts(lines: SeriesLine[], bucketMs?: number): GasChartData[
     charts.push({
       gas,
       unit: [...new Set(gasLines.map((line) => line.unit))].join(", "),
-      lines: gasLines.map((line) => ({
-        device: line.device,
+      lines: gasLines.map((line) => {
         // The sensor name only when it is needed to tell two lines of one device apart.
-        label: devices.size === gasLines.length ? line.device : `${line.device}/${line.sensor}`,
-      })),
+        const name =
+          devices.size === gasLines.length ? line.device : `${line.device}/${line.sensor}`;
+        return { device: line.device, name, label: shortenMiddle(name, LABEL_CHARS) };
+      }),
       x: times.map((time) => time / 1000),
       avg: gasLines.map((line) => aligned(line, line.avg)),
       min: gasLines.map((line) => aligned(line, line.min)),
@@ -66,6 +68,21 @@ export function gasCharts(lines: SeriesLine[], bucketMs?: number): GasChartData[
     });
   }
   return charts;
+}
+
+/** Legend labels longer than this are shortened in the middle. */
+export const LABEL_CHARS = 24;
+
+/**
+ * `text` at most `max` characters, cut in the middle with an ellipsis: the
+ * end of "a-long-device-name/gas0" (the sensor) tells two lines apart as
+ * much as its start does. Pure.
+ */
+export function shortenMiddle(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const keep = max - 1;
+  const head = Math.ceil(keep * 0.6);
+  return `${text.slice(0, head)}\u2026${text.slice(text.length - (keep - head))}`;
 }
 
 /**
@@ -162,11 +179,22 @@ export interface ThresholdLine {
   label: string;
 }
 
-/** The distinct thresholds seen in alert events, per gas: the fleet's rules as the devices reported them. */
+/**
+ * The thresholds the devices report, per gas: each alert event carries its
+ * rule's threshold, op, unit and severity, and the newest event of each
+ * (device, sensor, gas, severity) says what is in force there now (an older
+ * event may hold a threshold since changed). Distinct lines, lowest first. Pure.
+ */
 export function thresholdLines(alerts: AlertLike[]): ThresholdLine[] {
-  const seen = new Map<string, ThresholdLine>();
+  const newest = new Map<string, AlertLike>();
   for (const alert of alerts) {
-    const key = `${alert.gas}\u0000${alert.threshold}\u0000${alert.unit}\u0000${alert.severity}`;
+    const key = `${alert.device}\u0000${alert.sensor}\u0000${alert.gas}\u0000${alert.severity}`;
+    const held = newest.get(key);
+    if (held === undefined || Date.parse(alert.ts) > Date.parse(held.ts)) newest.set(key, alert);
+  }
+  const seen = new Map<string, ThresholdLine>();
+  for (const alert of newest.values()) {
+    const key = `${alert.gas}\u0000${alert.op}\u0000${alert.threshold}\u0000${alert.unit}\u0000${alert.severity}`;
     if (seen.has(key)) continue;
     seen.set(key, {
       gas: alert.gas,
@@ -178,6 +206,16 @@ export function thresholdLines(alerts: AlertLike[]): ThresholdLine[] {
   }
   return [...seen.values()].sort((a, b) => a.value - b.value);
 }
+
+/**
+ * Alarm periods' shading: strong enough to see at a glance on the white
+ * plot (the fill alone changes blue by ~70 of 255 for a warning), with a
+ * solid band along the top in the severity's colour.
+ */
+export const ALARM_SHADE: Readonly<Record<string, { fill: string; edge: string }>> = {
+  critical: { fill: "rgba(200, 0, 0, 0.26)", edge: "#b00000" },
+  warning: { fill: "rgba(235, 125, 0, 0.28)", edge: "#d06a00" },
+};
 
 /** Distinct, stable colours for lines: the same device gets the same colour on every chart. */
 export function lineColor(index: number): string {

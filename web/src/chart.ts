@@ -2,7 +2,8 @@
 // bucket min..max as a band around it, threshold lines, shaded alarm periods.
 // Shared by the fleet and device dashboards.
 import type { AlarmPeriod, GasChartData, ThresholdLine } from "./chart-data.js";
-import { lineColor } from "./chart-data.js";
+import { ALARM_SHADE, lineColor } from "./chart-data.js";
+import { contentWidth } from "./page.js";
 import uPlot from "./uplot.js";
 
 export interface GasChartOptions {
@@ -13,15 +14,20 @@ export interface GasChartOptions {
   colorOf: (device: string) => number;
   fromMs: number;
   toMs: number;
+  /** Used when `target` is not laid out yet; else the chart takes the width `target` gives it. */
   width: number;
   height: number;
   /** Appended to the title, e.g. thresholds that are off the chart's scale. */
   note?: string;
 }
 
-/** Draws a chart into `target` (replacing what was there); returns the uPlot instance. */
+/**
+ * Draws a chart into `target` (replacing what was there); returns the uPlot
+ * instance. The chart is as wide as `target`'s content, never wider.
+ */
 export function drawGasChart(target: HTMLElement, options: GasChartOptions): uPlot {
   target.replaceChildren();
+  const width = contentWidth(target) > 0 ? contentWidth(target) : options.width;
   const { data } = options;
   const series: uPlot.Series[] = [{}];
   data.lines.forEach((line) => {
@@ -38,7 +44,7 @@ export function drawGasChart(target: HTMLElement, options: GasChartOptions): uPl
   const chart = new uPlot(
     {
       title: `${data.gas} (${data.unit})${options.note === undefined ? "" : `: ${options.note}`}`,
-      width: options.width,
+      width,
       height: options.height,
       series,
       scales: {
@@ -56,6 +62,12 @@ export function drawGasChart(target: HTMLElement, options: GasChartOptions): uPl
     [data.x, ...data.avg],
     target,
   );
+  // Long names are shortened (and cut by CSS past its width); the title gives them whole.
+  const labels = target.querySelectorAll<HTMLElement>(".u-legend .u-label");
+  labels.forEach((label, at) => {
+    // The first entry is the time; the lines follow in order.
+    label.title = at === 0 ? (label.textContent ?? "") : (data.lines[at - 1]?.name ?? "");
+  });
   return chart;
 }
 
@@ -82,13 +94,19 @@ function valueRange(data: GasChartData, thresholds: ThresholdLine[]): [number, n
 function drawAlarms(u: uPlot, alarms: AlarmPeriod[]): void {
   const { ctx, bbox } = u;
   ctx.save();
+  const band = Math.round(4 * devicePixelRatio);
   for (const alarm of alarms) {
     const x0 = Math.max(bbox.left, u.valToPos(alarm.startMs / 1000, "x", true));
     const x1 = Math.min(bbox.left + bbox.width, u.valToPos(alarm.endMs / 1000, "x", true));
     if (x1 <= x0) continue;
-    ctx.fillStyle =
-      alarm.severity === "critical" ? "rgba(200, 0, 0, 0.16)" : "rgba(230, 120, 0, 0.13)";
-    ctx.fillRect(x0, bbox.top, Math.max(1, x1 - x0), bbox.height);
+    const shade = ALARM_SHADE[alarm.severity] ?? ALARM_SHADE.warning;
+    if (shade === undefined) continue;
+    // At least 2 px: a 5-second alarm in a week's view is still a visible stripe.
+    const w = Math.max(2 * devicePixelRatio, x1 - x0);
+    ctx.fillStyle = shade.fill;
+    ctx.fillRect(x0, bbox.top, w, bbox.height);
+    ctx.fillStyle = shade.edge;
+    ctx.fillRect(x0, bbox.top, w, band);
   }
   ctx.restore();
 }

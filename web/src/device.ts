@@ -12,15 +12,21 @@ import {
 } from "./chart-data.js";
 import { advance, type LiveReading, type LiveView } from "./live.js";
 import {
+  actionButton,
+  breakAfterSeparators,
   element,
+  emptyRow,
   formatAge,
   formatDuration,
   formatSpan,
   formatTime,
+  nameCell,
+  notice,
   RangePicker,
   row,
+  timeCell,
 } from "./page.js";
-import { DEFAULT_PRESET, PRESETS, resolveRange } from "./time-range.js";
+import { DEFAULT_PRESET, initialPreset, PRESETS, resolveRange } from "./time-range.js";
 import type uPlot from "./uplot.js";
 
 /** The parts of sensord's StatusReport (daemon/control/status.ts) this page shows. */
@@ -87,6 +93,12 @@ interface SeriesAnswer extends Omit<LiveView, "anchorMs" | "fromMs" | "toMs" | "
   lastSeq: number;
 }
 
+/** `GET /api/extent`: the oldest and newest reading's time, null when there is none. */
+interface Extent {
+  oldest: string | null;
+  newest: string | null;
+}
+
 interface Tick {
   status: Status;
   readings: LiveReading[];
@@ -125,13 +137,20 @@ let recent: LiveReading[] = [];
 const RECENT_READINGS = 20_000;
 let drawing = 0;
 let chartWidth = 800;
+/** The preset the page opened with when its URL named none (chosen from the data, once). */
+let initial: string | null = null;
+let extent: Extent = { oldest: null, newest: null };
 
 function state(): URLSearchParams {
   return new URLSearchParams(location.search);
 }
 
 function isLive(): boolean {
-  return state().get("range") !== "custom";
+  return rangeName() !== "custom";
+}
+
+function rangeName(): string {
+  return state().get("range") ?? initial ?? DEFAULT_PRESET;
 }
 
 function setState(changes: Record<string, string | null>): void {
@@ -146,12 +165,7 @@ function setState(changes: Record<string, string | null>): void {
 
 function currentRange(): { fromMs: number; toMs: number } {
   const params = state();
-  return resolveRange(
-    params.get("range") ?? DEFAULT_PRESET,
-    params.get("from"),
-    params.get("to"),
-    Date.now(),
-  );
+  return resolveRange(rangeName(), params.get("from"), params.get("to"), Date.now());
 }
 
 function rangeParams(fromMs: number, toMs: number): URLSearchParams {
@@ -160,11 +174,20 @@ function rangeParams(fromMs: number, toMs: number): URLSearchParams {
 
 async function render(): Promise<void> {
   const ticket = ++drawing;
-  const { fromMs, toMs } = currentRange();
-  chartWidth = Math.max(300, Math.floor(charts.clientWidth || 800));
+  chartWidth = Math.max(200, Math.floor(charts.clientWidth || 800));
   const started = performance.now();
   statusLine.textContent = "loading...";
   try {
+    const extentNow = (): Promise<Extent> => getJson<Extent>("/api/extent", new URLSearchParams());
+    // The first range is chosen from the data, so only the first render waits for its extent.
+    let pending: Promise<Extent> | null = null;
+    if (initial === null && !state().has("range")) {
+      extent = await extentNow();
+      if (ticket !== drawing) return;
+      const time = (iso: string | null) => (iso === null ? null : Date.parse(iso));
+      initial = initialPreset(time(extent.oldest), time(extent.newest), Date.now());
+    } else pending = extentNow();
+    const { fromMs, toMs } = currentRange();
     const seriesParams = rangeParams(fromMs, toMs);
     seriesParams.set("width", String(Math.min(2000, chartWidth)));
     const alertParams = rangeParams(fromMs, toMs);
@@ -175,6 +198,7 @@ async function render(): Promise<void> {
       getJson<{ alerts: AlertEvent[]; openAtStart: AlertEvent[] }>("/api/alerts", alertParams),
       getJson<Status>("/api/status", new URLSearchParams()),
     ]);
+    if (pending !== null) extent = await pending;
     if (ticket !== drawing) return;
     view = {
       anchorMs: Date.parse(series.from),
@@ -189,7 +213,7 @@ async function render(): Promise<void> {
     thresholds = lines.lines;
     alerts = found.alerts;
     openAtStart = found.openAtStart;
-    picker.mark(state().get("range") ?? DEFAULT_PRESET, fromMs, toMs);
+    picker.mark(rangeName(), fromMs, toMs);
     drawCharts();
     showStatus(status);
     drawAlerts();
@@ -205,8 +229,7 @@ async function render(): Promise<void> {
   } catch (error) {
     if (ticket !== drawing) return;
     if (error instanceof NeedsKeyError) {
-      statusLine.textContent =
-        "This sensord needs its dashboard token: open this page once as /?token=<the token in [http] token_file>.";
+      showTokenNeeded(error.sent);
       return;
     }
     statusLine.textContent = `could not load: ${error instanceof Error ? error.message : String(error)}`;
@@ -247,10 +270,7 @@ function drawCharts(): void {
   const perSensor = view.lines.map((line) => ({ ...line, device: line.sensor }));
   const data = gasCharts(perSensor, view.bucketMs);
   if (data.length === 0) {
-    const empty = document.createElement("p");
-    empty.className = "empty";
-    empty.textContent = "No readings in this time range.";
-    charts.append(empty);
+    showNoReadings(view.fromMs);
     return;
   }
   const sensors = [...new Set(perSensor.map((line) => line.sensor))].sort();
@@ -273,6 +293,7 @@ function drawCharts(): void {
       thresholds.filter((line) => line.gas === gas.gas && gas.unit.split(", ").includes(line.unit)),
       gas,
     );
+    box.dataset.thresholds = shown.map((line) => line.label).join("; ");
     window.sensordCharts[gas.gas] = drawGasChart(box, {
       data: gas,
       thresholds: shown,
@@ -289,9 +310,72 @@ function drawCharts(): void {
   }
 }
 
+/** Nothing to draw in this range: why, and what to do next. */
+function showNoReadings(fromMs: number): void {
+  if (extent.newest === null) {
+    charts.append(
+      notice("sensord has stored no readings yet", [
+        "Its sensors may still be starting or warming up (see Sensors), or failing to read: " +
+          "the Sensors table shows their state and last error, and sensorctl status on the device says more. " +
+          "Readings appear here as soon as they are committed.",
+      ]),
+    );
+    return;
+  }
+  const newest = Date.parse(extent.newest);
+  const parts: Array<string | HTMLElement> = [];
+  if (newest < fromMs) {
+    parts.push(`The newest reading is from ${formatTime(extent.newest)} (${formatAge(newest)}).`);
+    const preset = initialPreset(null, newest, Date.now());
+    parts.push(
+      (PRESETS[preset] ?? 0) > Date.now() - newest && preset !== rangeName()
+        ? actionButton(`Show the last ${preset}`, () =>
+            setState({ range: preset, from: null, to: null }),
+          )
+        : actionButton("Show the hour before it", () =>
+            setState({
+              range: "custom",
+              from: String(newest - 3_600_000),
+              to: String(newest + 60_000),
+            }),
+          ),
+    );
+  } else parts.push("Pick another range above.");
+  charts.append(notice("No readings in this time range", parts));
+}
+
+/** No token yet (or a wrong one): how to open the page with it. */
+function showTokenNeeded(wrong: boolean): void {
+  for (const chart of Object.values(window.sensordCharts)) chart.destroy();
+  window.sensordCharts = {};
+  const withToken = new URLSearchParams(location.search);
+  withToken.set("token", "TOKEN");
+  const problem = document.createElement("p");
+  problem.className = "problem";
+  problem.textContent =
+    "Wrong token: the one this browser holds is not in this sensord's [http] token_file (was the file changed?).";
+  charts.replaceChildren(
+    notice(wrong ? "Wrong dashboard token" : "This sensord needs its dashboard token", [
+      ...(wrong ? [problem] : []),
+      "Open this page once with the token in its address; sensord keeps it in a cookie for this browser and " +
+        "takes it out of the address bar:",
+      {
+        code: `${location.origin}/?${withToken.toString().replace("token=TOKEN", "token=<TOKEN>")}`,
+      },
+      "TOKEN is the content of the file [http] token_file names in the device's sensord.toml " +
+        "(e.g. sudo cat /etc/sensord/http-token on the device).",
+    ]),
+  );
+  statusLine.textContent = wrong
+    ? "wrong dashboard token: open /?token=<token> again"
+    : "This sensord needs its dashboard token: open this page once as /?token=<the token in [http] token_file>.";
+}
+
 function showStatus(status: Status): void {
   if (status.daemon !== null) {
-    element("title").textContent = `sensord ${status.daemon.device}`;
+    const title = element("title");
+    title.textContent = `sensord ${status.daemon.device}`;
+    title.title = title.textContent;
     document.title = `sensord ${status.daemon.device}`;
   }
   const alarmed = new Map(
@@ -301,7 +385,7 @@ function showStatus(status: Status): void {
     sensor.values.map((value) => {
       const alarm = alarmed.get(`${sensor.id}\u0000${value.gas}`);
       const tr = row([
-        sensor.id,
+        nameCell(sensor.id),
         value.gas,
         `${value.value} ${value.unit}`,
         alarm === undefined ? sensor.state : `ALARM ${alarm}`,
@@ -312,20 +396,23 @@ function showStatus(status: Status): void {
       return tr;
     }),
   );
-  if (now.length === 0) now.push(row(["no readings yet", "", "", "", ""]));
+  if (now.length === 0) now.push(emptyRow("no readings yet", 5));
   element("now").replaceChildren(...now);
 
   const alarms = status.alarms.map((alarm) => {
+    // The rule is the cell that matters most: it wraps, never cut; the sensor's name may be.
     const tr = row([
-      alarm.since === null ? "-" : formatTime(alarm.since),
+      alarm.since === null ? "-" : timeCell(alarm.since),
       alarm.severity,
-      `${alarm.sensor} ${alarm.gas}`,
+      nameCell(alarm.sensor),
       alarm.rule,
     ]);
+    const rule = tr.cells[3];
+    if (rule !== undefined) breakAfterSeparators(rule, alarm.rule);
     tr.className = "alarm";
     return tr;
   });
-  if (alarms.length === 0) alarms.push(row(["none", "", "", ""]));
+  if (alarms.length === 0) alarms.push(emptyRow("none", 4));
   element("alarms").replaceChildren(...alarms);
 
   element("sensors").replaceChildren(
@@ -335,7 +422,7 @@ function showStatus(status: Status): void {
           ? `warming (${formatDuration(sensor.warmupLeftMs)} left)`
           : sensor.state;
       const tr = row([
-        sensor.id,
+        nameCell(sensor.id),
         sensor.driver ?? "-",
         stateText,
         sensor.errorCount === 0 ? "0" : `${sensor.errorCount}: ${sensor.lastError ?? ""}`,
@@ -395,15 +482,15 @@ function showStatus(status: Status): void {
 function drawAlerts(): void {
   const rows = alerts.slice(0, ALERT_ROWS).map((alert) => {
     const tr = row([
-      formatTime(alert.ts),
+      timeCell(alert.ts),
       alert.kind === "raise" ? `ALARM ${alert.severity}` : "clear",
-      alert.sensor,
+      nameCell(alert.sensor),
       `${alert.gas} ${alert.value} ${alert.unit} (threshold ${alert.op} ${alert.threshold})`,
     ]);
     tr.className = alert.kind;
     return tr;
   });
-  if (rows.length === 0) rows.push(row(["no alerts in this range", "", "", ""]));
+  if (rows.length === 0) rows.push(emptyRow("no alerts in this range", 4));
   element("alerts").replaceChildren(...rows);
 }
 

@@ -1,18 +1,33 @@
 // The fleet dashboard served by sensord-ingest: filters, a chart per gas,
 // a map, device last-seen times, latest alerts, CSV download.
-import { download, getJson, NeedsKeyError, setApiKey } from "./api.js";
+import { clearApiKey, download, getJson, NeedsKeyError, setApiKey } from "./api.js";
 import { drawGasChart } from "./chart.js";
 import {
   type AlertLike,
   alarmPeriods,
+  type GasChartData,
   gasCharts,
   lineColor,
   type SeriesLine,
+  type ThresholdLine,
   thresholdLines,
+  thresholdsInView,
 } from "./chart-data.js";
 import { drawMap } from "./map.js";
-import { element, formatAge, formatSpan, formatTime, RangePicker, row } from "./page.js";
-import { DEFAULT_PRESET, PRESETS, resolveRange } from "./time-range.js";
+import {
+  actionButton,
+  element,
+  emptyRow,
+  formatAge,
+  formatSpan,
+  formatTime,
+  nameCell,
+  notice,
+  RangePicker,
+  row,
+  timeCell,
+} from "./page.js";
+import { DEFAULT_PRESET, initialPreset, PRESETS, resolveRange } from "./time-range.js";
 import type uPlot from "./uplot.js";
 
 interface Device {
@@ -49,6 +64,9 @@ declare global {
 
 const REFRESH_MS = 15_000;
 const ALERT_ROWS = 20;
+/** Alert events read for the thresholds the devices report (newest first, any time). */
+const THRESHOLD_ALERTS = 1000;
+const FILTERS = ["group", "device", "gas"] as const;
 
 const groupSelect = element<HTMLSelectElement>("group");
 const deviceSelect = element<HTMLSelectElement>("device");
@@ -60,9 +78,17 @@ const charts = element<HTMLElement>("charts");
 window.sensordCharts = {};
 let colorIndex = new Map<string, number>();
 let drawing = 0;
+/** The preset the page opened with when its URL named none (chosen from the data, once). */
+let initial: string | null = null;
+/** While the page waits for an API key, refreshes would replace the form being filled in. */
+let awaitingKey = false;
 
 function state(): URLSearchParams {
   return new URLSearchParams(location.search);
+}
+
+function rangeName(): string {
+  return state().get("range") ?? initial ?? DEFAULT_PRESET;
 }
 
 function setState(changes: Record<string, string | null>): void {
@@ -75,20 +101,27 @@ function setState(changes: Record<string, string | null>): void {
   window.sensordReady = render();
 }
 
+/** The group/device/gas filters of the URL, as the server takes them. */
+function filterParams(): URLSearchParams {
+  const current = state();
+  const params = new URLSearchParams();
+  for (const name of FILTERS) {
+    const value = current.get(name);
+    if (value !== null && value !== "") params.set(name, value);
+  }
+  return params;
+}
+
 /** Filters as the server takes them: group/device/gas plus from/to in epoch ms. */
 function queryParams(): { params: URLSearchParams; fromMs: number; toMs: number } {
   const current = state();
   const { fromMs, toMs } = resolveRange(
-    current.get("range") ?? DEFAULT_PRESET,
+    rangeName(),
     current.get("from"),
     current.get("to"),
     Date.now(),
   );
-  const params = new URLSearchParams();
-  for (const name of ["group", "device", "gas"]) {
-    const value = current.get(name);
-    if (value !== null && value !== "") params.set(name, value);
-  }
+  const params = filterParams();
   params.set("from", String(fromMs));
   params.set("to", String(toMs));
   return { params, fromMs, toMs };
@@ -101,31 +134,68 @@ function fillSelect(
   all: string,
 ): void {
   const options = [new Option(all, "")];
-  for (const value of [...new Set(values)].sort()) options.push(new Option(value, value));
+  for (const value of [...new Set(values)].sort()) {
+    const option = new Option(value, value);
+    option.title = value;
+    options.push(option);
+  }
   // A filter naming something not in the list still shows as selected.
   if (selected !== null && selected !== "" && !values.includes(selected)) {
     options.push(new Option(selected, selected));
   }
   select.replaceChildren(...options);
   select.value = selected ?? "";
+  select.title = selected ?? "";
+}
+
+/**
+ * The range to open with: the shortest preset holding the data (time-range.ts
+ * initialPreset), from the newest reading of each device and the oldest of
+ * the last hour.
+ */
+async function chooseInitial(): Promise<string> {
+  const nowMs = Date.now();
+  const lastHour = filterParams();
+  lastHour.set("from", String(nowMs - 3_600_000));
+  lastHour.set("limit", "1");
+  const [devices, first] = await Promise.all([
+    getJson<{ devices: Device[] }>("/devices", filterParams()),
+    getJson<{ readings: Array<{ ts: string }> }>("/readings", lastHour),
+  ]);
+  return initialPreset(
+    first.readings[0] === undefined ? null : Date.parse(first.readings[0].ts),
+    newestReading(devices.devices),
+    nowMs,
+  );
+}
+
+function newestReading(devices: Device[]): number | null {
+  const newest = Math.max(...devices.map((device) => Date.parse(device.lastReadingAt)));
+  return Number.isFinite(newest) ? newest : null;
 }
 
 async function render(): Promise<void> {
   const ticket = ++drawing;
-  const current = state();
-  const { params, fromMs, toMs } = queryParams();
-  const width = Math.max(300, Math.floor(charts.clientWidth || 800));
-  const seriesParams = new URLSearchParams(params);
-  seriesParams.set("width", String(Math.min(2000, width)));
   const started = performance.now();
   status.textContent = "loading...";
   try {
-    const [allDevices, series, alerts] = await Promise.all([
+    if (initial === null && !state().has("range")) initial = await chooseInitial();
+    if (ticket !== drawing) return;
+    const current = state();
+    const { params, fromMs, toMs } = queryParams();
+    const width = Math.max(200, Math.floor(charts.clientWidth || 800));
+    const seriesParams = new URLSearchParams(params);
+    seriesParams.set("width", String(Math.min(2000, width)));
+    const [allDevices, series, alerts, reported] = await Promise.all([
       getJson<{ devices: Device[] }>("/devices", new URLSearchParams()),
       getJson<SeriesAnswer>("/readings/series", seriesParams),
       getJson<{ alerts: Alert[] }>("/alerts", withLimit(params, 1000)),
+      // Thresholds come from alert events of any time, not just the range's.
+      getJson<{ alerts: Alert[] }>("/alerts", withLimit(filterParams(), THRESHOLD_ALERTS)),
     ]);
+    const thresholds = await reportedThresholds(series.lines, reported.alerts);
     if (ticket !== drawing) return;
+    awaitingKey = false;
     const devices = allDevices.devices;
     colorIndex = new Map(devices.map((device, index) => [device.device, index]));
     fillSelect(
@@ -148,13 +218,14 @@ async function render(): Promise<void> {
       current.get("gas"),
       "all gases",
     );
-    picker.mark(current.get("range") ?? DEFAULT_PRESET, fromMs, toMs);
-    drawCharts(series, alerts.alerts, fromMs, toMs, width);
+    picker.mark(rangeName(), fromMs, toMs);
     const shown = devices.filter(
       (device) =>
         (!current.get("group") || device.group === current.get("group")) &&
         (!current.get("device") || device.device === current.get("device")),
     );
+    if (devices.length === 0) showNoDevices();
+    else drawCharts(series, alerts.alerts, thresholds, shown, fromMs, toMs, width);
     drawDevices(shown, alerts.alerts);
     drawAlerts(alerts.alerts.slice(0, ALERT_ROWS));
     const readings = series.lines.reduce(
@@ -168,12 +239,30 @@ async function render(): Promise<void> {
   } catch (error) {
     if (ticket !== drawing) return;
     if (error instanceof NeedsKeyError) {
-      askForKey();
+      askForKey(error.sent);
       return;
     }
     status.textContent = `could not load: ${error instanceof Error ? error.message : String(error)}`;
     throw error;
   }
+}
+
+/**
+ * The thresholds the devices report for the charted gases: from the newest
+ * alert events, plus, for a gas none of those covers, its own newest events
+ * (one noisy gas must not hide the rules of the others).
+ */
+async function reportedThresholds(lines: SeriesLine[], alerts: Alert[]): Promise<ThresholdLine[]> {
+  const covered = new Set(alerts.map((alert) => alert.gas));
+  const missing = [...new Set(lines.map((line) => line.gas))].filter((gas) => !covered.has(gas));
+  const more = await Promise.all(
+    missing.map((gas) => {
+      const params = filterParams();
+      params.set("gas", gas);
+      return getJson<{ alerts: Alert[] }>("/alerts", withLimit(params, 100));
+    }),
+  );
+  return thresholdLines([...alerts, ...more.flatMap((answer) => answer.alerts)]);
 }
 
 function withLimit(params: URLSearchParams, limit: number): URLSearchParams {
@@ -182,34 +271,58 @@ function withLimit(params: URLSearchParams, limit: number): URLSearchParams {
   return copy;
 }
 
+function clearCharts(): void {
+  for (const chart of Object.values(window.sensordCharts)) chart.destroy();
+  window.sensordCharts = {};
+  charts.replaceChildren();
+}
+
+/** What a chart's title adds about its thresholds: none known, other units, off the scale. */
+function thresholdNote(
+  gas: GasChartData,
+  all: ThresholdLine[],
+): { shown: ThresholdLine[]; note?: string } {
+  const units = gas.unit.split(", ");
+  const forGas = all.filter((line) => line.gas === gas.gas);
+  const sameUnit = forGas.filter((line) => units.includes(line.unit));
+  const { shown, offScale } = thresholdsInView(sameUnit, gas);
+  const notes: string[] = [];
+  if (forGas.length === 0) notes.push("no threshold known (no device has sent an alert for it)");
+  const otherUnits = forGas.filter((line) => !units.includes(line.unit));
+  if (otherUnits.length > 0)
+    notes.push(`thresholds in other units: ${otherUnits.map((line) => line.label).join(", ")}`);
+  if (offScale.length > 0)
+    notes.push(`thresholds off scale: ${offScale.map((line) => line.label).join(", ")}`);
+  return notes.length === 0 ? { shown } : { shown, note: notes.join("; ") };
+}
+
 function drawCharts(
   series: SeriesAnswer,
   alerts: Alert[],
+  thresholds: ThresholdLine[],
+  devices: Device[],
   fromMs: number,
   toMs: number,
   width: number,
 ): void {
-  for (const chart of Object.values(window.sensordCharts)) chart.destroy();
-  window.sensordCharts = {};
-  charts.replaceChildren();
+  clearCharts();
   const data = gasCharts(series.lines);
   if (data.length === 0) {
-    const empty = document.createElement("p");
-    empty.className = "empty";
-    empty.textContent = "No readings match these filters in this time range.";
-    charts.append(empty);
+    showNoReadings(devices, fromMs);
     return;
   }
   const periods = alarmPeriods(alerts, fromMs, toMs);
-  const thresholds = thresholdLines(alerts);
   for (const gas of data) {
     const box = document.createElement("section");
     box.className = "chart";
     box.dataset.gas = gas.gas;
     charts.append(box);
+    const { shown, note } = thresholdNote(gas, thresholds);
+    box.dataset.thresholds = shown.map((line) => line.label).join("; ");
     window.sensordCharts[gas.gas] = drawGasChart(box, {
       data: gas,
-      thresholds: thresholds.filter((line) => line.gas === gas.gas),
+      thresholds: shown,
+      ...(note === undefined ? {} : { note }),
       alarms: periods.filter((period) => period.gas === gas.gas),
       colorOf: (device) => colorIndex.get(device) ?? 0,
       fromMs,
@@ -218,6 +331,63 @@ function drawCharts(
       height: 220,
     });
   }
+}
+
+/** Nobody has uploaded yet: how to point a sensord at this ingest. */
+function showNoDevices(): void {
+  clearCharts();
+  const loopback = /^(localhost|127\.[\d.]+|\[::1\])$/.test(location.hostname);
+  charts.append(
+    notice("No device has uploaded to this ingest yet", [
+      "To send a sensord's readings and alerts here, add this to its config (/etc/sensord/sensord.toml on the Pi):",
+      { code: `[sync]\nendpoint = "${location.origin}/ingest"` },
+      "then restart it (sudo systemctl restart sensord). sensorctl status on the Pi shows the uploads; " +
+        "this page refreshes every 15 s. If this ingest was started with --api-key-file, the device also " +
+        "needs api_key_file = a file holding that key.",
+      ...(loopback
+        ? [
+            `This ingest listens on loopback (${location.host}): only this machine can reach it. ` +
+              "Start sensord-ingest with --listen 0.0.0.0:PORT (and --api-key-file) for devices on the network.",
+          ]
+        : []),
+    ]),
+  );
+}
+
+/** Devices exist, but none of their readings is in this range and these filters. */
+function showNoReadings(devices: Device[], fromMs: number): void {
+  const parts: Array<string | HTMLElement> = [];
+  const newest = newestReading(devices);
+  if (newest !== null && newest < fromMs) {
+    parts.push(
+      `The newest reading${devices.length === 1 ? "" : " of these devices"} is from ${formatTime(new Date(newest).toISOString())} (${formatAge(newest)}).`,
+    );
+    const preset = initialPreset(null, newest, Date.now());
+    if (preset !== rangeName() && (PRESETS[preset] ?? 0) > Date.now() - newest) {
+      parts.push(
+        actionButton(`Show the last ${preset}`, () =>
+          setState({ range: preset, from: null, to: null }),
+        ),
+      );
+    } else {
+      parts.push(
+        actionButton("Show the hour before it", () =>
+          setState({
+            range: "custom",
+            from: String(newest - 3_600_000),
+            to: String(newest + 60_000),
+          }),
+        ),
+      );
+    }
+  }
+  if (FILTERS.some((name) => state().get(name))) {
+    parts.push(
+      "Or widen the filters:",
+      actionButton("Clear the filters", () => setState({ group: null, device: null, gas: null })),
+    );
+  }
+  charts.append(notice("No readings match these filters in this time range", parts));
 }
 
 function drawDevices(devices: Device[], alerts: Alert[]): void {
@@ -238,39 +408,75 @@ function drawDevices(devices: Device[], alerts: Alert[]): void {
   );
   const rows = devices.map((device) =>
     row([
-      device.device,
-      device.group,
+      nameCell(device.device),
+      nameCell(device.group),
       device.gps ?? "-",
-      `${formatAge(Date.parse(device.lastReadingAt))} (${formatTime(device.lastReadingAt)})`,
-      formatTime(device.lastSeenAt),
+      {
+        text: formatAge(Date.parse(device.lastReadingAt)),
+        title: formatTime(device.lastReadingAt),
+      },
+      timeCell(device.lastSeenAt),
     ]),
   );
+  if (rows.length === 0) rows.push(emptyRow("no device has uploaded yet", 5));
   element("devices").replaceChildren(...rows);
 }
 
 function drawAlerts(alerts: Alert[]): void {
   const rows = alerts.map((alert) => {
     const tr = row([
-      formatTime(alert.ts),
+      timeCell(alert.ts),
       alert.kind === "raise" ? `ALARM ${alert.severity}` : "clear",
-      `${alert.device}/${alert.sensor}`,
+      nameCell(`${alert.device}/${alert.sensor}`),
       `${alert.gas} ${alert.value} ${alert.unit} (threshold ${alert.op} ${alert.threshold})`,
     ]);
     tr.className = alert.kind;
     return tr;
   });
-  if (rows.length === 0) rows.push(row(["no alerts in this range", "", "", ""]));
+  if (rows.length === 0) rows.push(emptyRow("no alerts in this range", 4));
   element("alerts").replaceChildren(...rows);
 }
 
-function askForKey(): void {
-  const key = prompt("This sensord-ingest needs its API key (kept for this tab only):");
-  if (key !== null && key.trim() !== "") {
-    setApiKey(key.trim());
+/** Asks for the key in the page (no prompt dialog), saying so when the one given was refused. */
+function askForKey(wrong: boolean): void {
+  if (wrong) clearApiKey();
+  awaitingKey = true;
+  clearCharts();
+  const form = document.createElement("form");
+  form.id = "key-form";
+  const label = document.createElement("label");
+  label.textContent = "API key ";
+  const input = document.createElement("input");
+  input.type = "password";
+  input.id = "api-key";
+  input.autocomplete = "off";
+  label.append(input);
+  const submit = document.createElement("button");
+  submit.type = "submit";
+  submit.textContent = "Use this key";
+  form.append(label, " ", submit);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const key = input.value.trim();
+    if (key === "") return;
+    setApiKey(key);
     window.sensordReady = render();
-  } else {
-    status.textContent = "an API key is needed to show data";
-  }
+  });
+  const problem = document.createElement("p");
+  problem.className = "problem";
+  problem.textContent =
+    "Wrong API key: the ingest refused it. It must be exactly the content of the file " +
+    "sensord-ingest was started with (--api-key-file); check it and enter it again.";
+  charts.append(
+    notice(wrong ? "Wrong API key" : "This ingest needs its API key", [
+      ...(wrong ? [problem] : []),
+      "This sensord-ingest was started with --api-key-file: its data is shown only with that key " +
+        "(the one its devices send as x-api-key). This page keeps it for this browser tab only.",
+      form,
+    ]),
+  );
+  status.textContent = wrong ? "wrong API key" : "an API key is needed to show data";
+  input.focus();
 }
 
 groupSelect.addEventListener("change", () => setState({ group: groupSelect.value, device: null }));
@@ -286,12 +492,12 @@ let resizeTimer = 0;
 window.addEventListener("resize", () => {
   clearTimeout(resizeTimer);
   resizeTimer = window.setTimeout(() => {
-    window.sensordReady = render();
+    if (!awaitingKey) window.sensordReady = render();
   }, 200);
 });
 // Relative ranges follow the clock; a custom range is fixed and is not refetched.
 setInterval(() => {
-  if (document.visibilityState === "visible" && state().get("range") !== "custom") {
+  if (document.visibilityState === "visible" && rangeName() !== "custom" && !awaitingKey) {
     window.sensordReady = render();
   }
 }, REFRESH_MS);

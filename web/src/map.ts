@@ -10,6 +10,8 @@ export interface MapDevice {
 }
 
 const SVG = "http://www.w3.org/2000/svg";
+/** Map labels longer than this are cut with an ellipsis (the dot's title names the device whole). */
+const LABEL_CHARS = 18;
 
 export function drawMap(
   target: HTMLElement,
@@ -50,9 +52,18 @@ export function drawMap(
     title.textContent = `${device.device} (group ${device.group}) at ${at.lat}, ${at.lng}`;
     dot.append(title);
     const label = document.createElementNS(SVG, "text");
-    label.setAttribute("x", (x + 10).toFixed(1));
+    // Right of the dot, or left of it near the right edge, so the label stays on the map.
+    const leftward = x > width - 130;
+    label.setAttribute("x", (leftward ? x - 10 : x + 10).toFixed(1));
     label.setAttribute("y", (y + 4).toFixed(1));
-    label.textContent = device.device;
+    if (leftward) label.setAttribute("text-anchor", "end");
+    label.textContent =
+      device.device.length > LABEL_CHARS
+        ? `${device.device.slice(0, LABEL_CHARS - 1)}\u2026`
+        : device.device;
+    const labelTitle = document.createElementNS(SVG, "title");
+    labelTitle.textContent = device.device;
+    label.append(labelTitle);
     svg.append(dot, label);
   }
   if (placed.length === 0) {

@@ -6,15 +6,108 @@ export function element<T extends HTMLElement>(id: string): T {
   return found as T;
 }
 
-/** A table row of text cells (textContent: data never becomes markup). */
-export function row(cells: string[]): HTMLTableRowElement {
+/** A table cell: its text, and the whole text or full time shown on hover when the cell shortens it. */
+export interface Cell {
+  text: string;
+  title?: string;
+  className?: string;
+}
+
+/** A table row (textContent: data never becomes markup). */
+export function row(cells: Array<string | Cell>): HTMLTableRowElement {
   const tr = document.createElement("tr");
-  for (const text of cells) {
+  for (const cell of cells) {
     const td = document.createElement("td");
+    const { text, title, className } = typeof cell === "string" ? { text: cell } : cell;
     td.textContent = text;
+    if (title !== undefined) td.title = title;
+    if (className !== undefined) td.className = className;
     tr.append(td);
   }
   return tr;
+}
+
+/**
+ * A name (device, group, sensor): names can be any length (older data holds
+ * ids no config would accept now), so the cell cuts it with an ellipsis
+ * (CSS `td.name`) and the title gives it whole. Never widens the table.
+ */
+export function nameCell(text: string): Cell {
+  return { text, title: text, className: "name" };
+}
+
+/** A time as short as it can be read (the time alone today), the full date and time on hover. */
+export function timeCell(iso: string, nowMs = Date.now()): Cell {
+  return { text: formatShortTime(iso, nowMs), title: formatTime(iso) };
+}
+
+/**
+ * Fills `cell` with `text`, letting it wrap after each ":" or "/" (a <wbr>):
+ * a rule id like "co>=35ppm:warning" then breaks between its parts in a
+ * narrow column, not inside a word. The text itself is unchanged.
+ */
+export function breakAfterSeparators(cell: HTMLElement, text: string): void {
+  cell.replaceChildren();
+  for (const part of text.split(/(?<=[:/])/)) {
+    if (cell.childNodes.length > 0) cell.append(document.createElement("wbr"));
+    cell.append(part);
+  }
+}
+
+/** A row saying a table is empty, across all its columns. */
+export function emptyRow(text: string, columns: number): HTMLTableRowElement {
+  const tr = document.createElement("tr");
+  const td = document.createElement("td");
+  td.colSpan = columns;
+  td.className = "none";
+  td.textContent = text;
+  tr.append(td);
+  return tr;
+}
+
+/** The width a box gives its content (its padding removed): what a chart may draw in. */
+export function contentWidth(box: HTMLElement): number {
+  const style = getComputedStyle(box);
+  return Math.floor(
+    box.clientWidth - Number.parseFloat(style.paddingLeft) - Number.parseFloat(style.paddingRight),
+  );
+}
+
+/**
+ * A box in the charts' place saying why there is nothing to draw and what
+ * to do next: a heading, paragraphs, and optional code lines to copy.
+ */
+export function notice(
+  heading: string,
+  parts: Array<string | { code: string } | HTMLElement>,
+): HTMLElement {
+  const box = document.createElement("section");
+  box.className = "empty";
+  const title = document.createElement("h2");
+  title.textContent = heading;
+  box.append(title);
+  for (const part of parts) {
+    if (part instanceof HTMLElement) box.append(part);
+    else if (typeof part === "string") {
+      const paragraph = document.createElement("p");
+      paragraph.textContent = part;
+      box.append(paragraph);
+    } else {
+      const code = document.createElement("pre");
+      code.textContent = part.code;
+      box.append(code);
+    }
+  }
+  return box;
+}
+
+/** A button that runs `action` (for "show the last 24 h" in an empty state). */
+export function actionButton(label: string, action: () => void): HTMLButtonElement {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.textContent = label;
+  button.addEventListener("click", action);
+  return button;
 }
 
 /** A datetime-local input's value for an instant, in the browser's zone. */
@@ -25,6 +118,18 @@ export function toLocalInput(ms: number): string {
 
 export function formatTime(iso: string): string {
   return new Date(iso).toLocaleString();
+}
+
+/** "5:15:38 PM" today, "Dec 3, 05:15 PM" another day: a side table's column stays narrow. */
+export function formatShortTime(iso: string, nowMs = Date.now()): string {
+  const date = new Date(iso);
+  if (date.toDateString() === new Date(nowMs).toDateString()) return date.toLocaleTimeString();
+  return date.toLocaleString(undefined, {
+    month: "short",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+  });
 }
 
 export function formatAge(ms: number): string {

@@ -35,3 +35,27 @@ function parseTime(text: string | null): number | null {
   const ms = Date.parse(text);
   return Number.isFinite(ms) ? ms : null;
 }
+
+/**
+ * The preset a page opens with when its URL names none: the shortest one
+ * that holds the data, so a fresh device's few minutes fill the chart rather
+ * than its right edge. No data yet (a new device): 15 min. Data older than
+ * an hour with some in the last hour: 1 h (a week's view is heavy, and the
+ * last hour is what a person checks first). Nothing in the last hour: the
+ * shortest preset that reaches the newest reading, else the longest. Pure.
+ */
+export function initialPreset(
+  oldestMs: number | null,
+  newestMs: number | null,
+  nowMs: number,
+): string {
+  if (newestMs === null) return "15m";
+  const presets = Object.entries(PRESETS).sort(([, a], [, b]) => a - b);
+  const shortest = (ageMs: number): string | undefined =>
+    presets.find(([, span]) => ageMs <= span)?.[0];
+  if (nowMs - newestMs <= 3_600_000) {
+    const oldest = oldestMs ?? newestMs;
+    return nowMs - oldest <= (PRESETS["15m"] ?? 0) ? "15m" : "1h";
+  }
+  return shortest(nowMs - newestMs) ?? presets[presets.length - 1]?.[0] ?? DEFAULT_PRESET;
+}
