@@ -7,13 +7,26 @@ import { CliExit, EXIT } from "./exit.js";
 
 interface GlobalOptions {
   config?: string;
+  simulate?: boolean;
 }
 
-/** The config sensorctl works with; reading commands fall back to the built-in defaults (as `sensord --simulate`). */
-export function configFor(program: Command, simulateFallback: boolean): SensordConfig {
-  const { config } = program.opts<GlobalOptions>();
+/**
+ * The config sensorctl works with, found as sensord finds it. With no file
+ * anywhere it says so (exit 78) rather than inventing a sensor "gas0" and a
+ * database path: only `--simulate` means the built-in defaults, those of
+ * `sensord --simulate` (database and socket under ./var/).
+ */
+export function configFor(program: Command): SensordConfig {
+  const { config, simulate } = program.opts<GlobalOptions>();
   try {
-    return loadConfig({ flagPath: config, env: process.env, simulate: simulateFallback });
+    return loadConfig({
+      flagPath: config,
+      env: process.env,
+      simulate: simulate === true,
+      simulateHint:
+        "pass --simulate to use the built-in defaults of `sensord --simulate` " +
+        "(its database ./var/sensord.db in the current folder)",
+    });
   } catch (error) {
     if (error instanceof ConfigError) throw new CliExit(EXIT.config, error.message);
     throw error;

@@ -9,6 +9,7 @@ import { brokerName, explainConnectError } from "../sync/mqtt/errors.js";
 import { MqttFileError, readTlsMaterial } from "../sync/mqtt/tls.js";
 import { configFor } from "./context.js";
 import { CliExit, EXIT } from "./exit.js";
+import { examples } from "./help.js";
 
 /**
  * One human line per alert message. A raise reads ALARM, a clear reads
@@ -35,7 +36,7 @@ export function formatAlertLine(text: string): string {
 
 /** Registers `sensorctl watch`: the replacement for the original sub.py. */
 export function registerWatch(program: Command): void {
-  program
+  const command = program
     .command("watch")
     .description(
       "print alert events as they arrive over MQTT (the [mqtt] broker and topic); reconnects by itself; Ctrl-C exits 0",
@@ -51,10 +52,11 @@ export function registerWatch(program: Command): void {
         process.exit(error.exitCode);
       }
     });
+  examples(command, ["watch", "watch --json | jq .warning"]);
 }
 
 function watch(program: Command, json: boolean): Promise<void> {
-  const config = configFor(program, false);
+  const config = configFor(program);
   const settings = config.mqtt;
   if (settings === null) {
     throw new CliExit(

@@ -3,6 +3,7 @@ import { EncoderThread } from "../sync/encoder.js";
 import type { EncoderSettings } from "../sync/encoder-protocol.js";
 import { MqttRelay, type MqttStatus } from "../sync/mqtt/relay.js";
 import { type SyncStatus, SyncWorker } from "../sync/worker.js";
+import { ClockWatch, type ClockWatchOptions } from "./clock/clock-watch.js";
 import { readApiKey } from "./config/api-key.js";
 import { inapplicableRuleWarnings } from "./config/applicability.js";
 import type { SensorConfig, SensordConfig } from "./config/types.js";
@@ -30,11 +31,14 @@ export interface DaemonStatus {
   mqtt: MqttStatus | null;
   recorder: RecorderStats;
   activeAlarms: ReturnType<ThresholdEngine["active"]>;
+  clock: ReturnType<ClockWatch["status"]>;
 }
 
 /** How the daemon reaches hardware; tests swap in emulators here. */
 export interface DaemonHardware {
   openI2cBus?: I2cBusOpener;
+  /** How the system clock's state is read (ClockWatch's defaults: timedatectl, timesyncd's file). */
+  clock?: Omit<ClockWatchOptions, "log">;
 }
 
 /** How long shutdown waits for a driver stuck in a read (a hung bus) before flushing anyway. */
@@ -55,6 +59,7 @@ export class Daemon {
     private readonly recorder: Recorder,
     private readonly i2cOpener: I2cBusOpener,
     private readonly lastValues: LastValues,
+    private readonly clock: ClockWatch,
   ) {
     this.services = new DaemonServices(config, log);
   }
@@ -81,6 +86,9 @@ export class Daemon {
       rulesInForce(config, store.thresholdOverrides(), log),
       restored,
     );
+    // Before the first reading: those of a Pi that just booted without a real-time clock are the ones to flag.
+    const clock = new ClockWatch({ ...hardware.clock, log: log.child("clock") });
+    clock.start();
     const lastValues = new LastValues();
     store.onCommit((readings, alerts) => lastValues.record(readings, alerts));
     const recorder = new Recorder({
@@ -97,6 +105,7 @@ export class Daemon {
       recorder,
       hardware.openI2cBus ?? openI2cBus,
       lastValues,
+      clock,
     );
     recorder.start();
     if (config.sync !== null) daemon.startSync(config, store);
@@ -150,6 +159,7 @@ export class Daemon {
       activeAlarms: this.engine.active(),
       sync: this.sync?.status() ?? null,
       mqtt: this.mqtt?.status() ?? null,
+      clock: this.clock.status(),
     };
   }
 
@@ -215,6 +225,7 @@ export class Daemon {
       new Promise<boolean>((resolve) => setTimeout(resolve, SENSOR_STOP_TIMEOUT_MS, true).unref()),
     ]);
     if (timedOut) this.log.warn("a sensor did not stop in time (stuck read?); flushing anyway");
+    this.clock.stop();
     const flushed = this.recorder.stop();
     await this.sync?.stop();
     await this.mqtt?.stop();
@@ -306,7 +317,15 @@ export class Daemon {
       sensor,
       driver: definition.create(sensor, { log, baseDir, openI2cBus: this.i2cOpener }),
       log,
-      onSample: (sample, tsMs, warmingUp) => this.recorder.record(sensor, sample, tsMs, warmingUp),
+      // A sample with its own time (replayed data) was not stamped by this clock.
+      onSample: (sample, tsMs, warmingUp) =>
+        this.recorder.record(
+          sensor,
+          sample,
+          tsMs,
+          warmingUp,
+          sample.ts === undefined && this.clock.unsyncedAt(tsMs),
+        ),
     });
     this.sensors.set(sensor.id, { config: sensor, running });
     running.start();

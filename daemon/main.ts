@@ -52,7 +52,7 @@ async function run(options: RunOptions): Promise<void> {
   }
   if (config.source === null) {
     log.info(
-      "no config file: running on built-in defaults (simulated sensor); watch it with `sensorctl readings --since 1m` and `sensorctl alerts` (in a checkout: `node dist/cli/main.js ...`)",
+      "no config file: running on built-in defaults (simulated sensor); watch it from this folder with `sensorctl --simulate readings --since 1m` and `sensorctl --simulate alerts` (in a checkout: `node dist/cli/main.js --simulate ...`)",
     );
   }
   // Before READY: once systemd says the service is up, sensorctl can reach it.
@@ -102,6 +102,10 @@ const program = new Command()
   )
   .option("--simulate", "run on the simulated sensor when no config file exists")
   .exitOverride()
+  // Commander's own messages in sensord's style ("sensord: unknown option ..."), like every other one.
+  .configureOutput({
+    outputError: (text, write) => write(text.replace(/^error: /, "sensord: ")),
+  })
   .action((options: RunOptions) => run(options));
 
 program

@@ -63,8 +63,14 @@ export const SEVERITIES = ["warning", "critical"] as const;
 export const Severity = Type.Union(SEVERITIES.map((severity) => Type.Literal(severity)));
 export type Severity = (typeof SEVERITIES)[number];
 
-/** Why a stored reading must not be trusted as a live measurement. */
-export const READING_FLAGS = ["warmup", "out_of_range"] as const;
+/**
+ * Why a stored reading must not be trusted as it stands: `warmup` and
+ * `out_of_range` values are not live measurements; `clock_unsynced` readings
+ * were stamped before the system clock was synchronized (a Pi without a
+ * real-time clock runs from its last shutdown, or 1970, until NTP sets it), so
+ * their `ts` may be wrong.
+ */
+export const READING_FLAGS = ["warmup", "out_of_range", "clock_unsynced"] as const;
 export const ReadingFlag = Type.Union(READING_FLAGS.map((flag) => Type.Literal(flag)));
 export type ReadingFlag = (typeof READING_FLAGS)[number];
 

@@ -1,9 +1,10 @@
 import type { Command } from "commander";
 import { renderConfig } from "../../daemon/config/render.js";
 import { configFor, print } from "../context.js";
+import { examples } from "../help.js";
 
 export function registerConfigCommands(program: Command): void {
-  program
+  const check = program
     .command("config")
     .description("configuration tools")
     .command("check")
@@ -16,7 +17,8 @@ export function registerConfigCommands(program: Command): void {
     )
     .action((file: string | undefined) => {
       if (file !== undefined) program.setOptionValue("config", file);
-      const config = configFor(program, false);
+      const config = configFor(program);
       print(`# ${config.source ?? "built-in defaults"}: valid\n${renderConfig(config)}`);
     });
+  examples(check, ["config check /etc/sensord/sensord.toml", "config check ./sensord.toml"]);
 }

@@ -4,18 +4,19 @@ import { openStoreReader, type SqliteStoreReader } from "../../daemon/store/read
 import { configFor, print } from "../context.js";
 import { controlRequest, DaemonDown } from "../control-client.js";
 import { CliExit, EXIT } from "../exit.js";
+import { examples } from "../help.js";
 import { isStatusReport, offlineStatus } from "../status/offline.js";
 import { renderStatus } from "../status/render.js";
 
 export function registerStatusCommand(program: Command): void {
-  program
+  const status = program
     .command("status")
     .description(
       "one-screen summary: sensors, alarms, buffer, sync, MQTT (exit 69 when sensord is not running, after showing what the database knows)",
     )
     .option("--json", "print the status as one JSON document")
     .action(async (options: { json?: boolean }) => {
-      const config = configFor(program, true);
+      const config = configFor(program);
       const show = (report: unknown, rendered: string) =>
         print(options.json ? JSON.stringify(report, null, 2) : rendered);
       let down: string;
@@ -50,4 +51,5 @@ export function registerStatusCommand(program: Command): void {
       }
       throw new CliExit(EXIT.unavailable, `${down}${dbProblem}`);
     });
+  examples(status, ["status", "--config /etc/sensord/sensord.toml status --json"]);
 }

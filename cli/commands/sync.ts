@@ -3,20 +3,21 @@ import type { SyncReport } from "../../daemon/control/status.js";
 import { configFor, print } from "../context.js";
 import { controlRequest, DaemonDown, replyProblems } from "../control-client.js";
 import { CliExit, EXIT } from "../exit.js";
+import { examples } from "../help.js";
 import { type Progress, progressBar, progressLine } from "../progress.js";
 
 /** How often `--wait` asks for progress. */
 const POLL_MS = 250;
 
 export function registerSyncCommands(program: Command): void {
-  program
+  const now = program
     .command("sync")
     .description("uploads")
     .command("now")
     .description("upload pending readings now instead of at the next scheduled time")
     .option("--wait", "wait until the upload ends, showing progress (exit 1 if it fails)")
     .action(async (options: { wait?: boolean }) => {
-      const config = configFor(program, true);
+      const config = configFor(program);
       const socket = config.control.socket;
       if (socket === null) {
         throw new CliExit(EXIT.unavailable, 'the control socket is off ([control] socket = "")');
@@ -32,6 +33,7 @@ export function registerSyncCommands(program: Command): void {
         throw error;
       }
     });
+  examples(now, ["sync now", "sync now --wait"]);
 }
 
 async function post(socket: string, wait: boolean): Promise<SyncReport> {

@@ -9,7 +9,7 @@ import {
   resetOverride,
   setOverride,
 } from "../../daemon/control/overrides.js";
-import { applyOverrides, type EffectiveRules } from "../../daemon/control/rules.js";
+import { applyOverrides, type EffectiveRules, resetCommand } from "../../daemon/control/rules.js";
 import { ruleProblems } from "../../daemon/control/validate.js";
 import { describeError, SensordError } from "../../daemon/errors.js";
 import { createLogger } from "../../daemon/log/logger.js";
@@ -19,6 +19,7 @@ import { ThresholdOverrideTable } from "../../daemon/store/overrides.js";
 import { openStoreReader } from "../../daemon/store/reader.js";
 import type { ComparisonOp } from "../../schemas/vocabulary.js";
 import {
+  GASES,
   type Gas,
   OPS,
   SEVERITIES,
@@ -31,6 +32,7 @@ import { configFor, print } from "../context.js";
 import { controlRequest, DaemonDown, replyProblems } from "../control-client.js";
 import { CliExit, EXIT } from "../exit.js";
 import { table } from "../format.js";
+import { choices, examples } from "../help.js";
 import { parseFiniteNumber, parseHoldTime } from "../threshold-args.js";
 
 const NOT_RUNNING = "sensord is not running: stored, applies at next start";
@@ -43,7 +45,7 @@ interface SlotOptions {
 function slotOptions(command: Command): Command {
   return command
     .addOption(
-      new Option("--severity <severity>", "warning or critical")
+      new Option(`--severity ${choices(SEVERITIES)}`, "which of the gas's rules")
         .argParser(choice(SEVERITIES))
         .default("warning"),
     )
@@ -60,12 +62,12 @@ export function registerThresholdCommands(program: Command): void {
     .command("threshold")
     .description("alarm rules in force, and overrides of the config file's rules");
 
-  threshold
+  const list = threshold
     .command("list")
     .description("the rules in force and where each comes from (preset, config file, override)")
     .option("--json", "print as JSON")
     .action(async (options: { json?: boolean }) => {
-      const config = configFor(program, true);
+      const config = configFor(program);
       const { effective, running } = await currentRules(config);
       if (options.json) {
         print(JSON.stringify({ running, ...effective }, null, 2));
@@ -74,22 +76,26 @@ export function registerThresholdCommands(program: Command): void {
       print(renderRules(effective));
       if (!running) print("\n(sensord is not running: these apply at its next start)");
     });
+  examples(list, ["threshold list", "threshold list --json"]);
 
-  slotOptions(
+  const set = slotOptions(
     threshold
       .command("set")
       .description(
         "add a rule, or replace the rules of its gas/severity/sensor, until `threshold reset`",
       )
-      .argument("<gas>", "gas, e.g. no2", parseGas)
+      .argument("<gas>", `gas: ${GASES.join(", ")}`, parseGas)
       .argument("<value>", "threshold, in --unit", parseFiniteNumber)
       .addOption(
-        new Option("--op <op>", "comparison that raises").argParser(choice(OPS)).default(">="),
+        new Option(`--op ${choices(OPS)}`, "comparison that raises: value <op> threshold")
+          .argParser(choice(OPS))
+          .default(">="),
       )
       .addOption(
-        new Option("--unit <unit>", "unit of value and --clear (default: the channel's)").argParser(
-          choice(UNITS),
-        ),
+        new Option(
+          `--unit ${choices(UNITS)}`,
+          "unit of value and --clear (default: the unit the sensors report the gas in)",
+        ).argParser(choice(UNITS)),
       )
       .option(
         "--clear <value>",
@@ -119,39 +125,45 @@ export function registerThresholdCommands(program: Command): void {
         sensor: options.sensor ?? null,
       };
       // Checked here too, so a bad argument exits 2 whether or not sensord (or its database) is there.
-      const problems = ruleProblems(rule, configFor(program, true).sensors);
+      const problems = ruleProblems(rule, configFor(program).sensors);
       if (problems.length > 0) throw failure(400, { error: "invalid threshold rule", problems });
       await change(program, "PUT", "/v1/thresholds", rule, (context) => setOverride(context, rule));
     },
   );
+  examples(set, [
+    "threshold set co 50 --unit ppm",
+    "threshold set no2 200 --unit ppb --severity critical --clear 180 --for 30s",
+  ]);
 
-  slotOptions(
+  const rm = slotOptions(
     threshold
       .command("rm")
       .description(
         "remove the rule(s) of a gas/severity/sensor (a config file rule stays hidden until `threshold reset`)",
       )
-      .argument("<gas>", "gas, e.g. no2", parseGas),
+      .argument("<gas>", `gas: ${GASES.join(", ")}`, parseGas),
   ).action(async (gas: Gas, options: SlotOptions) => {
     const slot: RuleSlot = { gas, severity: options.severity, sensor: options.sensor ?? null };
     await change(program, "POST", "/v1/thresholds/remove", slot, (context) =>
       removeRule(context, slot),
     );
   });
+  examples(rm, ["threshold rm h2", "threshold rm co --severity critical --sensor gas0"]);
 
-  slotOptions(
+  const reset = slotOptions(
     threshold
       .command("reset")
       .description(
         "drop the override of a gas/severity/sensor: the config file's rules apply again",
       )
-      .argument("<gas>", "gas, e.g. no2", parseGas),
+      .argument("<gas>", `gas: ${GASES.join(", ")}`, parseGas),
   ).action(async (gas: Gas, options: SlotOptions) => {
     const slot: RuleSlot = { gas, severity: options.severity, sensor: options.sensor ?? null };
     await change(program, "POST", "/v1/thresholds/reset", slot, (context) =>
       resetOverride(context, slot),
     );
   });
+  examples(reset, ["threshold reset h2", "threshold reset co --severity critical --sensor gas0"]);
 }
 
 /** Through the socket when sensord runs, else straight into the database. */
@@ -162,12 +174,13 @@ async function change(
   body: unknown,
   offline: (context: OverrideContext) => OverrideOutcome,
 ): Promise<void> {
-  const config = configFor(program, true);
+  const config = configFor(program);
   if (config.control.socket !== null) {
     try {
       const answer = await controlRequest(config.control.socket, method, path, body);
       if (answer.status === 200) {
         print(`${messageOf(answer.body)}\napplied by the running sensord`);
+        warn(warningsOf(answer.body));
         return;
       }
       throw failure(answer.status, replyProblems(answer.body));
@@ -178,6 +191,17 @@ async function change(
   const outcome = withWritableOverrides(config, offline);
   if (!outcome.ok) throw failure(outcome.status, outcome);
   print(`${outcome.message}\n${NOT_RUNNING}`);
+  warn(outcome.warnings ?? []);
+}
+
+function warn(warnings: readonly string[]): void {
+  for (const warning of warnings) process.stderr.write(`sensorctl: warning: ${warning}\n`);
+}
+
+function warningsOf(body: unknown): string[] {
+  if (typeof body !== "object" || body === null || !("warnings" in body)) return [];
+  const { warnings } = body;
+  return Array.isArray(warnings) ? warnings.filter((item) => typeof item === "string") : [];
 }
 
 function failure(
@@ -296,7 +320,7 @@ function renderRules(effective: EffectiveRules): string {
   const rows = effective.rules.map((entry) => ({
     origin: ORIGIN_NAMES[entry.origin],
     gas: entry.rule.gas,
-    rule: `${entry.rule.op} ${entry.rule.value}${entry.rule.unit === null ? "" : ` ${entry.rule.unit}`}`,
+    rule: `${entry.rule.op} ${entry.rule.value} ${entry.rule.unit ?? "(channel unit)"}`,
     clear: entry.rule.clear === null ? "" : String(entry.rule.clear),
     for: formatDuration(entry.rule.forMs),
     severity: entry.rule.severity,
@@ -311,9 +335,7 @@ function renderRules(effective: EffectiveRules): string {
   for (const removed of effective.removed) {
     const what =
       removed.removes.length === 0 ? "(nothing in the config)" : removed.removes.join(", ");
-    lines.push(
-      `removed by override: ${what}  (undo: sensorctl threshold reset ${removed.slot.gas}${removed.slot.severity === "warning" ? "" : ` --severity ${removed.slot.severity}`}${removed.slot.sensor === null ? "" : ` --sensor ${removed.slot.sensor}`})`,
-    );
+    lines.push(`removed by override: ${what}  (undo: ${resetCommand(removed.slot)})`);
   }
   return lines.join("\n");
 }

@@ -1,4 +1,9 @@
-import type { AlertUploadReport, StatusReport } from "../../daemon/control/status.js";
+import type {
+  AlertUploadReport,
+  ClockReport,
+  HttpReport,
+  StatusReport,
+} from "../../daemon/control/status.js";
 import { age, bytes, when } from "./human.js";
 
 /** The one-screen summary of `sensorctl status`. */
@@ -12,6 +17,8 @@ export function renderStatus(report: StatusReport, nowMs: number): string {
       `sensord ${daemon.version}: running, pid ${daemon.pid}, up ${age(daemon.uptimeMs)}, device ${daemon.device}`,
       `config:  ${daemon.config ?? "built-in defaults"}`,
     );
+    const clock = clockLine(report.clock ?? null);
+    if (clock !== null) lines.push(clock);
   }
 
   lines.push("", "SENSORS");
@@ -107,14 +114,33 @@ export function renderStatus(report: StatusReport, nowMs: number): string {
     }
   }
   if (report.http !== null && report.http.listen !== null) {
-    lines.push(
-      "",
-      report.http.error === null
-        ? `METRICS http://${report.http.listen}/metrics`
-        : `METRICS unavailable on ${report.http.listen}: ${report.http.error}`,
-    );
+    lines.push("", ...httpLines(report.http.listen, report.http));
   }
   return lines.join("\n");
+}
+
+/** Where the device dashboard and /metrics are (one server serves both). */
+function httpLines(listen: string, http: HttpReport): string[] {
+  if (http.error !== null) return [`DASHBOARD and METRICS unavailable on ${listen}: ${http.error}`];
+  // A wildcard address is where sensord listens, not where a browser can go.
+  const host = /^(0\.0\.0\.0|\[::\]):/.test(listen)
+    ? listen.replace(/^(0\.0\.0\.0|\[::\])/, "<this Pi's address>")
+    : listen;
+  const base = `http://${host}/`;
+  const token =
+    http.tokenRequired === true
+      ? ` (open it once as ${base}?token=<the token in http.token_file>)`
+      : "";
+  return [`DASHBOARD ${base}${token}`, `METRICS   ${base}metrics`];
+}
+
+function clockLine(clock: ClockReport | null): string | null {
+  if (clock === null) return null;
+  if (clock.synchronized === true) return `clock:   synchronized (${clock.detail})`;
+  if (clock.synchronized === false) {
+    return `clock:   NOT SYNCHRONIZED (${clock.detail}): new readings are flagged clock_unsynced, their times may be wrong`;
+  }
+  return `clock:   cannot tell whether it is synchronized (${clock.detail}); readings are not flagged`;
 }
 
 /** "alerts: N pending, M uploaded" (no count while sensord is down), then what went wrong. */

@@ -101,7 +101,23 @@ function literals(schema: TSchema): string[] | null {
   return values.every((item) => typeof item === "string") ? values : null;
 }
 
+/** The members of a union of number literals (`qos = 0 | 1`), else null. */
+function numberLiterals(schema: TSchema): number[] | null {
+  const members: unknown = schema.anyOf;
+  if (!Array.isArray(members)) return null;
+  const values = members.map((member: TSchema) => member.const);
+  return values.every((item) => typeof item === "number") ? values : null;
+}
+
 function badChoice(schema: TSchema, value: unknown, name: string): string {
+  const numbers = numberLiterals(schema);
+  if (numbers !== null) {
+    const allowed =
+      numbers.length <= 2
+        ? numbers.join(" or ")
+        : `one of ${numbers.slice(0, -1).join(", ")} or ${numbers.at(-1)}`;
+    return `must be ${allowed}, got ${describeValue(value)}`;
+  }
   const choices = literals(schema);
   if (choices === null) return `invalid value ${describeValue(value)}`;
   const what = CHOICE_NAMES[name] ?? "value";

@@ -113,15 +113,53 @@ function parseToml(text: string, source: string | null): Record<string, unknown>
     if (!(error instanceof TomlError)) throw error;
     // smol-toml's message continues with a code frame; the first line and the position suffice.
     const reason = (error.message.split("\n")[0] ?? "").replace(/^Invalid TOML document: /, "");
+    const unterminated = unterminatedString(text, reason, error.line, error.column);
     throw new ConfigError(source, [
       {
         key: "toml",
         message:
-          `syntax error at line ${error.line}, column ${error.column}: ${reason}; ` +
-          "fix the TOML there (strings need quotes, sections are [name], repeated ones [[name]])",
+          unterminated !== null
+            ? `syntax error: unterminated string at line ${unterminated.line}, column ${unterminated.column}: ` +
+              "close it with the quote it opens with on the same line " +
+              "(\"\"\" or ''' for text over several lines)"
+            : `syntax error at line ${error.line}, column ${error.column}: ${reason}; ` +
+              "fix the TOML there (strings need quotes, sections are [name], repeated ones [[name]])",
       },
     ]);
   }
+}
+
+/**
+ * Where a string that never closes opens, or null for any other error.
+ * smol-toml reports a missing closing quote as "control characters are not
+ * allowed in strings" at the end of the line (the newline is the control
+ * character), and as "unfinished string" at the opening quote when the file
+ * ends first.
+ */
+function unterminatedString(
+  text: string,
+  reason: string,
+  line: number,
+  column: number,
+): { line: number; column: number } | null {
+  if (/unfinished string/.test(reason)) return { line, column };
+  if (!/control characters are not allowed in strings/.test(reason)) return null;
+  const row = text.replace(/^\uFEFF/, "").split(/\r?\n/)[line - 1] ?? "";
+  // A control character inside the line is what the message says; only the line's end is a missing quote.
+  if (column <= row.length) return null;
+  let open: { quote: string; at: number } | null = null;
+  for (let at = 0; at < row.length; at++) {
+    const char = row[at];
+    if (open === null) {
+      if (char === "#") break;
+      if (char === '"' || char === "'") open = { quote: char, at };
+    } else if (open.quote === '"' && char === "\\") {
+      at++;
+    } else if (char === open.quote) {
+      open = null;
+    }
+  }
+  return open === null ? null : { line, column: open.at + 1 };
 }
 
 function resolveDocument(

@@ -15,6 +15,8 @@ export interface LocateOptions {
   cwd?: string;
   /** Overridable for tests (the real default lives under /etc). */
   defaultPath?: string;
+  /** What --simulate does for this program, for the "no config file" message. Default: sensord's. */
+  simulateHint?: string;
 }
 
 /** Where the config comes from; `from` names what to fix when the file is missing or unreadable. */
@@ -45,7 +47,7 @@ export function locateConfig(options: LocateOptions): ConfigLocation {
       message:
         `${path} does not exist; create it, ` +
         `or pass --config FILE (or set ${CONFIG_ENV}=FILE), ` +
-        "or run with --simulate to use built-in simulated sensors",
+        `or ${options.simulateHint ?? "run with --simulate to use built-in simulated sensors"}`,
     },
   ]);
 }

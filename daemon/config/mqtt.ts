@@ -1,5 +1,6 @@
 import { accessSync, constants } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
+import { PRINTABLE } from "../../schemas/vocabulary.js";
 import { describeError } from "../errors.js";
 import { asString, asTable, type Problems } from "./problems.js";
 import type { MqttConfig } from "./types.js";
@@ -39,6 +40,9 @@ export function resolveMqtt(
       `"${url}" is not an mqtt://, mqtts://, ws:// or wss:// URL, e.g. "mqtts://broker.example:8883"`,
     );
   }
+  checkDeviceId(deviceId, problems);
+  const clientId = nonEmpty(table.client_id);
+  if (clientId !== null) checkClientId(clientId, problems);
   const topic = topicOf(table.topic, "mqtt.topic", MQTT_DEFAULTS.topic, problems);
   const statusTopic = topicOf(
     table.status_topic,
@@ -78,7 +82,7 @@ export function resolveMqtt(
   }
   return {
     url,
-    clientId: nonEmpty(table.client_id) ?? deviceId,
+    clientId: clientId ?? deviceId,
     topic,
     statusTopic,
     qos: table.qos === 0 ? 0 : MQTT_DEFAULTS.qos,
@@ -107,9 +111,59 @@ function nonEmpty(value: unknown): string | null {
   return text === undefined || text === "" ? null : text;
 }
 
+/** No C0 controls (NUL included) and no DEL: a broker drops a client whose topic or id holds one. */
+const PRINTABLE_TEXT = new RegExp(PRINTABLE);
+
+/**
+ * The device id becomes a topic level (sensord/<device>/status, .../readings/...,
+ * .../alarm/..., Home Assistant's state topics). A "/" splits it into several
+ * levels, and publishing to a topic with "+" or "#" is a protocol error the
+ * broker answers by closing the connection: refused here, when [mqtt] is
+ * configured, rather than reconnecting forever. A control character was
+ * already reported by the schema check (device.id keeps its first problem).
+ */
+function checkDeviceId(deviceId: string, problems: Problems): void {
+  const found = [...new Set(deviceId.match(/[/+#]/g) ?? [])];
+  if (found.length === 0) return;
+  problems.add(
+    "device.id",
+    `${JSON.stringify(deviceId)} cannot be used with [mqtt]: it contains ${found.map((char) => `"${char}"`).join(", ")}, ` +
+      'and "/", "+" and "#" are topic separators and wildcards in MQTT, where the id becomes one level of ' +
+      "sensord/<device>/status and the other topics sensord publishes; " +
+      'use letters, digits, "-", "_" and "." (e.g. "lab-3")',
+  );
+}
+
+/**
+ * mosquitto (deny_special_chars, on by default) denies every publish of a
+ * client whose id holds "+" or "#": the link would look up while no alert is
+ * delivered.
+ */
+function checkClientId(clientId: string, problems: Problems): void {
+  if (!PRINTABLE_TEXT.test(clientId)) {
+    problems.add(
+      "mqtt.client_id",
+      `${JSON.stringify(clientId)} holds a control character (tab, newline, NUL...); use printable characters only`,
+    );
+  } else if (/[+#]/.test(clientId)) {
+    problems.add(
+      "mqtt.client_id",
+      `${JSON.stringify(clientId)} contains "+" or "#", MQTT's wildcards: brokers such as mosquitto then deny ` +
+        'every message of the client; use letters, digits, "-", "_" and "." (e.g. "pi-lab-3")',
+    );
+  }
+}
+
 /** Publishing to a wildcard topic is a protocol error the broker answers by disconnecting. */
 function topicOf(raw: unknown, key: string, fallback: string, problems: Problems): string {
   const topic = asString(raw) ?? fallback;
+  if (!PRINTABLE_TEXT.test(topic)) {
+    problems.add(
+      key,
+      `${JSON.stringify(topic)} holds a control character (tab, newline, NUL...); use printable characters only, e.g. "pi/1"`,
+    );
+    return fallback;
+  }
   if (/[+#]/.test(topic)) {
     problems.add(key, `"${topic}" contains + or #; name one topic without wildcards, e.g. "pi/1"`);
     return fallback;

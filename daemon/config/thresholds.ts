@@ -1,7 +1,7 @@
 import { DEFAULT_UNIT, GASES, OPS, SEVERITIES, UNITS } from "../../schemas/vocabulary.js";
 import { effectiveRules } from "../thresholds/presets.js";
 import { duplicateRuleKeys, ruleKey } from "../thresholds/rule-key.js";
-import { ruleClearProblem, ruleUnitProblem } from "../thresholds/validate.js";
+import { ruleClearProblem, ruleRangeProblem, ruleUnitProblem } from "../thresholds/validate.js";
 import { asNumber, asString, asTable, childKey, type Problems } from "./problems.js";
 import { durationInRange } from "./sections.js";
 import { channelUnit } from "./sensors.js";
@@ -104,6 +104,12 @@ function resolveRule(
     const problem = ruleUnitProblem(rule, DEFAULT_UNIT[gas]);
     if (problem !== null) problems.add(`${prefix}.unit`, problem);
   }
+  const first = targets[0];
+  const range = ruleRangeProblem(
+    rule,
+    rule.unit ?? (first === undefined ? DEFAULT_UNIT[gas] : channelUnit(first, gas)),
+  );
+  if (range !== null) problems.add(`${prefix}.value`, range);
   return rule;
 }
 

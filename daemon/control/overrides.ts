@@ -1,8 +1,19 @@
 import type { SensordConfig, ThresholdRule } from "../config/types.js";
 import type { RuleSlot, ThresholdOverrideTable } from "../store/overrides.js";
+import { alarmsHigh } from "../thresholds/condition.js";
 import { ruleKey } from "../thresholds/rule-key.js";
-import { applyOverrides, type EffectiveRules, sameSlot, slotName, slotOf } from "./rules.js";
-import { type RuleProblem, ruleProblems } from "./validate.js";
+import { convert } from "../units/convert.js";
+import {
+  applyOverrides,
+  configOrigin,
+  type EffectiveRules,
+  type RuleInForce,
+  resetCommand,
+  sameSlot,
+  slotName,
+  slotOf,
+} from "./rules.js";
+import { channelUnitOf, type RuleProblem, ruleProblems } from "./validate.js";
 
 /** What changing overrides needs: the table, and the config they sit on top of. */
 export interface OverrideContext {
@@ -12,7 +23,13 @@ export interface OverrideContext {
 }
 
 export type OverrideOutcome =
-  | { ok: true; message: string; effective: EffectiveRules }
+  | {
+      ok: true;
+      message: string;
+      effective: EffectiveRules;
+      /** Accepted, but probably not what was meant (sensorctl prints them on stderr). */
+      warnings?: string[];
+    }
   | { ok: false; status: 400 | 404; error: string; problems: RuleProblem[] };
 
 export function effectiveRules(context: OverrideContext): EffectiveRules {
@@ -32,7 +49,54 @@ export function setOverride(context: OverrideContext, rule: ThresholdRule): Over
     replaced.length === 0
       ? "added"
       : `replaces ${replaced.map((entry) => `${entry.key} (${entry.origin})`).join(", ")}`;
-  return { ok: true, message: `${ruleKey(rule)}: ${what}`, effective: effectiveRules(context) };
+  const effective = effectiveRules(context);
+  const warnings = severityOrderWarnings(rule, effective.rules, context);
+  if (rule.unit === null) {
+    // Legal (the "original" preset has no units either), but `>= 12` alone reads as anything.
+    const unit = channelUnitOf(rule, context.config.sensors);
+    warnings.unshift(
+      `${ruleKey(rule)} has no unit: it is read in the unit the sensors report ${rule.gas} in (${unit}); ` +
+        `give --unit ${unit} to say so`,
+    );
+  }
+  return { ok: true, message: `${ruleKey(rule)}: ${what}`, effective, warnings };
+}
+
+/**
+ * A critical rule that raises before the warning rule of the same gas (for
+ * `>=`: at a lower level) is legal, and is sometimes a step on the way to new
+ * levels, so it is stored; but it is worth saying.
+ */
+function severityOrderWarnings(
+  rule: ThresholdRule,
+  inForce: readonly RuleInForce[],
+  context: OverrideContext,
+): string[] {
+  const unitOf = (of: ThresholdRule) => of.unit ?? channelUnitOf(of, context.config.sensors);
+  const high = alarmsHigh(rule.op);
+  const warnings: string[] = [];
+  for (const other of inForce) {
+    const { rule: them } = other;
+    if (them.gas !== rule.gas || them.severity === rule.severity) continue;
+    if (alarmsHigh(them.op) !== high) continue;
+    if (them.sensor !== null && rule.sensor !== null && them.sensor !== rule.sensor) continue;
+    const theirs = convert(them.value, unitOf(them), unitOf(rule));
+    if (theirs === null) continue;
+    const critical = rule.severity === "critical" ? rule.value : theirs;
+    const warning = rule.severity === "critical" ? theirs : rule.value;
+    if (high ? critical >= warning : critical <= warning) continue;
+    // For ">=" rules the critical level is the higher one; for "<=" the lower one.
+    const [earlier, later] = high ? ["below", "above"] : ["above", "below"];
+    const fix =
+      rule.severity === "critical"
+        ? `move it ${later} ${theirs} ${unitOf(rule)}, or move the warning rule`
+        : `move it ${earlier} ${theirs} ${unitOf(rule)}, or move the critical rule`;
+    warnings.push(
+      `the ${rule.severity} rule ${ruleKey(rule)} raises ${rule.severity === "critical" ? earlier : later} ` +
+        `the ${them.severity} rule ${other.key} (${other.origin}): the critical alarm comes first; ${fix}`,
+    );
+  }
+  return warnings;
 }
 
 /**
@@ -57,11 +121,12 @@ export function removeRule(context: OverrideContext, slot: RuleSlot): OverrideOu
     return { ok: true, message: `removed ${keys}`, effective: effectiveRules(context) };
   }
   context.table.put({ slot, rule: null, updatedAtMs: context.now() });
+  const hidden = fromConfig
+    .map((rule) => `${configOrigin(rule, context.config.thresholdPreset)} ${ruleKey(rule)}`)
+    .join(", ");
   return {
     ok: true,
-    message:
-      `removed ${keys}; the config file still has ${fromConfig.map((rule) => ruleKey(rule)).join(", ")}: ` +
-      `\`sensorctl threshold reset ${slot.gas}\` brings it back`,
+    message: `removed ${keys}; ${hidden} comes back with \`${resetCommand(slot)}\``,
     effective: effectiveRules(context),
   };
 }
@@ -77,12 +142,16 @@ export function resetOverride(context: OverrideContext, slot: RuleSlot): Overrid
     };
   }
   const back = context.config.thresholds.filter((rule) => sameSlot(rule, slot));
+  const origin = (rule: ThresholdRule) =>
+    configOrigin(rule, context.config.thresholdPreset) === "the config file's"
+      ? "config file"
+      : `${context.config.thresholdPreset} preset`;
   return {
     ok: true,
     message:
       back.length === 0
         ? `override ${slotName(slot)} dropped; the config has no rule there`
-        : `override ${slotName(slot)} dropped; back to ${back.map((rule) => ruleKey(rule)).join(", ")}`,
+        : `override ${slotName(slot)} dropped; back to ${back.map((rule) => `${ruleKey(rule)} (${origin(rule)})`).join(", ")}`,
     effective: effectiveRules(context),
   };
 }

@@ -3,6 +3,7 @@ import type { DaemonStatus } from "../daemon.js";
 import { VERSION } from "../version.js";
 import type { LastValues } from "./last-values.js";
 import {
+  clockReport,
   databaseBytes,
   isoOrNull,
   mqttReport,
@@ -59,5 +60,6 @@ export function liveStatus(input: LiveStatusInput): StatusReport {
     sync: status.sync === null ? null : syncReport(status.sync),
     mqtt: status.mqtt === null ? null : mqttReport(status.mqtt),
     http: input.http,
+    clock: clockReport(status.clock),
   };
 }

@@ -39,6 +39,23 @@ export function slotName(slot: RuleSlot): string {
 }
 
 /**
+ * The command that drops the override of `slot`, with every option that
+ * names the slot (a `reset co` would miss `co:critical`).
+ */
+export function resetCommand(slot: RuleSlot): string {
+  const severity = slot.severity === "warning" ? "" : ` --severity ${slot.severity}`;
+  const sensor = slot.sensor === null ? "" : ` --sensor ${slot.sensor}`;
+  return `sensorctl threshold reset ${slot.gas}${severity}${sensor}`;
+}
+
+/** Where a config rule comes from, as messages name it: "the safety preset's" or "the config file's". */
+export function configOrigin(rule: ThresholdRule, preset: ThresholdPresetName): string {
+  return presetRules(preset).some((known) => ruleKey(known) === ruleKey(rule))
+    ? `the ${preset} preset's`
+    : "the config file's";
+}
+
+/**
  * The rules the daemon runs: the config's (preset + [[thresholds]]) with each
  * override replacing the config's rules of its slot, the same way a
  * [[thresholds]] rule replaces a preset rule (thresholds/presets.ts

@@ -70,7 +70,11 @@ export class DaemonServices {
     const listen = this.config.http.listen;
     if (listen === null) return { listen: null, error: null };
     const port = this.http?.port ?? listen.port;
-    return { listen: formatListen({ host: listen.host, port }), error: this.httpError };
+    return {
+      listen: formatListen({ host: listen.host, port }),
+      error: this.httpError,
+      tokenRequired: this.config.http.tokenFile !== null,
+    };
   }
 
   async start(sources: ServiceSources): Promise<void> {

@@ -3,6 +3,7 @@ import type { Gas, Severity, Unit } from "../../schemas/vocabulary.js";
 import type { MqttStatus } from "../../sync/mqtt/relay.js";
 import type { QuarantinedBatch } from "../../sync/queue.js";
 import type { SyncStatus } from "../../sync/worker.js";
+import type { ClockStatus } from "../clock/clock-watch.js";
 import type { SensorStatus } from "../sampler/running-sensor.js";
 
 /**
@@ -36,7 +37,32 @@ export interface StatusReport {
   sync: SyncReport | null;
   /** null without an [mqtt] section (or with the daemon down). */
   mqtt: MqttReport | null;
-  http: { listen: string | null; error: string | null } | null;
+  http: HttpReport | null;
+  /** The system clock (null: daemon down). Optional only for reports built before it existed. */
+  clock?: ClockReport | null;
+}
+
+export interface HttpReport {
+  listen: string | null;
+  error: string | null;
+  /** The device dashboard's data needs the token of http.token_file. Optional only for older reports. */
+  tokenRequired?: boolean;
+}
+
+export interface ClockReport {
+  /** null: sensord cannot tell (no systemd to ask); readings are then not flagged. */
+  synchronized: boolean | null;
+  /** How sensord knows, e.g. `timedatectl: NTPSynchronized=no`. */
+  detail: string;
+  checkedAt: string | null;
+}
+
+export function clockReport(status: ClockStatus): ClockReport {
+  return {
+    synchronized: status.state === "unknown" ? null : status.state === "synchronized",
+    detail: status.detail,
+    checkedAt: status.checkedAt === 0 ? null : new Date(status.checkedAt).toISOString(),
+  };
 }
 
 export interface LastValue {

@@ -73,7 +73,14 @@ export class Recorder {
     return this.flush();
   }
 
-  record(sensor: SensorConfig, sample: Sample, tsMs: number, warmingUp: boolean): void {
+  /** `clockUnsynced`: `tsMs` came from a system clock not known to be right (ClockWatch). */
+  record(
+    sensor: SensorConfig,
+    sample: Sample,
+    tsMs: number,
+    warmingUp: boolean,
+    clockUnsynced = false,
+  ): void {
     let raisedOrCleared = false;
     for (const channelValue of sample.values) {
       const channel = channelFor(sensor, channelValue.gas);
@@ -94,6 +101,7 @@ export class Recorder {
       }
       let flags = warmingUp ? FLAG_BITS.warmup : 0;
       if (channelValue.outOfRange) flags |= FLAG_BITS.out_of_range;
+      if (clockUnsynced) flags |= FLAG_BITS.clock_unsynced;
       const reading: NewReading = {
         seq: this.nextReadingSeq++,
         sensor: sensor.id,

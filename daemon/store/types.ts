@@ -3,7 +3,11 @@ import type { Reading } from "../../schemas/reading.js";
 import type { ComparisonOp, Gas, ReadingFlag, Severity, Unit } from "../../schemas/vocabulary.js";
 
 /** Reading flags as stored: a bit each, so an unflagged reading costs no bytes. */
-export const FLAG_BITS: Record<ReadingFlag, number> = { warmup: 1, out_of_range: 2 };
+export const FLAG_BITS: Record<ReadingFlag, number> = {
+  warmup: 1,
+  out_of_range: 2,
+  clock_unsynced: 4,
+};
 
 /** A reading on its way to the database; `seq` was allocated by the recorder from `lastReadingSeq`. */
 export interface NewReading {

@@ -50,7 +50,11 @@ export interface ActiveAlarmInfo {
   sinceMs: number | null;
 }
 
-/** Readings with any of these flags are not live measurements and are ignored. */
+/**
+ * Readings with any of these flags are not live measurements and are ignored.
+ * Not `clock_unsynced`: the value is real and the gas is there now; only its
+ * time is in doubt, and an alarm must never wait for NTP.
+ */
 const IGNORED_FLAGS = FLAG_BITS.warmup | FLAG_BITS.out_of_range;
 
 /**

@@ -1,6 +1,6 @@
 import type { Unit } from "../../schemas/vocabulary.js";
 import type { ThresholdRule } from "../config/types.js";
-import { canConvert } from "../units/convert.js";
+import { canConvert, unitFamily } from "../units/convert.js";
 import { alarmsHigh } from "./condition.js";
 
 /**
@@ -22,6 +22,27 @@ export function ruleUnitProblem(rule: Pick<ThresholdRule, "gas" | "unit">, chann
     `threshold unit "${rule.unit}" cannot be compared with ${rule.gas} readings in ` +
     `"${channelUnit}"; give the threshold in ${channelUnit} (or leave the unit out), ` +
     "or configure the channel to report a convertible unit"
+  );
+}
+
+/**
+ * A concentration is never below 0, so on a concentration channel some rules
+ * can never be meant: `>= 0` or `> -5` is in alarm all the time, `< 0` or
+ * `<= -1` never raises. `unit` is the unit the value is in (the rule's, else
+ * the channel's). Voltages and raw counts may be negative: not checked.
+ */
+export function ruleRangeProblem(
+  rule: Pick<ThresholdRule, "gas" | "op" | "value">,
+  unit: Unit,
+): string | null {
+  if (unitFamily(unit) !== "concentration") return null;
+  const always = (rule.op === ">=" && rule.value <= 0) || (rule.op === ">" && rule.value < 0);
+  const never = (rule.op === "<=" && rule.value < 0) || (rule.op === "<" && rule.value <= 0);
+  if (!always && !never) return null;
+  const what = `${rule.gas} ${rule.op} ${rule.value} ${unit}`;
+  return (
+    `a concentration is never below 0, so ${what} would ${always ? "always be in alarm" : "never raise"}; ` +
+    `give a threshold above 0 ${unit}`
   );
 }
 

@@ -4,7 +4,7 @@ import { describeError } from "../../daemon/errors.js";
 import type { Logger } from "../../daemon/log/logger.js";
 import { readingId } from "../../daemon/store/ids.js";
 import type { NewAlert, NewReading } from "../../daemon/store/types.js";
-import { RatePacer, reconnectDelayMs } from "./backoff.js";
+import { RatePacer, REJECTED_MAX_MS, reconnectDelayMs } from "./backoff.js";
 import { authOptions } from "./client-options.js";
 import { brokerName, explainConnectError } from "./errors.js";
 import { alarmTopic, channelsOf, discoveryFilters, discoveryMessages } from "./homeassistant.js";
@@ -41,6 +41,11 @@ export interface MqttRelayDeps {
   idPrefix: string;
   log: Logger;
   random?: () => number;
+  /**
+   * A connection that lasts this long counts as working: the reconnect backoff
+   * starts over. One the broker closes sooner does not reset it. Default 10 s.
+   */
+  stableAfterMs?: number;
 }
 
 /** Unacknowledged publishes at once: enough to hide the round trip, small enough to resend cheaply. */
@@ -57,6 +62,10 @@ const CONNECT_TIMEOUT_MS = 10_000;
 /** How long a disabled Home Assistant setup listens for its own retained configs to remove. */
 const DISCOVERY_SWEEP_MS = 1500;
 const STOP_WAIT_MS = 1000;
+/** Long enough for the first publishes to be refused (a bad topic, a taken-over session). */
+const STABLE_AFTER_MS = 10_000;
+/** Connections in a row the broker closed before they were stable: from here on it is one state, "flapping". */
+const FLAPPING_AFTER = 2;
 
 /**
  * Relays alert events from the database to `[mqtt] topic` in seq order and
@@ -69,6 +78,7 @@ export class MqttRelay {
   private readonly config: MqttConfig;
   private readonly log: Logger;
   private readonly random: () => number;
+  private readonly stableAfterMs: number;
   private readonly window = new DeliveryWindow();
   private readonly pacer = new RatePacer(MAX_PUBLISHES_PER_SECOND, 1000);
   private client: MqttClient | null = null;
@@ -81,6 +91,11 @@ export class MqttRelay {
   private nextAfter = 0;
   private buffer: QueuedAlert[] = [];
   private failures = 0;
+  /** When the current connection got its CONNACK. */
+  private connectedAt = 0;
+  /** Connections in a row the broker closed before stableAfterMs. */
+  private shortLived = 0;
+  private stableTimer: NodeJS.Timeout | null = null;
   private deliveredTotal = 0;
   private lastDeliveredAt: number | null = null;
   private lastError: string | null = null;
@@ -97,6 +112,7 @@ export class MqttRelay {
     this.config = deps.config;
     this.log = deps.log;
     this.random = deps.random ?? Math.random;
+    this.stableAfterMs = deps.stableAfterMs ?? STABLE_AFTER_MS;
   }
 
   start(): void {
@@ -137,7 +153,7 @@ export class MqttRelay {
     if (this.state === "stopped") return;
     const wasConnected = this.state === "connected";
     this.state = "stopped";
-    for (const timer of [this.reconnectTimer, this.pumpTimer, this.pollTimer]) {
+    for (const timer of [this.reconnectTimer, this.pumpTimer, this.pollTimer, this.stableTimer]) {
       if (timer !== null) clearTimeout(timer);
     }
     const client = this.client;
@@ -231,18 +247,21 @@ export class MqttRelay {
 
   private connected(client: MqttClient): void {
     this.state = "connected";
-    this.failures = 0;
-    const queued = this.deps.outbox.countAfter(this.watermark);
-    if (this.loggedError !== null || queued > 0) {
-      this.log.info(
-        `connected to ${brokerName(this.config.url)}; ${queued} queued alert event(s) to deliver`,
-      );
-    } else {
-      this.log.info(
-        `connected to ${brokerName(this.config.url)}, alerts go to "${this.config.topic}"`,
-      );
+    this.connectedAt = Date.now();
+    // The backoff starts over only once the connection holds: a broker that
+    // accepts and then drops us at once must not be retried every second.
+    const generation = this.generation;
+    this.stableTimer = setTimeout(() => {
+      this.stableTimer = null;
+      if (generation === this.generation && this.state === "connected") this.stable();
+    }, this.stableAfterMs);
+    this.stableTimer.unref();
+    // Right after a connection the broker dropped at once, "connected" is no
+    // news yet: stable() says so once it holds.
+    if (this.shortLived === 0) {
+      this.logConnected("");
+      this.loggedError = null;
     }
-    this.loggedError = null;
     client.publish(this.config.statusTopic, "online", { qos: 1, retain: true });
     this.homeAssistant(client);
     this.window.clear();
@@ -251,10 +270,44 @@ export class MqttRelay {
     this.schedulePump();
   }
 
+  private logConnected(suffix: string): void {
+    const broker = brokerName(this.config.url);
+    const queued = this.deps.outbox.countAfter(this.watermark);
+    if (this.loggedError !== null || queued > 0) {
+      this.log.info(`connected to ${broker}${suffix}; ${queued} queued alert event(s) to deliver`);
+    } else {
+      this.log.info(`connected to ${broker}${suffix}, alerts go to "${this.config.topic}"`);
+    }
+  }
+
+  /** The connection has held for stableAfterMs. */
+  private stable(): void {
+    this.failures = 0;
+    const unannounced = this.shortLived > 0;
+    this.shortLived = 0;
+    if (unannounced) {
+      this.logConnected(" (stable again)");
+      this.loggedError = null;
+    }
+  }
+
   /** Records why an attempt failed, rewinds to the watermark and schedules the next attempt. */
-  private failed(generation: number, message: string, rejected: boolean): void {
+  private failed(generation: number, reason: string, rejectedNow: boolean): void {
     if (generation !== this.generation || this.state === "stopped") return;
     const wasConnected = this.state === "connected";
+    if (this.stableTimer !== null) {
+      clearTimeout(this.stableTimer);
+      this.stableTimer = null;
+    }
+    // Only connections dropped one after the other make the flapping state; an
+    // attempt that fails outright (broker down) is an ordinary outage.
+    this.shortLived =
+      wasConnected && Date.now() - this.connectedAt < this.stableAfterMs ? this.shortLived + 1 : 0;
+    const flapping = this.shortLived >= FLAPPING_AFTER;
+    // One message for the whole flapping state, whatever each close said: its
+    // cause is in the broker's log, and a text that changed per attempt would log per attempt.
+    const message = flapping ? this.flappingMessage() : reason;
+    const rejected = rejectedNow || flapping;
     this.state = "disconnected";
     this.client = null;
     this.window.clear();
@@ -266,17 +319,29 @@ export class MqttRelay {
     this.lastErrorAt = Date.now();
     const delay = reconnectDelayMs(this.failures, rejected, this.random);
     // One line per change of cause, not one per attempt.
-    if (message !== this.loggedError || wasConnected) {
+    if (message !== this.loggedError || (wasConnected && !flapping)) {
       this.loggedError = message;
       const queued = this.deps.outbox.countAfter(this.watermark);
+      const retry = flapping
+        ? `retrying with backoff (up to ${REJECTED_MAX_MS / 1000} s)`
+        : "retrying";
       this.log.warn(
-        `${wasConnected ? "connection lost" : "cannot connect"}: ${message}; alert events wait in the database (${queued} queued), retrying`,
+        `${wasConnected ? "connection lost" : "cannot connect"}: ${message}; alert events wait in the database (${queued} queued), ${retry}`,
       );
     }
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
       this.connect();
     }, delay);
+  }
+
+  private flappingMessage(): string {
+    return (
+      `${brokerName(this.config.url)} keeps closing the connection right after accepting it: ` +
+      "a broker does this when a client publishes to a topic it refuses (a wildcard, an ACL or an " +
+      `AWS IoT policy) or when another client connects with the same client id (${this.config.clientId}); ` +
+      "see the broker's log"
+    );
   }
 
   private schedulePump(): void {

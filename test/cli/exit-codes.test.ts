@@ -73,6 +73,18 @@ describe("sensord exit codes", () => {
     expect(bare.stderr).toContain("--simulate");
   });
 
+  it("exits 78 for a device id MQTT topics cannot carry, naming the key and what is allowed", () => {
+    const file = configFile(
+      `[device]\nid = "lab/#/+"\n\n[[sensors]]\nid = "gas0"\ndriver = "sim"\n\n[mqtt]\nurl = "mqtt://127.0.0.1:1"\nhomeassistant = true\n`,
+    );
+    for (const result of [sensordSync(["--config", file]), sensorctl(["config", "check", file])]) {
+      expect(result.code).toBe(78);
+      expect(result.stderr).toContain(file);
+      expect(result.stderr).toContain('device.id: "lab/#/+" cannot be used with [mqtt]');
+      expect(result.stderr).toContain('use letters, digits, "-", "_" and "."');
+    }
+  });
+
   it("takes the config path from $SENSORD_CONFIG", () => {
     configFile("[device]\nnonsense = 1\n");
     const result = sensordSync([], {
@@ -85,7 +97,7 @@ describe("sensord exit codes", () => {
   it("exits 2 on an unknown option and 0 on --version", () => {
     const bad = sensordSync(["--frobnicate"]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain("--frobnicate");
+    expect(bad.stderr).toMatch(/^sensord: unknown option '--frobnicate'/);
     const version = sensordSync(["--version"]);
     expect(version.code).toBe(0);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);

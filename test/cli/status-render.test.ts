@@ -80,3 +80,88 @@ describe("sensorctl status: MQTT", () => {
     expect(renderStatus(withMqtt(null), NOW)).not.toContain("MQTT");
   });
 });
+
+function running(extra: Partial<StatusReport>): StatusReport {
+  return {
+    ...withMqtt(null),
+    daemon: {
+      pid: 42,
+      version: "0.1.0",
+      startedAt: "2026-11-26T09:00:00.000Z",
+      uptimeMs: 3_600_000,
+      config: "/etc/sensord/sensord.toml",
+      device: "pi-lab-3",
+    },
+    ...extra,
+  };
+}
+
+describe("sensorctl status: the clock", () => {
+  it("says when the clock is not synchronized and what that does to readings", () => {
+    const text = renderStatus(
+      running({
+        clock: {
+          synchronized: false,
+          detail: "timedatectl: NTPSynchronized=no",
+          checkedAt: "2026-11-26T09:59:30.000Z",
+        },
+      }),
+      NOW,
+    );
+    expect(text.split("\n").slice(0, 3)).toEqual([
+      "sensord 0.1.0: running, pid 42, up 1h, device pi-lab-3",
+      "config:  /etc/sensord/sensord.toml",
+      "clock:   NOT SYNCHRONIZED (timedatectl: NTPSynchronized=no): new readings are flagged clock_unsynced, their times may be wrong",
+    ]);
+  });
+
+  it("a synchronized clock, and one sensord cannot ask about", () => {
+    const synced = renderStatus(
+      running({
+        clock: { synchronized: true, detail: "timedatectl: NTPSynchronized=yes", checkedAt: null },
+      }),
+      NOW,
+    );
+    expect(synced).toContain("\nclock:   synchronized (timedatectl: NTPSynchronized=yes)\n");
+    const unknown = renderStatus(
+      running({
+        clock: { synchronized: null, detail: "timedatectl: not installed", checkedAt: null },
+      }),
+      NOW,
+    );
+    expect(unknown).toContain(
+      "\nclock:   cannot tell whether it is synchronized (timedatectl: not installed); readings are not flagged\n",
+    );
+  });
+});
+
+describe("sensorctl status: where to look in a browser", () => {
+  it("shows the dashboard's URL next to the metrics URL", () => {
+    const text = renderStatus(running({ http: { listen: "127.0.0.1:9464", error: null } }), NOW);
+    expect(text.split("\n").slice(-2)).toEqual([
+      "DASHBOARD http://127.0.0.1:9464/",
+      "METRICS   http://127.0.0.1:9464/metrics",
+    ]);
+  });
+
+  it("says how to open a dashboard that needs the token", () => {
+    const text = renderStatus(
+      running({ http: { listen: "192.168.1.20:9464", error: null, tokenRequired: true } }),
+      NOW,
+    );
+    expect(text.split("\n").slice(-2)).toEqual([
+      "DASHBOARD http://192.168.1.20:9464/ (open it once as http://192.168.1.20:9464/?token=<the token in http.token_file>)",
+      "METRICS   http://192.168.1.20:9464/metrics",
+    ]);
+  });
+
+  it("says both are down when the port could not be bound", () => {
+    const text = renderStatus(
+      running({ http: { listen: "127.0.0.1:9464", error: "listen EADDRINUSE" } }),
+      NOW,
+    );
+    expect(text.split("\n").at(-1)).toBe(
+      "DASHBOARD and METRICS unavailable on 127.0.0.1:9464: listen EADDRINUSE",
+    );
+  });
+});

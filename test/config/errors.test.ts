@@ -252,6 +252,35 @@ describe("each kind of mistake names the key and the fix", () => {
     expectOnly(`[device]\nid = "x"\n`, "sensors", "no sensors configured", "[[sensors]]");
   });
 
+  it("a threshold a concentration can never reach the other side of: always or never in alarm", () => {
+    expectOnly(
+      `${ONE_SENSOR}\n[[thresholds]]\ngas = "co"\nvalue = -5\nunit = "ppm"\n`,
+      "thresholds[0].value",
+      "a concentration is never below 0, so co >= -5 ppm would always be in alarm",
+    );
+    expectOnly(
+      `${ONE_SENSOR}\n[[thresholds]]\ngas = "no2"\nop = "<"\nvalue = 0\n`,
+      "thresholds[0].value",
+      "no2 < 0 ppb would never raise",
+    );
+  });
+
+  it("an unterminated string is called that, with its line (not 'control characters')", () => {
+    for (const text of [
+      `[device]\nid = "pi-lab-3\ngroup = "2"\n${ONE_SENSOR}`,
+      `[device]\nid = 'pi-lab-3\n${ONE_SENSOR}`,
+      `${ONE_SENSOR}[device]\nid = "pi-lab-3`,
+    ]) {
+      const problems = problemsOf(text);
+      const line = text.split("\n").findIndex((row) => row.includes("pi-lab-3")) + 1;
+      expect([...problems.keys()]).toEqual(["toml"]);
+      expect(problems.get("toml")).toContain(
+        `unterminated string at line ${line}, column 6: close it with the quote it opens with on the same line`,
+      );
+      expect(problems.get("toml")).not.toContain("control characters");
+    }
+  });
+
   it("TOML syntax error with line and column", () => {
     expectOnly(`[device]\nid = "x"\ngroup = \n`, "toml", "line 3, column", "syntax error");
     expectOnly(`${ONE_SENSOR}[device]\n[device]\n`, "toml", "line 6");

@@ -82,3 +82,54 @@ describe("[mqtt]", () => {
     expect(problemsOf(`${BASE}\n[mqtt]\nqos = 1\n`).get("mqtt.url")).toContain("missing;");
   });
 });
+
+describe("[mqtt]: names that end up in topics", () => {
+  const withDevice = (id: string, mqtt = "") =>
+    `[device]\nid = ${JSON.stringify(id)}\n\n[[sensors]]\nid = "gas0"\ndriver = "sim"\n\n[mqtt]\nurl = "mqtt://127.0.0.1:1883"\n${mqtt}`;
+
+  it.each([["lab/#/+"], ["lab/3"], ["lab+3"], ["lab#3"]])(
+    "refuses device.id %j with [mqtt]: it builds sensord/<device>/... topics",
+    (id) => {
+      const message = problemsOf(withDevice(id)).get("device.id");
+      expect(message).toContain(JSON.stringify(id));
+      expect(message).toContain('"/", "+" and "#"');
+      expect(message).toContain("sensord/<device>/status");
+      expect(message).toContain('letters, digits, "-", "_" and "."');
+    },
+  );
+
+  it("keeps allowing such ids without [mqtt] (they only travel in uploads)", () => {
+    expect(
+      loadText('[device]\nid = "lab/3"\n\n[[sensors]]\nid = "gas0"\ndriver = "sim"\n').device.id,
+    ).toBe("lab/3");
+  });
+
+  it("refuses a NUL (any control character) in device.id, with or without [mqtt]", () => {
+    expect(problemsOf(withDevice("lab\u00003")).get("device.id")).toContain("control character");
+  });
+
+  it("refuses + and # in client_id (mosquitto denies every message of such a client)", () => {
+    const message = problemsOf(withDevice("pi-lab-3", 'client_id = "pi+3"\n')).get(
+      "mqtt.client_id",
+    );
+    expect(message).toContain('"pi+3"');
+    expect(message).toContain("+");
+    expect(
+      problemsOf(withDevice("pi-lab-3", 'client_id = "pi\\u00003"\n')).get("mqtt.client_id"),
+    ).toContain("control character");
+  });
+
+  it("refuses control characters in topic and status_topic", () => {
+    const problems = problemsOf(
+      withDevice("pi-lab-3", 'topic = "pi/\\u00001"\nstatus_topic = "s/{device}/\\u0007"\n'),
+    );
+    expect(problems.get("mqtt.topic")).toContain("control character");
+    expect(problems.get("mqtt.status_topic")).toContain("control character");
+  });
+
+  it("says which values mqtt.qos allows", () => {
+    expect(problemsOf(withDevice("pi-lab-3", "qos = 2\n")).get("mqtt.qos")).toBe(
+      "must be 0 or 1, got integer 2",
+    );
+  });
+});

@@ -123,7 +123,7 @@ describe("overrides stored in the database", () => {
     const reset = resetOverride(ctx, { gas: "co", severity: "warning", sensor: null });
     expect(reset).toMatchObject({
       ok: true,
-      message: "override co:warning dropped; back to co>=50ppm:warning",
+      message: "override co:warning dropped; back to co>=50ppm:warning (config file)",
     });
     // rm of an override-only rule deletes it; a second rm finds nothing.
     setOverride(ctx, rule({ gas: "nh3", value: 25 }));

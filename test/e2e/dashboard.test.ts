@@ -194,8 +194,20 @@ describe("dashboard API with require_token = true", () => {
   it("pushes new readings and the status every second over server-sent events, resumable by id", async () => {
     const start =
       db.prepare<[], { seq: number }>("SELECT max(seq) AS seq FROM readings").get()?.seq ?? 0;
-    const first = await readEvents(`/api/events?after=r${start}`, {}, 2);
-    expect(first.map((event) => event.event)).toEqual(["tick", "tick"]);
+    // One tick at once, then three on the timer: enough to see the cadence.
+    const first = await readEvents(`/api/events?after=r${start}`, {}, 4);
+    expect(first.map((event) => event.event)).toEqual(["tick", "tick", "tick", "tick"]);
+    // Every second, by sensord's own clock (the status each tick carries), not
+    // by when they reach this process. Only the timer's ticks count (the one
+    // at connect is off the beat if another page kept the timer running). A
+    // late tick delays the next one's timer, so none comes sooner than a
+    // second after the last; lateness on a busy machine only adds, so the
+    // upper bound is on the sum.
+    const stamps = first.slice(1).map((event) => event.data.status.daemon?.uptimeMs ?? Number.NaN);
+    const gaps = stamps.slice(1).map((ms, index) => ms - (stamps[index] ?? Number.NaN));
+    expect(gaps).toHaveLength(2);
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(980);
+    expect(gaps.reduce((sum, gap) => sum + gap, 0)).toBeLessThan(2 * 1000 + 1000);
     const seqs = first.flatMap((event) => event.data.readings.map((reading) => reading.seq));
     expect(seqs.length).toBeGreaterThan(0);
     expect(seqs[0]).toBe(start + 1);
@@ -231,7 +243,7 @@ interface TickEvent {
   id: string;
   event: string;
   data: {
-    status: { running: boolean };
+    status: { running: boolean; daemon: { uptimeMs: number } | null };
     readings: Array<{ seq: number; sensor: string; gas: string; value: number }>;
   };
 }

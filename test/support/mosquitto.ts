@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { join } from "node:path";
@@ -30,6 +30,12 @@ export interface BrokerOptions {
   dir: string;
   tls?: BrokerTls;
   port?: number;
+  /**
+   * Keep sessions, subscriptions and queued messages across a `stop("SIGTERM")`
+   * and `restart()` (saved in `dir` on exit): a persistent subscriber then
+   * misses nothing published while it was reconnecting.
+   */
+  persistence?: boolean;
 }
 
 /** A real mosquitto on 127.0.0.1, stopped by PID. `restart()` comes back on the same port. */
@@ -48,7 +54,13 @@ export class Broker {
     const lines = [
       `listener ${port} 127.0.0.1`,
       "allow_anonymous true",
-      "persistence false",
+      ...(options.persistence
+        ? [
+            "persistence true",
+            `persistence_location ${options.dir}/`,
+            `persistence_file mosquitto-${port}.db`,
+          ]
+        : ["persistence false"]),
       "log_dest stderr",
       "log_type error",
       "log_type warning",
@@ -105,18 +117,19 @@ export class Broker {
     }
   }
 
-  async stop(): Promise<void> {
+  /** SIGKILL by default; SIGTERM lets mosquitto close clients and save its persistence file. */
+  async stop(signal: "SIGKILL" | "SIGTERM" = "SIGKILL"): Promise<void> {
     const child = this.child;
     this.child = null;
     RUNNING.delete(this);
     if (child === null || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once("exit", resolve));
-    if (child.pid !== undefined) process.kill(child.pid, "SIGKILL");
+    if (child.pid !== undefined) process.kill(child.pid, signal);
     await exited;
   }
 
-  async restart(): Promise<void> {
-    await this.stop();
+  async restart(signal: "SIGKILL" | "SIGTERM" = "SIGKILL"): Promise<void> {
+    await this.stop(signal);
     await this.launch();
   }
 }
@@ -217,8 +230,13 @@ export function makePki(dir: string): TestPki {
 export class Subscriber {
   readonly child: ChildProcess;
   private output = "";
+  private readonly probes = new Set<string>();
 
-  constructor(broker: Broker, topics: string[], extra: string[] = []) {
+  constructor(
+    private readonly broker: Broker,
+    topics: string[],
+    extra: string[] = [],
+  ) {
     const args = ["-h", "127.0.0.1", "-p", String(broker.port), "-q", "1", "-v", ...extra];
     for (const topic of topics) args.push("-t", topic);
     this.child = spawn("mosquitto_sub", args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -228,14 +246,40 @@ export class Subscriber {
     SUBSCRIBERS.add(this);
   }
 
-  /** Complete lines received so far, as [topic, payload]. */
+  /** Complete lines received so far, as [topic, payload] (without the probes of `subscribed`). */
   messages(): Array<[string, string]> {
     const lines = this.output.split("\n");
     lines.pop();
-    return lines.map((line) => {
-      const space = line.indexOf(" ");
-      return space === -1 ? [line, ""] : [line.slice(0, space), line.slice(space + 1)];
-    });
+    return lines
+      .map((line): [string, string] => {
+        const space = line.indexOf(" ");
+        return space === -1 ? [line, ""] : [line.slice(0, space), line.slice(space + 1)];
+      })
+      .filter(([, payload]) => !this.probes.has(payload));
+  }
+
+  /**
+   * Resolves once the subscription on `topic` (no wildcards) is in place: a
+   * probe published there has come back. Sleeping instead races the first
+   * publishes on a busy machine.
+   */
+  async subscribed(topic: string, timeoutMs = 10_000): Promise<void> {
+    const probe = `probe-${process.pid}-${this.probes.size}-${Date.now()}`;
+    this.probes.add(probe);
+    const deadline = Date.now() + timeoutMs;
+    while (!this.output.split("\n").includes(`${topic} ${probe}`)) {
+      if (this.child.exitCode !== null)
+        throw new Error(`mosquitto_sub exited (${this.child.exitCode})`);
+      if (Date.now() > deadline)
+        throw new Error(`no subscription on ${topic} after ${timeoutMs} ms`);
+      // Published again each round: one sent before the SUBSCRIBE took effect is simply lost.
+      execFileSync(
+        "mosquitto_pub",
+        ["-h", "127.0.0.1", "-p", String(this.broker.port), "-q", "1", "-t", topic, "-m", probe],
+        { stdio: "pipe" },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   stop(): void {
@@ -252,28 +296,27 @@ export function stopAllSubscribers(): void {
   for (const subscriber of [...SUBSCRIBERS]) subscriber.stop();
 }
 
-/** One retained message on `topic` via mosquitto_sub, or null when there is none. */
+/** mosquitto_sub's exit status when `-W` ran out (MOSQ_ERR_TIMEOUT): nothing arrived. */
+const SUB_TIMED_OUT = 27;
+
+/**
+ * One retained message on `topic` via mosquitto_sub, or null when none
+ * arrives within a second. Anything else (broker down, a bad topic, a crash)
+ * throws: it must fail the test, never pass for "no retained message".
+ */
 export function retained(broker: Broker, topic: string): string | null {
-  try {
-    const out = execFileSync(
-      "mosquitto_sub",
-      [
-        "-h",
-        "127.0.0.1",
-        "-p",
-        String(broker.port),
-        "-t",
-        topic,
-        "-C",
-        "1",
-        "-W",
-        "1",
-        "--retained-only",
-      ],
-      { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
-    );
-    return out.replace(/\n$/, "");
-  } catch {
-    return null;
+  const args = ["-h", "127.0.0.1", "-p", String(broker.port), "-t", topic];
+  const result = spawnSync("mosquitto_sub", [...args, "-C", "1", "-W", "1", "--retained-only"], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    // -W 1 bounds a healthy run; this only catches a hung client.
+    timeout: 10_000,
+  });
+  const stderr = result.stderr.trim();
+  if (result.status === SUB_TIMED_OUT && stderr === "Timed out") return null;
+  if (result.error !== undefined || result.status !== 0 || stderr !== "") {
+    const how = result.error?.message ?? `exit ${result.status ?? result.signal}`;
+    throw new Error(`mosquitto_sub ${args.join(" ")} failed (${how}): ${stderr}`);
   }
+  return result.stdout.replace(/\n$/, "");
 }

@@ -11,7 +11,11 @@ import type { EncoderSettings } from "../../sync/encoder-protocol.js";
 import { QueueEncoder } from "../../sync/queue-encoder.js";
 import { SyncWorker } from "../../sync/worker.js";
 import { readings } from "../store/helpers.js";
-import { type RecordingServer, startRecordingServer } from "../support/http/recording-server.js";
+import {
+  type RecordedRequest,
+  type RecordingServer,
+  startRecordingServer,
+} from "../support/http/recording-server.js";
 import { makeTempDir } from "../support/processes.js";
 import { testSyncConfig } from "./config.js";
 
@@ -71,6 +75,29 @@ describe("SyncWorker with an encoder (the backlog read and encoded elsewhere)", 
     return worker;
   }
 
+  /** Drains the database `file` with no encoder (every batch built here); returns the requests. */
+  async function drainInThread(file: string): Promise<RecordedRequest[]> {
+    const copyStore = openStore({ path: file, maxBytes: 64 * 1024 * 1024, log });
+    const receiver = await startRecordingServer();
+    const inThread = new SyncWorker({
+      config: testSyncConfig(receiver.url, { batchMaxReadings: 500 }),
+      device: { id: "pi-enc", group: "2", gps: null, timezone: "UTC" },
+      queue: copyStore.syncQueue(),
+      log,
+      apiKey: () => null,
+    });
+    try {
+      receiver.respond({ status: 200, body: "{}" });
+      await inThread.trigger();
+      expect(inThread.status()).toMatchObject({ uploadedTotal: 3200 });
+      return receiver.requests;
+    } finally {
+      await inThread.stop();
+      await receiver.close();
+      copyStore.close();
+    }
+  }
+
   const sentIds = () =>
     server.requests.flatMap((request) =>
       (JSON.parse(request.decoded.toString()) as Batch).readings.map((reading) => reading.id),
@@ -78,6 +105,11 @@ describe("SyncWorker with an encoder (the backlog read and encoded elsewhere)", 
 
   it("drains a backlog through it: every reading once, the same bodies as built in-thread", async () => {
     store.commit(readings(0, 3200), []);
+    // The same database (same id prefix, nothing uploaded yet), for the reference run below.
+    const copy = join(dir, "reference.db");
+    const reader = new Database(store.file, { readonly: true });
+    reader.exec(`VACUUM INTO '${copy}'`);
+    reader.close();
     server.respond({ status: 200, body: "{}" });
     const sync = newWorker();
     await sync.trigger();
@@ -97,6 +129,23 @@ describe("SyncWorker with an encoder (the backlog read and encoded elsewhere)", 
       expect(request.headers["idempotency-key"]).toBe(batch.batchId);
     }
     expect(opened.every((db) => !db.open)).toBe(true);
+
+    // The reference: the copy drained by a worker without an encoder, so every
+    // body is built and gzip'd on this thread. Same batches, byte for byte.
+    const reference = await drainInThread(copy);
+    const byKey = (requests: RecordedRequest[]) =>
+      new Map(requests.map((request) => [String(request.headers["idempotency-key"]), request]));
+    const encoded = byKey(server.requests);
+    const built = byKey(reference);
+    expect([...encoded.keys()].sort()).toEqual([...built.keys()].sort());
+    for (const [key, request] of encoded) {
+      const expected = built.get(key);
+      expect(request.headers["content-type"]).toBe(expected?.headers["content-type"]);
+      expect(request.headers["content-encoding"]).toBe(expected?.headers["content-encoding"]);
+      expect(request.body.equals(expected?.body ?? Buffer.alloc(0)), `body of batch ${key}`).toBe(
+        true,
+      );
+    }
   });
 
   it("splits an encoded batch the endpoint refuses as too large (413), reading it again here", async () => {

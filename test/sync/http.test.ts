@@ -237,13 +237,35 @@ describe("postBody timeouts", () => {
   it("enforces the overall deadline exactly, whatever the phase timeouts", async () => {
     const { proxy } = await faultProxy();
     proxy.set({ kind: "hang" });
-    const { error, ms } = await failure(
-      postBody(proxy.url, Buffer.from("{}"), {}, { ...options(), deadlineMs: 40 }),
+    // Phase timeouts far beyond the deadline: only the deadline can end this.
+    const long = options({
+      connectTimeoutMs: 60_000,
+      headersTimeoutMs: 60_000,
+      bodyTimeoutMs: 60_000,
+    });
+    // A timer of the same length armed just before the post: on a busy machine
+    // both are late together, so "exactly" is measured against it, not the wall
+    // clock. undici's own timeouts tick every ~0.5 s; the deadline must not.
+    const started = performance.now();
+    let referenceAt = 0;
+    const reference = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        referenceAt = performance.now();
+        resolve();
+      }, 40),
     );
+    const { error } = await failure(
+      postBody(proxy.url, Buffer.from("{}"), {}, { ...long, deadlineMs: 40 }),
+    );
+    const failedAt = performance.now();
+    await reference;
     expect(error.code).toBe(UPLOAD_ERROR_CODES.timeout);
     expect(error.message).toBe("no complete response within the 40 ms deadline");
-    expect(ms).toBeGreaterThanOrEqual(35);
-    expect(ms).toBeLessThan(500);
+    // Never early (libuv's millisecond clock may fire 1 ms short)...
+    expect(failedAt - started).toBeGreaterThanOrEqual(39);
+    // ...and at most a few event-loop turns after the reference timer fired.
+    expect(failedAt - referenceAt).toBeGreaterThanOrEqual(0);
+    expect(failedAt - referenceAt).toBeLessThan(100);
   });
 
   it("stops at once when the caller aborts (shutdown)", async () => {

@@ -90,8 +90,12 @@ describe("SyncWorker", () => {
     store.commit(readings(1, 2500), []);
     const sync = newWorker();
     await sync.trigger();
-    expect(batches().map(seqRange)).toEqual([
-      [1501, 2500, 1000],
+    const [newest, ...backlog] = batches().map(seqRange);
+    expect(newest).toEqual([1501, 2500, 1000]);
+    // The backlog is cut from its oldest end ([1, 1000] then the rest, not
+    // [501, 1500] then [1, 500]); its batches travel together (pipelined), so
+    // the smaller one may land first: arrival order is not the contract.
+    expect(backlog.sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0))).toEqual([
       [1, 1000, 1000],
       [1001, 1500, 500],
     ]);
@@ -135,6 +139,31 @@ describe("SyncWorker", () => {
     });
     expect(sync.status().nextAttemptAt ?? 0).toBeGreaterThanOrEqual(before + 1000);
     expect(lines.filter((line) => line.includes("upload failed"))).toHaveLength(1);
+
+    // The retry Retry-After asked for meets a 500: still everything kept, backoff again.
+    server.enqueue({ status: 500, body: "internal error" });
+    await waitUntil(
+      () => server.requests.length >= 2 && sync.status().state !== "uploading",
+      10_000,
+      "the retry to meet the 500",
+    );
+    const failedAt = sync.status().lastErrorAt ?? 0;
+    expect(sync.status()).toMatchObject({
+      state: "backoff",
+      consecutiveFailures: 2,
+      uploadedTotal: 0,
+      lastError: "HTTP 500: internal error",
+      queue: { pending: 1500, quarantinedReadings: 0 },
+    });
+    expect(server.requests).toHaveLength(2);
+    // Attempt 2 of the 1 s .. 5 min backoff with random() = 0.5: 2 s (two
+    // Date.now() calls apart, so allow a few ms).
+    const delay = (sync.status().nextAttemptAt ?? 0) - failedAt;
+    expect(delay).toBeGreaterThanOrEqual(2000);
+    expect(delay).toBeLessThan(2050);
+    // Same kind of trouble: no second line.
+    expect(lines.filter((line) => line.includes("upload failed"))).toHaveLength(1);
+
     await waitUntil(
       () => sync.status().queue.pending === 0,
       10_000,
@@ -145,7 +174,9 @@ describe("SyncWorker", () => {
       consecutiveFailures: 0,
       uploadedTotal: 1500,
     });
-    expect(lines.some((line) => line.includes("uploads work again"))).toBe(true);
+    expect(
+      lines.some((line) => line.includes("uploads work again after 2 failed attempt(s)")),
+    ).toBe(true);
   });
 
   it("counts pipelined requests failing in one cycle as one failed attempt, and logs again when the failure changes kind", async () => {

@@ -102,9 +102,18 @@ afterAll(async () => {
   temp.cleanup();
 });
 
+/** Every /api/series request a page made, by page: what it asked for, to check the answer's buckets. */
+const seriesRequests = new WeakMap<Page, URL[]>();
+
 async function open(base: string, query = ""): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage();
   const errors = collectErrors(page);
+  const asked: URL[] = [];
+  seriesRequests.set(page, asked);
+  page.on("request", (request) => {
+    const requested = new URL(request.url());
+    if (requested.pathname === "/api/series") asked.push(requested);
+  });
   await page.goto(`${base}/${query}`);
   await page.waitForFunction("window.sensordReady !== undefined");
   await page.evaluate("window.sensordReady");
@@ -262,12 +271,25 @@ describe("device dashboard in headless Chromium", () => {
     // in) is exact for the readings up to the newest it was sent.
     const live = await page.evaluate<{
       lastSeq: number;
+      anchorMs: number;
       bucketMs: number;
       fromMs: number;
       line: Line;
     }>(
-      `(() => { const v = window.sensordView; return { lastSeq: v.lastSeq, bucketMs: v.bucketMs, fromMs: v.fromMs, line: v.lines.find((l) => l.gas === "h2") }; })()`,
+      `(() => { const v = window.sensordView; return { lastSeq: v.lastSeq, anchorMs: v.anchorMs, bucketMs: v.bucketMs, fromMs: v.fromMs, line: v.lines.find((l) => l.gas === "h2") }; })()`,
     );
+    // The buckets are the documented ones for what the page asked, worked out
+    // here (bucketMs = max(1, ceil((to - from) / width)), starts at from + k *
+    // bucketMs), not taken from the product: its bucketing is under test too.
+    const asked = seriesRequests
+      .get(page)
+      ?.find((request) => Number(request.searchParams.get("from")) === live.anchorMs);
+    if (asked === undefined) throw new Error(`no /api/series request from ${live.anchorMs}`);
+    const span = Number(asked.searchParams.get("to")) - live.anchorMs;
+    const width = Number(asked.searchParams.get("width"));
+    expect(width).toBeGreaterThan(0);
+    expect(live.bucketMs).toBe(Math.max(1, Math.ceil(span / width)));
+    for (const start of live.line.t) expect((start - live.anchorMs) % live.bucketMs).toBe(0);
     const h2 = rows("s.gas = 'h2' AND r.seq <= ?", [live.lastSeq]);
     expect(live.line.t.length).toBeGreaterThan(3);
     live.line.t.forEach((start, at) => {

@@ -20,7 +20,7 @@ export function thresholdRoutes(deps: ControlDeps): ControlRoute[] {
   const reply = (outcome: OverrideOutcome): ControlReply => {
     if (!outcome.ok) return problemReply(outcome.status, outcome.error, outcome.problems);
     deps.applyRules();
-    return ok({ message: outcome.message, ...outcome.effective });
+    return ok({ message: outcome.message, warnings: outcome.warnings ?? [], ...outcome.effective });
   };
   return [
     {
