@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { benchDashboard, printDashboard } from "./dashboard.js";
 import { benchDiskWrites } from "./disk-writes.js";
-import { benchFleetLoad, fleetLoadOptionsFromEnv, printFleetLoad } from "./fleet-load.js";
 import { benchI2cDriverCpu, benchZeDriverCpu, benchZeParser } from "./drivers.js";
+import { benchFleetLoad, fleetLoadOptionsFromEnv, printFleetLoad } from "./fleet-load.js";
 import { benchIngest } from "./ingest.js";
 import { benchSync, printSync } from "./sync.js";
 
