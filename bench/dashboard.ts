@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { gzipSync } from "node:zlib";
 import Database from "better-sqlite3";
 import { startIngestServer } from "../cloud/http/server.js";
 import { openIngestDatabase } from "../cloud/store/sqlite/db.js";
@@ -13,6 +12,7 @@ import { createLogger } from "../daemon/log/logger.js";
 import { openStore } from "../daemon/store/store.js";
 import { DEFAULT_WIDTH, planBuckets } from "../web/server/buckets.js";
 import { BenchDaemon } from "./daemon-process.js";
+import { formatPageWeight, pageWeight } from "./page-weight.js";
 
 export interface DashboardBench {
   readings: number;
@@ -213,34 +213,6 @@ async function freePort(): Promise<number> {
   return typeof address === "object" && address !== null ? address.port : 0;
 }
 
-/** The page, its stylesheets and every script module it imports, as the browser fetches them. */
-async function pageWeight(
-  base: string,
-): Promise<{ files: number; bytes: number; gzipBytes: number }> {
-  const html = await (await fetch(`${base}/`)).text();
-  const queue = [...html.matchAll(/(?:href|src)="(\/static\/[^"]+)"/g)].map(
-    (match) => match[1] ?? "",
-  );
-  const seen = new Set<string>();
-  let bytes = Buffer.byteLength(html);
-  let gzipBytes = gzipSync(html).length;
-  while (queue.length > 0) {
-    const path = queue.shift() ?? "";
-    if (seen.has(path)) continue;
-    seen.add(path);
-    const response = await fetch(`${base}${path}`, { headers: { "accept-encoding": "identity" } });
-    const body = Buffer.from(await response.arrayBuffer());
-    bytes += body.length;
-    gzipBytes += gzipSync(body, { level: 9 }).length;
-    if (path.endsWith(".js")) {
-      for (const match of body.toString("utf8").matchAll(/from\s*"\.\/([^"]+\.js)"/g)) {
-        queue.push(resolve("/static/js", match[1] ?? ""));
-      }
-    }
-  }
-  return { files: seen.size + 1, bytes, gzipBytes };
-}
-
 function bestOf(runs: number, run: () => unknown): number {
   let best = Infinity;
   for (let i = 0; i < runs; i++) {
@@ -272,7 +244,7 @@ export function printDashboard(result: DashboardBench): void {
   );
   console.log(`last hour            ${result.hourHttpMs.toFixed(0)} ms over HTTP`);
   console.log(
-    `page weight          ${count(result.pageBytes)} bytes in ${result.pageFiles} files (${count(result.pageGzipBytes)} gzip'd, as served)`,
+    `page weight          ${formatPageWeight({ files: result.pageFiles, bytes: result.pageBytes, gzipBytes: result.pageGzipBytes })}`,
   );
   const device = result.device;
   console.log("## Dashboards: device page on sensord");
@@ -285,7 +257,7 @@ export function printDashboard(result: DashboardBench): void {
   );
   console.log(`last hour            ${device.hourHttpMs.toFixed(0)} ms over HTTP`);
   console.log(
-    `page weight          ${count(device.pageBytes)} bytes in ${device.pageFiles} files (${count(device.pageGzipBytes)} gzip'd, as served)`,
+    `page weight          ${formatPageWeight({ files: device.pageFiles, bytes: device.pageBytes, gzipBytes: device.pageGzipBytes })}`,
   );
 }
 

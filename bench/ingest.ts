@@ -7,6 +7,8 @@ export interface IngestResult {
   readings: number;
   seconds: number;
   readingsPerSecond: number;
+  /** "source exhausted" -> last reading visible (see ReplayRun.tailSeconds). */
+  tailSeconds: number;
   alerts: number;
   peakRssBytes: number;
   /** Bytes the process caused to be written (/proc/<pid>/io write_bytes) per reading. */
@@ -17,7 +19,8 @@ export interface IngestResult {
 /**
  * Sampler -> threshold engine -> store in a real sensord process, replay
  * driver at full speed (`interval = "0s"`), safety thresholds. Timed from the
- * "started" log line until the last reading is visible to another connection.
+ * "started" log line until the last reading is visible to another connection:
+ * sensord commits when the replay file ends, so no idle wait for the next flush.
  */
 export async function benchIngest(dir: string, lines: number): Promise<IngestResult> {
   const run = await replayIntoDatabase(dir, "ingest", lines);
@@ -25,6 +28,7 @@ export async function benchIngest(dir: string, lines: number): Promise<IngestRes
     readings: run.readings,
     seconds: run.seconds,
     readingsPerSecond: run.readings / run.seconds,
+    tailSeconds: run.tailSeconds,
     alerts: run.alerts,
     peakRssBytes: run.peakRssBytes,
     writeBytesPerReading: run.writeBytes / run.readings,

@@ -9,12 +9,15 @@ import { gunzipSync } from "node:zlib";
  * compares the agents; the drain into sensord-ingest adds a durable,
  * idempotent SQLite store on the receiving side.
  *
- * Runs as a process of its own (`node dist/bench/receiver.js`): prints
+ * Runs as a process of its own (`node dist/bench/receiver.js [PORT]`): prints
  * `listening on http://127.0.0.1:PORT`; `GET /healthz` answers
- * `{"readings","duplicates","batches"}` as sensord-ingest does.
+ * `{"readings","duplicates","batches"}` as sensord-ingest does, plus
+ * `listeningAt` and `lastReadingAt` (epoch ms): peers.md timed Fluent Bit from
+ * the receiver's return to the last record, so the drain is timed here too.
+ * A given PORT lets an agent be started (and fail) against it before it listens.
  */
 const seen = new Set<string>();
-const totals = { readings: 0, duplicates: 0, batches: 0 };
+const totals = { readings: 0, duplicates: 0, batches: 0, listeningAt: 0, lastReadingAt: 0 };
 
 function receive(request: IncomingMessage, response: ServerResponse): void {
   if (request.method === "GET") {
@@ -38,6 +41,7 @@ function receive(request: IncomingMessage, response: ServerResponse): void {
     totals.readings += accepted;
     totals.duplicates += duplicates;
     totals.batches++;
+    if (accepted > 0) totals.lastReadingAt = Date.now();
     response.writeHead(200, { "content-type": "application/json" });
     response.end(JSON.stringify({ accepted, duplicates }));
   });
@@ -45,7 +49,8 @@ function receive(request: IncomingMessage, response: ServerResponse): void {
 
 if (process.argv[1]?.endsWith("receiver.js")) {
   const server = createServer({ keepAliveTimeout: 60_000 }, receive);
-  server.listen(0, "127.0.0.1", () => {
+  server.listen(Number(process.argv[2] ?? 0), "127.0.0.1", () => {
+    totals.listeningAt = Date.now();
     const address = server.address();
     if (address === null || typeof address === "string") throw new Error("no TCP address");
     process.stdout.write(`listening on http://127.0.0.1:${address.port}\n`);

@@ -29,7 +29,7 @@ try {
     `readings             ${count(ingest.readings)} (${count(ingest.alerts)} alert events)`,
   );
   console.log(
-    `sensord              ${count(ingest.readingsPerSecond)} readings/s (${ingest.seconds.toFixed(2)} s)`,
+    `sensord              ${count(ingest.readingsPerSecond)} readings/s (${ingest.seconds.toFixed(2)} s, started -> last reading committed; ${(ingest.tailSeconds * 1000).toFixed(0)} ms of it after the file ended)`,
   );
   console.log(
     `bare better-sqlite3  ${count(ingest.bare.rowsPerSecond)} rows/s (same row count and schema, one transaction)`,

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { connect } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -35,8 +35,15 @@ export interface DrainFigures {
   compress: boolean;
   readings: number;
   requests: number;
-  /** First request byte to last response byte, at the proxy. */
+  /**
+   * sensord-ingest: first request byte to last response byte, at the proxy.
+   * The receiver: from its return (it starts listening while the drain child,
+   * already running, is backing off from a refused connection) to the last
+   * reading it accepted, as peers.md timed Fluent Bit.
+   */
   seconds: number;
+  /** The receiver runs: from spawning the drain child's process to the last reading accepted. */
+  fromProcessStartSeconds?: number;
   readingsPerSecond: number;
   /** null when the drain ran without the counting proxy (the receiver runs). */
   wire: WireCounts | null;
@@ -229,33 +236,96 @@ function ingestEndpoint(ingest: IngestUnderTest): DrainEndpoint {
   };
 }
 
-/** A drain into a fresh minimal receiver (bench/receiver.ts), stopped afterwards. */
+/**
+ * A drain into a fresh minimal receiver (bench/receiver.ts), timed as peers.md
+ * timed Fluent Bit ("everything buffered, then the receiver comes up"): the
+ * drain child starts against a port nothing listens on, its first upload is
+ * refused, then the receiver starts on that port. Clocks: the receiver's
+ * return to the last reading it accepted (the Fluent Bit comparison, retry wait
+ * included), and the drain child's process start to that same moment. Both are
+ * epoch ms on this machine, taken by the receiver and by this process.
+ */
 async function drainIntoReceiver(
   dir: string,
   backlogDb: string,
   compress: boolean,
 ): Promise<DrainFigures> {
-  const { server, url } = await BenchServer.receiver();
+  const port = await freePort();
+  const db = copyBacklog(backlogDb, join(dir, "sync-drain.db"));
+  const spawnedAt = Date.now();
+  const child = new DrainChild({
+    db,
+    endpoint: `http://127.0.0.1:${port}/ingest`,
+    compress,
+    liveEveryMs: 0,
+    deadlineMs: DRAIN_DEADLINE_MS,
+  });
+  let server: BenchServer | null = null;
   try {
-    const endpoint: DrainEndpoint = {
-      kind: "receiver",
-      server,
-      url,
-      // The receiver keeps every id it has seen: what it counts as readings are distinct.
-      distinct: async () => (await server.health(url)).readings,
+    await child.next("started", 30_000);
+    const refusedBy = performance.now() + 30_000;
+    while (!/upload failed/.test(child.log)) {
+      if (performance.now() > refusedBy) throw new Error(`no refused upload:\n${child.log}`);
+      await sleep(5);
+    }
+    const started = await BenchServer.receiver(port);
+    server = started.server;
+    const endpointCpuBefore = server.cpuSeconds();
+    const report = await child.next<DrainReport>("done", DRAIN_DEADLINE_MS + 30_000);
+    const ingestCpuSeconds = server.cpuSeconds() - endpointCpuBefore;
+    if (report.pendingAtEnd !== 0 || report.uploaded !== report.pendingAtStart) {
+      throw new Error(`drain left ${report.pendingAtEnd} readings pending`);
+    }
+    const times = (await (await fetch(`${started.url}/healthz`)).json()) as {
+      listeningAt: number;
+      lastReadingAt: number;
     };
-    return await measureDrain(dir, backlogDb, endpoint, compress);
+    const health = await server.health(started.url);
+    // The receiver keeps every id it has seen: what it counts as readings are distinct.
+    if (health.readings !== report.pendingAtStart || health.duplicates !== 0) {
+      throw new Error(
+        `receiver holds ${health.readings} distinct readings (${health.duplicates} duplicates), expected ${report.pendingAtStart}`,
+      );
+    }
+    const seconds = (times.lastReadingAt - times.listeningAt) / 1000;
+    return {
+      endpoint: "receiver",
+      compress,
+      readings: report.uploaded,
+      requests: report.requests,
+      seconds,
+      fromProcessStartSeconds: (times.lastReadingAt - spawnedAt) / 1000,
+      readingsPerSecond: report.uploaded / seconds,
+      wire: null,
+      childSeconds: report.seconds,
+      sensordPeakRssBytes: report.peakRssBytes,
+      ingestPeakRssBytes: server.peakRssBytes(),
+      sensordCpuSeconds: report.cpuSeconds,
+      ingestCpuSeconds,
+      health,
+      distinctStored: health.readings,
+    };
   } finally {
-    await server.stop();
+    child.kill();
+    await server?.stop();
   }
+}
+
+/** A loopback port free right now, for a receiver that starts after its client. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolveListen) => server.listen(0, "127.0.0.1", resolveListen));
+  const address = server.address();
+  await new Promise((resolveClose) => server.close(resolveClose));
+  if (address === null || typeof address === "string") throw new Error("no TCP address");
+  return address.port;
 }
 
 /**
  * 1. Backfill drain. Through the counting proxy for sensord-ingest (bytes and
  * requests on the wire, timed from the first request byte to the last response
- * byte); straight to the minimal receiver, as peers.md's Fluent Bit runs went,
- * timed by the drain child's own clock: on a 2-core box the proxy's CPU would
- * be taken from the two processes under test.
+ * byte). The receiver runs go straight to it (drainIntoReceiver): on a 2-core
+ * box the proxy's CPU would be taken from the two processes under test.
  */
 async function measureDrain(
   dir: string,
@@ -604,7 +674,7 @@ export function printSync(result: SyncBenchResult): void {
     `backlog: ${count(prefill.readings)} readings written by a real sensord (replay driver, interval 0s, no [sync]) in ${prefill.seconds.toFixed(1)} s; database ${mib(prefill.dbBytes)}`,
   );
   console.log(
-    "worker: SyncWorker in a child process of its own; batch format, batch_max_readings 1000, batch_max_bytes 256KiB,",
+    "worker: SyncWorker in a harness process of its own (bench/drain-child.ts, not the sensord binary); batch format, batch_max_readings 1000, batch_max_bytes 256KiB,",
   );
   console.log(
     "  compress (gzip level 1), max_rate 1,000,000 (the default 20,000/s is a per-Pi politeness cap towards a shared endpoint)",
@@ -613,17 +683,21 @@ export function printSync(result: SyncBenchResult): void {
     "path: drain child -> the minimal receiver (bench/receiver.ts, a child process: gunzip, JSON.parse, dedupe ids in",
   );
   console.log(
-    "  memory, answer 200), as peers.md's runs; or drain child -> counting TCP proxy (in the bench process) -> sensord-ingest",
+    "  memory, answer 200; started after the drain child's first upload was refused, as peers.md's runs); or drain child -> counting TCP proxy (in the bench process) -> sensord-ingest",
   );
   console.log(
     "  (SQLite, idempotent; bytes and requests counted at the proxy). Each drain: median of 3 runs.",
   );
   console.log("");
   const rate = (run: DrainFigures) =>
-    `${count(run.readingsPerSecond)} readings/s (${count(run.readings)} in ${run.seconds.toFixed(2)} s)` +
+    `${count(run.readingsPerSecond)} readings/s (${count(run.readings)} in ${run.seconds.toFixed(2)} s` +
+    (run.fromProcessStartSeconds === undefined ? ")" : ", receiver's return -> last reading)") +
     (run.runRates === undefined
       ? ""
-      : ` [${run.runRates.map((value) => `${Math.round(value / 1000)}k`).join(", ")}]`);
+      : ` [${run.runRates.map((value) => `${Math.round(value / 1000)}k`).join(", ")}]`) +
+    (run.fromProcessStartSeconds === undefined
+      ? ""
+      : `; drain process start -> last reading ${count(run.readings / run.fromProcessStartSeconds)}/s (${run.fromProcessStartSeconds.toFixed(2)} s)`);
   const [receiverGzip, receiverPlain] = result.receiverDrains;
   const rows: Array<[string, string, string]> = [
     ...(receiverGzip === undefined
@@ -676,9 +750,12 @@ export function printSync(result: SyncBenchResult): void {
       "146 s (60 s outage)",
     ],
   ];
-  console.log(`${"".padEnd(32)}${"sensord".padEnd(54)}Fluent Bit 5.1.1 (peers.md)`);
+  console.log(
+    `${"".padEnd(32)}${"sensord (SyncWorker in bench/drain-child.ts)".padEnd(54)}  Fluent Bit 5.1.1 (peers.md)`,
+  );
   for (const [label, ours, theirs] of rows) {
-    console.log(`${label.padEnd(32)}${ours.padEnd(54)}${theirs}`);
+    // Two spaces at least: the receiver rows are longer than the column.
+    console.log(`${label.padEnd(32)}${ours.padEnd(54)}  ${theirs}`);
   }
   console.log("");
   console.log(

@@ -45,6 +45,11 @@ export interface RunningSensorDeps {
   log: Logger;
   /** Called once per successful read; `warmingUp` is true while within `warmup` of the driver opening. */
   onSample: (sample: Sample, tsMs: number, warmingUp: boolean) => void;
+  /**
+   * Called once when a finite source (a replay file, loop = false) runs out, so
+   * what it produced can be committed at once instead of up to a flush interval later.
+   */
+  onFinished?: () => void;
   backoff?: BackoffPolicy;
 }
 
@@ -122,6 +127,7 @@ export class RunningSensor {
       if (sample === null) {
         this.setState("finished");
         this.deps.log.info("source exhausted; no more readings from this sensor");
+        this.deps.onFinished?.();
         return;
       }
       if (sample === "retry") continue;

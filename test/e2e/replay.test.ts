@@ -168,4 +168,42 @@ describe("sensord end to end with a replay file", () => {
     expect(rows).toHaveLength(3);
     expect(rows[2]).toMatch(/^2026-11-26T10:40:36\.123Z\s+gas0\s+h2\s+400\s+ppm\s+\S+-rb$/);
   });
+
+  it("commits a finished replay at once, not a flush interval later", async () => {
+    // 30 s flush and values far below every default threshold: no alarm forces a
+    // commit and the count stays under the early-flush cap, so only the end of
+    // the file can make these readings visible before the timer fires.
+    const lines = 500;
+    writeFileSync(
+      join(dir, "finite.ndjson"),
+      `${Array.from({ length: lines }, (_, index) => JSON.stringify({ co: index / 100 })).join("\n")}\n`,
+    );
+    const configFile = join(dir, "finite.toml");
+    writeFileSync(
+      configFile,
+      [
+        "[storage]",
+        'path = "state/finite.db"',
+        'flush_interval = "30s"',
+        "[[sensors]]",
+        'id = "gas0"',
+        'driver = "replay"',
+        'interval = "0s"',
+        'file = "finite.ndjson"',
+      ].join("\n"),
+    );
+    const daemon = new DaemonProcess(["--config", configFile]);
+    await daemon.waitForLog(/source exhausted/);
+    const readingsOf = () =>
+      jsonLines<Reading>(
+        sensorctl(["--config", configFile, "readings", "--format", "json", "--limit", "1000"])
+          .stdout,
+      );
+    // Generous for a loaded machine, and still well short of the 30 s flush.
+    await waitUntil(() => readingsOf().length >= lines, 15_000, `${lines} readings`);
+    expect(readingsOf().map(({ gas, value }) => [gas, value])).toEqual(
+      Array.from({ length: lines }, (_, index) => ["co", index / 100]),
+    );
+    expect(await daemon.stop("SIGTERM")).toEqual({ code: 0, signal: null });
+  });
 });
