@@ -6,6 +6,7 @@ import { benchDiskWrites } from "./disk-writes.js";
 import { benchI2cDriverCpu, benchZeDriverCpu, benchZeParser } from "./drivers.js";
 import { benchFleetLoad, fleetLoadOptionsFromEnv, printFleetLoad } from "./fleet-load.js";
 import { benchIngest } from "./ingest.js";
+import { benchMemory, printMemory } from "./memory.js";
 import { benchSync, printSync } from "./sync.js";
 
 /**
@@ -95,6 +96,8 @@ try {
   printDashboard(await benchDashboard(dir));
   console.log("");
   printFleetLoad(await benchFleetLoad(dir, fleetLoadOptionsFromEnv()));
+  console.log("");
+  printMemory(await benchMemory(dir));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -1,8 +1,8 @@
 import { dirname } from "node:path";
-import { EncoderThread } from "../sync/encoder.js";
+import type { EncoderThread } from "../sync/encoder.js";
 import type { EncoderSettings } from "../sync/encoder-protocol.js";
-import { MqttRelay, type MqttStatus } from "../sync/mqtt/relay.js";
-import { type SyncStatus, SyncWorker } from "../sync/worker.js";
+import type { MqttRelay, MqttStatus } from "../sync/mqtt/relay.js";
+import type { SyncStatus, SyncWorker } from "../sync/worker.js";
 import { ClockWatch, type ClockWatchOptions } from "./clock/clock-watch.js";
 import { readApiKey } from "./config/api-key.js";
 import { inapplicableRuleWarnings } from "./config/applicability.js";
@@ -41,6 +41,33 @@ export interface DaemonHardware {
   clock?: Omit<ClockWatchOptions, "log">;
 }
 
+/**
+ * The code of the sections a config turns on, imported only then: mqtt and
+ * undici (the sync worker's HTTP client) are ~20 MiB of RSS each once loaded
+ * (bench/memory.ts), too much to carry on a 512 MB Pi that does not use them.
+ */
+interface Features {
+  sync: { SyncWorker: typeof SyncWorker; EncoderThread: typeof EncoderThread } | null;
+  mqtt: { MqttRelay: typeof MqttRelay } | null;
+}
+
+async function loadFeatures(config: SensordConfig): Promise<Features> {
+  const [sync, mqtt] = await Promise.all([
+    config.sync === null
+      ? null
+      : Promise.all([import("../sync/worker.js"), import("../sync/encoder.js")]).then(
+          ([worker, encoder]) => ({
+            SyncWorker: worker.SyncWorker,
+            EncoderThread: encoder.EncoderThread,
+          }),
+        ),
+    config.mqtt === null
+      ? null
+      : import("../sync/mqtt/relay.js").then((relay) => ({ MqttRelay: relay.MqttRelay })),
+  ]);
+  return { sync, mqtt };
+}
+
 /** How long shutdown waits for a driver stuck in a read (a hung bus) before flushing anyway. */
 const SENSOR_STOP_TIMEOUT_MS = 2000;
 
@@ -68,7 +95,13 @@ export class Daemon {
   /** Control socket and metrics: [control] and [http] changes need a restart, like [storage]. */
   private readonly services: DaemonServices;
 
-  static start(config: SensordConfig, log: Logger, hardware: DaemonHardware = {}): Daemon {
+  static async start(
+    config: SensordConfig,
+    log: Logger,
+    hardware: DaemonHardware = {},
+  ): Promise<Daemon> {
+    // Before the store opens: nothing is left to close if an import fails.
+    const features = await loadFeatures(config);
     const store = openStore({
       path: config.storage.path,
       maxBytes: config.storage.maxBytes,
@@ -108,8 +141,8 @@ export class Daemon {
       clock,
     );
     recorder.start();
-    if (config.sync !== null) daemon.startSync(config, store);
-    if (config.mqtt !== null) daemon.startMqtt(config, store);
+    if (features.sync !== null) daemon.startSync(config, store, features.sync);
+    if (features.mqtt !== null) daemon.startMqtt(config, store, features.mqtt);
     for (const sensor of config.sensors) daemon.startSensor(sensor);
     for (const warning of inapplicableRuleWarnings(config)) log.warn(warning);
     log.info(
@@ -241,7 +274,11 @@ export class Daemon {
   private mqtt: MqttRelay | null = null;
 
   /** Alert events reach the relay through the store's commit hook; the database is its outbox. */
-  private startMqtt(config: SensordConfig, store: SqliteStore): void {
+  private startMqtt(
+    config: SensordConfig,
+    store: SqliteStore,
+    { MqttRelay }: NonNullable<Features["mqtt"]>,
+  ): void {
     if (config.mqtt === null) return;
     const relay = new MqttRelay({
       config: config.mqtt,
@@ -258,7 +295,11 @@ export class Daemon {
   }
 
   /** The API key is read now, so a missing file is a config error at start, and again after an auth failure. */
-  private startSync(config: SensordConfig, store: SqliteStore): void {
+  private startSync(
+    config: SensordConfig,
+    store: SqliteStore,
+    { SyncWorker, EncoderThread }: NonNullable<Features["sync"]>,
+  ): void {
     const sync = config.sync;
     if (sync === null) return;
     const log = this.log.child("sync");
@@ -326,6 +367,9 @@ export class Daemon {
           warmingUp,
           sample.ts === undefined && this.clock.unsyncedAt(tsMs),
         ),
+      // No more readings are coming from this source: waiting for the flush
+      // timer would only leave the last ones uncommitted for nothing.
+      onFinished: () => this.recorder.flush(),
     });
     this.sensors.set(sensor.id, { config: sensor, running });
     running.start();

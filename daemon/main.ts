@@ -42,7 +42,7 @@ async function run(options: RunOptions): Promise<void> {
   let daemon: Daemon;
   try {
     await claimControlSocket(config);
-    daemon = Daemon.start(config, log);
+    daemon = await Daemon.start(config, log);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`sensord: ${error.message}\n`);

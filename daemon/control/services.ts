@@ -1,11 +1,11 @@
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
+import type { Registry } from "prom-client";
 import { formatListen } from "../config/http.js";
 import type { SensordConfig, ThresholdRule } from "../config/types.js";
 import { describeError } from "../errors.js";
 import { createDashboard } from "../http/dashboard.js";
 import { healthProblems } from "../http/health.js";
-import { createMetrics } from "../http/metrics.js";
 import { type HttpServer, startHttpServer } from "../http/server.js";
 import type { Logger } from "../log/logger.js";
 import type { ThresholdOverrideTable } from "../store/overrides.js";
@@ -114,15 +114,24 @@ export class DaemonServices {
     const listen = this.config.http.listen;
     if (listen === null) return;
     const log = this.log.child("http");
-    const metrics = createMetrics({
-      report: () => sources.control.status(),
-      readingsCommitted: sources.readingsCommitted,
-      alerts: sources.alerts,
-      has: {
-        uploads: this.config.sync !== null,
-        mqtt: this.config.mqtt !== null,
-      },
-    });
+    // sensord's own metrics are read from the daemon at scrape time, so a registry
+    // made at the first scrape reports the same figures (see http/server.ts); only
+    // prom-client's GC and event-loop samples start then instead of at start-up.
+    let registry: Promise<Registry> | null = null;
+    const metrics = (): Promise<Registry> => {
+      registry ??= import("../http/metrics.js").then(({ createMetrics }) =>
+        createMetrics({
+          report: () => sources.control.status(),
+          readingsCommitted: sources.readingsCommitted,
+          alerts: sources.alerts,
+          has: {
+            uploads: this.config.sync !== null,
+            mqtt: this.config.mqtt !== null,
+          },
+        }),
+      );
+      return registry;
+    };
     try {
       this.http = await startHttpServer({
         ...listen,

@@ -29,7 +29,8 @@ export const HEADERS_TIMEOUT_MS = 10_000;
 export async function startHttpServer(options: {
   host: string;
   port: number;
-  metrics: Registry;
+  /** The registry, made at the first scrape: prom-client is ~10 MiB of RSS a Pi never scraped need not carry. */
+  metrics: () => Promise<Registry>;
   health: () => string[];
   dashboard?: Dashboard;
   log: Logger;
@@ -71,15 +72,20 @@ export async function startHttpServer(options: {
       } else if (request.method !== "GET" && request.method !== "HEAD") {
         send(405, "text/plain", "only GET and HEAD\n", { allow: "GET, HEAD" });
       } else if (path === "/metrics") {
-        metrics.metrics().then(
-          // prom-client spells a not-yet-sampled gauge (event loop lag) "Nan"; the
-          // exposition format says "NaN", and strict parsers refuse anything else.
-          (text) => send(200, metrics.contentType, text.replace(/ Nan$/gm, " NaN")),
-          (error: unknown) => {
-            log.error(`metrics failed: ${describeError(error)}`);
-            send(500, "text/plain", `${describeError(error)}\n`);
-          },
-        );
+        metrics()
+          .then(async (registry) => ({
+            text: await registry.metrics(),
+            type: registry.contentType,
+          }))
+          .then(
+            // prom-client spells a not-yet-sampled gauge (event loop lag) "Nan"; the
+            // exposition format says "NaN", and strict parsers refuse anything else.
+            ({ text, type }) => send(200, type, text.replace(/ Nan$/gm, " NaN")),
+            (error: unknown) => {
+              log.error(`metrics failed: ${describeError(error)}`);
+              send(500, "text/plain", `${describeError(error)}\n`);
+            },
+          );
       } else if (path === "/healthz") {
         const problems = health();
         send(

@@ -77,7 +77,7 @@ calibration = { slope = 0.1, offset = -5 }
 `,
       join(dir, "sensord.toml"),
     );
-    daemon = Daemon.start(config, log, { openI2cBus: bus.opener });
+    daemon = await Daemon.start(config, log, { openI2cBus: bus.opener });
     await waitUntil(
       () => newest("mics").size === 4 && newest("gm").size === 2,
       10_000,
