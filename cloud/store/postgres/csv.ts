@@ -8,24 +8,12 @@ import { tsToMs, whereClause } from "./sql.js";
 /** Rows per page: one page is a few hundred KB of CSV, written before the next is read. */
 const CSV_PAGE_ROWS = 2000;
 
-interface Row {
-  id: string;
-  ts: number;
-  value: number;
-  flags: string;
-  device: string;
-  group_id: string;
-  sensor: string;
-  gas: string;
-  unit: string;
-}
-
 /** The export's SQL: the matching readings, oldest first (ts, then id). */
 function csvSql(query: CsvQuery): { text: string; values: unknown[] } {
   const values: unknown[] = [];
   const where = readingsWhere(query, values);
-  const text = `SELECT r.id, ${tsToMs("r.ts")} AS ts, r.value, r.flags, s.device, s.group_id,
-      s.sensor, s.gas, s.unit
+  const text = `SELECT r.id, ${tsToMs("r.ts")} AS ts, r.value, r.flags, s.device,
+      s.group_id AS "group", s.sensor, s.gas, s.unit
     FROM readings r JOIN series s ON s.id = r.series
     ${whereClause(where)} ORDER BY r.ts, r.id`;
   return { text, values };
@@ -33,7 +21,7 @@ function csvSql(query: CsvQuery): { text: string; values: unknown[] } {
 
 interface Open {
   client: pg.PoolClient;
-  cursor: Cursor<Row>;
+  cursor: Cursor<CsvRow>;
 }
 
 /**
@@ -93,7 +81,7 @@ export class CsvPages implements AsyncIterableIterator<CsvRow[]> {
         // A short page is the last: release the client now, not on the next call.
         if (rows.length < CSV_PAGE_ROWS) await this.finish();
         if (rows.length === 0) return { done: true, value: undefined };
-        return { done: false, value: rows.map(toCsvRow) };
+        return { done: false, value: rows };
       });
     } catch (error) {
       await this.finish(error);
@@ -110,7 +98,7 @@ export class CsvPages implements AsyncIterableIterator<CsvRow[]> {
       throw error;
     }
     const { text, values } = csvSql(this.query);
-    this.open = { client, cursor: client.query(new Cursor<Row>(text, values)) };
+    this.open = { client, cursor: client.query(new Cursor<CsvRow>(text, values)) };
     this.sessions.add(this);
     return this.open;
   }
@@ -133,18 +121,4 @@ export class CsvPages implements AsyncIterableIterator<CsvRow[]> {
     // After a failure mid-cursor the connection's state is unknown: destroyed, never reused.
     open.client.release(broken || undefined);
   }
-}
-
-function toCsvRow(row: Row): CsvRow {
-  return {
-    id: row.id,
-    device: row.device,
-    group: row.group_id,
-    sensor: row.sensor,
-    gas: row.gas,
-    value: row.value,
-    unit: row.unit,
-    ts: row.ts,
-    flags: row.flags,
-  };
 }
