@@ -1,38 +1,17 @@
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openStore } from "../../daemon/store/store.js";
-import { alert, memoryLogger, readings } from "../store/helpers.js";
-import { makeTempDir, sensorctl } from "../support/processes.js";
+import { describe, expect, it } from "vitest";
+import { alert, readings } from "../store/helpers.js";
+import { sensorctl } from "../support/processes.js";
+import { useStoredConfig } from "./stored-config.js";
 
-let dir: string;
-let cleanup: () => void;
-let config: string;
-
-beforeEach(() => {
-  ({ dir, cleanup } = makeTempDir());
-  config = join(dir, "sensord.toml");
-  writeFileSync(
-    config,
-    `[storage]\npath = "sensord.db"\n\n[control]\nsocket = ""\n\n[[sensors]]\nid = "gas0"\ndriver = "sim"\n`,
-  );
-  const store = openStore({
-    path: join(dir, "sensord.db"),
-    maxBytes: 64 * 1024 ** 2,
-    log: memoryLogger(),
-  });
+const stored = useStoredConfig(() => ({
   // 150 readings from 2026-11-26T10:40:37Z, one a second; 120 alert events.
-  store.commit(
-    readings(0, 150),
-    Array.from({ length: 120 }, (_, i) =>
-      alert(i + 1, i + 1, { kind: i % 2 === 0 ? "raise" : "clear" }),
-    ),
-  );
-  store.close();
-});
-afterEach(() => cleanup());
+  readings: readings(0, 150),
+  alerts: Array.from({ length: 120 }, (_, i) =>
+    alert(i + 1, i + 1, { kind: i % 2 === 0 ? "raise" : "clear" }),
+  ),
+}));
 
-const ctl = (...args: string[]) => sensorctl(["--config", config, ...args]);
+const ctl = (...args: string[]) => sensorctl(["--config", stored.config(), ...args]);
 
 describe("readings and alerts: when --limit cut the answer", () => {
   it("readings --since: says on stderr that only the newest 100 are shown, and how to see more", () => {

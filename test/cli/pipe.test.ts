@@ -1,31 +1,10 @@
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openStore } from "../../daemon/store/store.js";
-import { alert, memoryLogger, readings } from "../store/helpers.js";
-import { cleanEnv, makeTempDir, ROOT, SENSORCTL } from "../support/processes.js";
+import { describe, expect, it } from "vitest";
+import { alert, readings } from "../store/helpers.js";
+import { cleanEnv, ROOT, SENSORCTL } from "../support/processes.js";
+import { useStoredConfig } from "./stored-config.js";
 
-let dir: string;
-let cleanup: () => void;
-let config: string;
-
-beforeEach(() => {
-  ({ dir, cleanup } = makeTempDir());
-  config = join(dir, "sensord.toml");
-  writeFileSync(
-    config,
-    `[storage]\npath = "sensord.db"\n\n[control]\nsocket = ""\n\n[[sensors]]\nid = "gas0"\ndriver = "sim"\n`,
-  );
-  const store = openStore({
-    path: join(dir, "sensord.db"),
-    maxBytes: 64 * 1024 ** 2,
-    log: memoryLogger(),
-  });
-  store.commit(readings(0, 5000), [alert(1, 1)]);
-  store.close();
-});
-afterEach(() => cleanup());
+const stored = useStoredConfig(() => ({ readings: readings(0, 5000), alerts: [alert(1, 1)] }));
 
 /**
  * `sensorctl ... | head -1`: the reader goes away. Here it is gone before
@@ -71,7 +50,7 @@ function headOne(args: string[]): Promise<{ code: number | null; stderr: string;
 
 describe("sensorctl into a pipe that closes", () => {
   it("readings | head -1: the first line, then exit 0 without a stack trace", async () => {
-    const result = await headOne(["--config", config, "readings", "--limit", "5000"]);
+    const result = await headOne(["--config", stored.config(), "readings", "--limit", "5000"]);
     expect(result.first).toMatch(/^TS\s+SENSOR\s+GAS/);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
@@ -87,7 +66,7 @@ describe("sensorctl into a pipe that closes", () => {
     [["readings", "--help"]],
     [["--version"]],
   ])("%j: a closed pipe is a normal end (exit 0, nothing on stderr)", async (args) => {
-    const result = await withClosedStdout(["--config", config, ...args]);
+    const result = await withClosedStdout(["--config", stored.config(), ...args]);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
   });
