@@ -6,27 +6,7 @@ import { MqttRelay, type MqttRelayDeps } from "../../sync/mqtt/relay.js";
 import { alert, memoryLogger, reading, tempDir } from "../store/helpers.js";
 import { Broker, stopAllBrokers } from "../support/mosquitto.js";
 import { waitUntil } from "../support/processes.js";
-
-const DEVICE = { id: "pi-lab-3", group: "2", gps: null, timezone: "UTC" };
-
-function mqttConfig(url: string, overrides: Partial<MqttConfig> = {}): MqttConfig {
-  return {
-    url,
-    clientId: "pi-lab-3",
-    topic: "pi/1",
-    statusTopic: "sensord/pi-lab-3/status",
-    qos: 1,
-    caFile: null,
-    certFile: null,
-    keyFile: null,
-    username: null,
-    passwordFile: null,
-    alpn: null,
-    publishReadings: false,
-    homeassistant: false,
-    ...overrides,
-  };
-}
+import { DEVICE, mqttConfig } from "./fixtures.js";
 
 /** Clients mosquitto accepted (CONNACK sent) so far: its own log, not our code's. */
 function accepted(broker: Broker): number {

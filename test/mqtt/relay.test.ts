@@ -14,27 +14,7 @@ import {
   stopAllSubscribers,
 } from "../support/mosquitto.js";
 import { waitUntil } from "../support/processes.js";
-
-const DEVICE = { id: "pi-lab-3", group: "2", gps: null, timezone: "UTC" };
-
-function mqttConfig(url: string, overrides: Partial<MqttConfig> = {}): MqttConfig {
-  return {
-    url,
-    clientId: "pi-lab-3",
-    topic: "pi/1",
-    statusTopic: "sensord/pi-lab-3/status",
-    qos: 1,
-    caFile: null,
-    certFile: null,
-    keyFile: null,
-    username: null,
-    passwordFile: null,
-    alpn: null,
-    publishReadings: false,
-    homeassistant: false,
-    ...overrides,
-  };
-}
+import { DEVICE, mqttConfig } from "./fixtures.js";
 
 /** A raise (odd n) or clear (even n) of no2 on reading n. */
 function no2Event(n: number): NewAlert {
