@@ -152,6 +152,34 @@ describe("sensord-ingest process", () => {
     expect(receivedAt).toBeLessThanOrEqual(Date.now());
   });
 
+  it("serves the hosts named by repeated --allowed-host, and 421 to others", async () => {
+    const { ingest, url } = await started([
+      "--db",
+      freshDb(),
+      "--allowed-host",
+      "a.lab.example",
+      "--allowed-host",
+      "b.lab.example",
+    ]);
+    const status = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const target = new URL(`${url}/devices`);
+        request(
+          { host: target.hostname, port: target.port, path: target.pathname, headers: { host } },
+          (response) => {
+            response.resume();
+            resolve(response.statusCode ?? 0);
+          },
+        )
+          .on("error", reject)
+          .end();
+      });
+    expect(await status("a.lab.example:8787")).toBe(200);
+    expect(await status("b.lab.example")).toBe(200);
+    expect(await status("c.lab.example")).toBe(421);
+    expect(await ingest.stop()).toEqual({ code: 0, signal: null });
+  });
+
   it("applies --max-body", async () => {
     const { ingest, url } = await started(["--db", freshDb(), "--max-body", "1KiB"]);
     const result = await post(url, makeBatch("b-1", readings(0, 20)));
