@@ -134,7 +134,7 @@ export const alertsIngestRoute: Route = {
     const outcome = await context.store.addAlerts(parsed, context.now());
     return jsonResponse(
       200,
-      outcome,
+      { accepted: outcome.accepted, duplicates: outcome.duplicates },
       `${parsed.alerts.length} alerts: ${outcome.accepted} accepted, ${outcome.duplicates} duplicates`,
     );
   },

@@ -183,6 +183,11 @@ export interface StoredAlert extends AlertEvent {
 export interface AlertOutcome {
   accepted: number;
   duplicates: number;
+  /**
+   * The ids of the events this call stored, in the batch's order: what a
+   * publisher may announce without repeating an event a retry sent again.
+   */
+  storedIds: string[];
 }
 
 /** What one retention pass removed. */

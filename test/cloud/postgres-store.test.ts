@@ -767,13 +767,22 @@ describe("queries", () => {
         alertEvent("e1", "2026-02-01T00:00:00.001Z"),
       ],
     };
-    expect(await store.addAlerts(batch, RECEIVED)).toEqual({ accepted: 2, duplicates: 1 });
-    expect(await store.addAlerts(batch, RECEIVED)).toEqual({ accepted: 0, duplicates: 3 });
+    expect(await store.addAlerts(batch, RECEIVED)).toEqual({
+      accepted: 2,
+      duplicates: 1,
+      storedIds: ["e1", "e2"],
+    });
+    expect(await store.addAlerts(batch, RECEIVED)).toEqual({
+      accepted: 0,
+      duplicates: 3,
+      storedIds: [],
+    });
     // The same event id from another device is another event.
     const other = { ...batch, device: { id: "pi-0", group: "lab" }, alerts: [batch.alerts[1]] };
     expect(await store.addAlerts(other as AlertBatch, RECEIVED)).toEqual({
       accepted: 1,
       duplicates: 0,
+      storedIds: ["e2"],
     });
     const listed = await store.alerts({ limit: 10 });
     expect(listed.map((event) => [event.device, event.id])).toEqual([

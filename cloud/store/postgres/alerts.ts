@@ -17,7 +17,8 @@ const INSERT_ALERTS = `INSERT INTO alerts (device, id, group_id, gps, reading_id
   FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::float8[],
     $12::text[], $13::float8[], $14::text[], $15::text[], $16::float8[])
     AS t(id, reading_id, rule, sensor, gas, kind, value, unit, threshold, op, severity, ms)
-  ON CONFLICT DO NOTHING`;
+  ON CONFLICT DO NOTHING
+  RETURNING id`;
 
 export async function insertAlerts(
   client: pg.ClientBase,
@@ -27,7 +28,7 @@ export async function insertAlerts(
   // Sorted by id: two batches sharing events lock them in the same order (no deadlock).
   const alerts = [...batch.alerts].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const column = <T>(pick: (alert: AlertEvent) => T): T[] => alerts.map(pick);
-  const result = await client.query(
+  const result = await client.query<{ id: string }>(
     prepared(INSERT_ALERTS, [
       batch.device.id,
       batch.device.group,
@@ -47,8 +48,13 @@ export async function insertAlerts(
       column((alert) => Date.parse(alert.ts)),
     ]),
   );
-  const accepted = result.rowCount ?? 0;
-  return { accepted, duplicates: batch.alerts.length - accepted };
+  const stored = new Set(result.rows.map((row) => row.id));
+  // In the batch's order, each id once (a batch may repeat an event).
+  const storedIds = [...new Set(batch.alerts.map((alert) => alert.id))].filter((id) =>
+    stored.has(id),
+  );
+  const accepted = storedIds.length;
+  return { accepted, duplicates: batch.alerts.length - accepted, storedIds };
 }
 
 /** Newest first (ts, device, id descending): one backward walk of alerts_ts. */

@@ -15,9 +15,9 @@ export function sqliteAlerts(db: Database.Database): SqliteAlerts {
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
   );
   const add = db.transaction((batch: AlertBatch, receivedAt: number) => {
-    let accepted = 0;
+    const storedIds: string[] = [];
     for (const alert of batch.alerts) {
-      accepted += insert.run(
+      const { changes } = insert.run(
         alert.id,
         batch.device.id,
         batch.device.group,
@@ -34,9 +34,11 @@ export function sqliteAlerts(db: Database.Database): SqliteAlerts {
         alert.severity,
         Date.parse(alert.ts),
         receivedAt,
-      ).changes;
+      );
+      if (changes > 0) storedIds.push(alert.id);
     }
-    return { accepted, duplicates: batch.alerts.length - accepted };
+    const accepted = storedIds.length;
+    return { accepted, duplicates: batch.alerts.length - accepted, storedIds };
   });
   return {
     add: (batch, receivedAt) => add(batch, receivedAt),
