@@ -1,5 +1,10 @@
 import { describeError } from "../../daemon/errors.js";
-import type { CloudStore, IngestStats } from "../store/types.js";
+import {
+  type CloudStore,
+  type IngestStats,
+  StoreBusyError,
+  StoreRejectedError,
+} from "../store/types.js";
 import { apiKeyCheck, hostCheck } from "./access.js";
 import { errorResponse, HttpError } from "./errors.js";
 import type { CoreHead, CoreRequest, CoreResponse } from "./exchange.js";
@@ -132,6 +137,21 @@ const EMPTY = Buffer.alloc(0);
 /** A refusal the client can act on, or a 500 that says no more than that (details go to the log note). */
 function refusal(error: unknown): CoreResponse {
   if (error instanceof HttpError) return errorResponse(error);
+  if (error instanceof StoreBusyError) {
+    return errorResponse(
+      new HttpError(503, "INGEST_BUSY", `${error.message}; retry after ${error.retryAfterSeconds} s`, {
+        headers: { "retry-after": String(error.retryAfterSeconds) },
+        details: { retryAfter: error.retryAfterSeconds },
+      }),
+    );
+  }
+  if (error instanceof StoreRejectedError) {
+    return errorResponse(
+      new HttpError(422, "INGEST_STORE_REJECTED", error.message, {
+        details: { [error.item === "reading" ? "readingId" : "alertId"]: error.itemId },
+      }),
+    );
+  }
   return jsonResponse(
     500,
     { error: "internal error", code: "INGEST_INTERNAL" },

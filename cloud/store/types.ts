@@ -133,6 +133,35 @@ export class TooManyLinesError extends Error {
   }
 }
 
+/**
+ * The store cannot take the request now (a network store throttling or
+ * overloaded) and nothing was reported stored: the core answers 503 with
+ * `Retry-After`, and the sender keeps its data and retries.
+ */
+export class StoreBusyError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The store refused one item of a request as malformed for it (e.g. a
+ * mapping conflict): retrying cannot help, so the core answers 422 naming
+ * the item and the sender sets the request aside.
+ */
+export class StoreRejectedError extends Error {
+  constructor(
+    readonly item: "reading" | "alert",
+    readonly itemId: string,
+    readonly reason: string,
+  ) {
+    super(`the store refused ${item} "${itemId}": ${reason}`);
+  }
+}
+
 export interface CsvQuery extends SeriesSelector {
   fromMs?: number;
   toMs?: number;
@@ -200,7 +229,7 @@ export interface RetentionOutcome {
 }
 
 export interface CloudStore {
-  /** "sqlite" or "postgres", for logs and /healthz. */
+  /** "sqlite", "postgres" or "opensearch", for logs and /healthz. */
   readonly kind: string;
   /** Where the data lives, safe to log (never a password). */
   readonly location: string;

@@ -1,0 +1,90 @@
+import { describeError, StoreError } from "../../../daemon/errors.js";
+import { StoreBusyError } from "../types.js";
+
+/**
+ * An OpenSearch store failure, `path` being the endpoint (never a
+ * credential: the signer's keys are not part of any message). Codes:
+ * - INGEST_OS_URL: the endpoint or index prefix cannot be used
+ * - INGEST_OS_CLIENT_MISSING: the client packages are not installed
+ * - INGEST_OS_CREDENTIALS: no AWS credentials could be found to sign with
+ * - INGEST_OS_UNREACHABLE: nothing answers at the endpoint
+ * - INGEST_OS_TIMEOUT: the domain did not answer in time
+ * - INGEST_OS_FORBIDDEN: the domain's access policy or the signature refused the request
+ * - INGEST_OS_REQUEST: the domain answered an error not listed above
+ * - INGEST_OS_CLOSED: the store was used after close()
+ */
+export class OpenSearchStoreError extends StoreError {}
+
+/** Seconds a sender waits before retrying after OpenSearch pushed back. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** The parts of an OpenSearch client error this store reads (ResponseError, ConnectionError, ...). */
+interface ClientErrorFields {
+  name?: unknown;
+  meta?: { statusCode?: unknown; body?: unknown } | null;
+}
+
+/** The `reason` of an OpenSearch error body, or AWS's `message`/`Message`, or the body's text. */
+export function bodyReason(body: unknown): string {
+  if (typeof body === "string") return body.slice(0, 500);
+  if (typeof body !== "object" || body === null) return "";
+  const fields = body as { error?: unknown; message?: unknown; Message?: unknown };
+  if (typeof fields.message === "string") return fields.message;
+  if (typeof fields.Message === "string") return fields.Message;
+  if (typeof fields.error === "string") return fields.error;
+  if (typeof fields.error === "object" && fields.error !== null) {
+    const error = fields.error as { type?: unknown; reason?: unknown };
+    return `${String(error.type ?? "error")}: ${String(error.reason ?? "")}`;
+  }
+  return JSON.stringify(body).slice(0, 500);
+}
+
+/** HTTP status of a client error that carries an answer, else null (no answer came). */
+export function statusOf(error: unknown): number | null {
+  if (typeof error !== "object" || error === null) return null;
+  const status = (error as ClientErrorFields).meta?.statusCode;
+  return typeof status === "number" ? status : null;
+}
+
+/**
+ * What went wrong talking to the domain, and what to change. Throttling
+ * (429) and an overloaded domain (503) are StoreBusyError: the core turns
+ * them into 503 with Retry-After and the device keeps its readings.
+ */
+export function requestError(error: unknown, endpoint: string, action: string): Error {
+  if (error instanceof OpenSearchStoreError || error instanceof StoreBusyError) return error;
+  const fail = (code: string, message: string) =>
+    new OpenSearchStoreError(code, endpoint, `${action}: ${message}`, { cause: error });
+  const name = typeof error === "object" && error !== null ? (error as ClientErrorFields).name : "";
+  const status = statusOf(error);
+  if (status !== null) {
+    const reason = bodyReason((error as ClientErrorFields).meta?.body);
+    if (status === 429 || status === 503 || status === 502 || status === 504) {
+      return new StoreBusyError(`OpenSearch answered ${status} (${reason})`, RETRY_AFTER_SECONDS);
+    }
+    if (status === 403 || status === 401) {
+      return fail(
+        "INGEST_OS_FORBIDDEN",
+        `the domain refused the request (${status}: ${reason}): the Lambda's role / your credentials need es:ESHttp* on the domain (its access policy), and the region must be the domain's`,
+      );
+    }
+    return fail("INGEST_OS_REQUEST", `OpenSearch answered ${status}: ${reason}`);
+  }
+  const detail = describeError(error);
+  if (name === "TimeoutError") {
+    return fail("INGEST_OS_TIMEOUT", `no answer in time (${detail}): the domain is overloaded or unreachable from here`);
+  }
+  if (name === "ConnectionError" || name === "NoLivingConnectionsError") {
+    return fail(
+      "INGEST_OS_UNREACHABLE",
+      `nothing answers (${detail}): check the endpoint URL, and that this host (the Lambda: its VPC subnets and security group) can reach the domain`,
+    );
+  }
+  if (name === "CredentialsProviderError" || /credential/i.test(detail)) {
+    return fail(
+      "INGEST_OS_CREDENTIALS",
+      `no AWS credentials to sign with (${detail}): run with an IAM role (the Lambda's), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE`,
+    );
+  }
+  return fail("INGEST_OS_REQUEST", detail);
+}
