@@ -139,10 +139,15 @@ function refusal(error: unknown): CoreResponse {
   if (error instanceof HttpError) return errorResponse(error);
   if (error instanceof StoreBusyError) {
     return errorResponse(
-      new HttpError(503, "INGEST_BUSY", `${error.message}; retry after ${error.retryAfterSeconds} s`, {
-        headers: { "retry-after": String(error.retryAfterSeconds) },
-        details: { retryAfter: error.retryAfterSeconds },
-      }),
+      new HttpError(
+        503,
+        "INGEST_BUSY",
+        `${error.message}; retry after ${error.retryAfterSeconds} s`,
+        {
+          headers: { "retry-after": String(error.retryAfterSeconds) },
+          details: { retryAfter: error.retryAfterSeconds },
+        },
+      ),
     );
   }
   if (error instanceof StoreRejectedError) {

@@ -351,9 +351,10 @@ describe.each(STORE_KINDS)("fleet queries on %s", (kind) => {
 describe("the same data gives the same answers on every store", () => {
   const sqlite = useIngestServer("sqlite");
   const postgres = useIngestServer("postgres");
+  const opensearch = useIngestServer("opensearch");
 
   it("series, CSV, readings, devices and alerts are equal (averages to 1e-9)", async () => {
-    const servers = [await sqlite(), await postgres()];
+    const servers = [await sqlite(), await postgres(), await opensearch()];
     for (const server of servers) {
       await fillFleet(server.url);
       await uploadAlerts(server.url, {
@@ -375,34 +376,39 @@ describe("the same data gives the same answers on every store", () => {
       "/alerts",
     ];
     for (const path of paths) {
-      const [a, b] = await Promise.all(
+      const [a, ...others] = await Promise.all(
         servers.map(async (server) => (await fetch(`${server.url}${path}`)).text()),
       );
-      if (path.startsWith("/readings/series")) {
-        const [x, y] = [JSON.parse(a ?? "") as SeriesJson, JSON.parse(b ?? "") as SeriesJson];
-        const withoutAvg = (answer: SeriesJson) => ({
-          ...answer,
-          lines: answer.lines.map(({ avg: _avg, ...line }) => line),
-        });
-        expect(withoutAvg(y), path).toEqual(withoutAvg(x));
-        for (const [i, line] of x.lines.entries()) {
-          for (const [k, avg] of line.avg.entries()) expect(y.lines[i]?.avg[k]).toBeCloseTo(avg, 9);
-        }
-        expect(x.lines.length, path).toBeGreaterThan(0);
-      } else if (path === "/devices") {
-        // lastSeenAt is when each server received the upload.
-        const strip = (text: string) =>
-          (JSON.parse(text) as { devices: Array<Record<string, unknown>> }).devices.map(
-            ({ lastSeenAt: _seen, ...device }) => device,
-          );
-        expect(strip(b ?? ""), path).toEqual(strip(a ?? ""));
-      } else {
-        expect(b, path).toBe(a);
-        expect((a ?? "").length, path).toBeGreaterThan(100);
-      }
+      for (const b of others) sameAnswer(path, a, b);
     }
   });
 });
+
+/** `b` (PostgreSQL, OpenSearch) answers `path` as `a` (SQLite) does. */
+function sameAnswer(path: string, a: string | undefined, b: string | undefined): void {
+  if (path.startsWith("/readings/series")) {
+    const [x, y] = [JSON.parse(a ?? "") as SeriesJson, JSON.parse(b ?? "") as SeriesJson];
+    const withoutAvg = (answer: SeriesJson) => ({
+      ...answer,
+      lines: answer.lines.map(({ avg: _avg, ...line }) => line),
+    });
+    expect(withoutAvg(y), path).toEqual(withoutAvg(x));
+    for (const [i, line] of x.lines.entries()) {
+      for (const [k, avg] of line.avg.entries()) expect(y.lines[i]?.avg[k]).toBeCloseTo(avg, 9);
+    }
+    expect(x.lines.length, path).toBeGreaterThan(0);
+  } else if (path === "/devices") {
+    // lastSeenAt is when each server received the upload.
+    const strip = (text: string) =>
+      (JSON.parse(text) as { devices: Array<Record<string, unknown>> }).devices.map(
+        ({ lastSeenAt: _seen, ...device }) => device,
+      );
+    expect(strip(b ?? ""), path).toEqual(strip(a ?? ""));
+  } else {
+    expect(b, path).toBe(a);
+    expect((a ?? "").length, path).toBeGreaterThan(100);
+  }
+}
 
 describe("ingest database migrations (SQLite)", () => {
   it("migrates a version 1 database in place to version 3, keeping its readings, now keyed by (ts, id)", () => {

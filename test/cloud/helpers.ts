@@ -8,6 +8,12 @@ import {
 } from "../../cloud/index.js";
 import type { Batch, BatchReading, OriginalGas } from "../../schemas/batch.js";
 import type { Gas } from "../../schemas/vocabulary.js";
+import {
+  type OpenSearchStandIn,
+  startOpenSearchStandIn,
+  TEST_CREDENTIALS,
+  TEST_REGION,
+} from "../support/opensearch/server.js";
 import { createTestDatabase } from "../support/postgres-db.js";
 import { makeTempDir } from "../support/processes.js";
 
@@ -115,13 +121,40 @@ export async function get(
   return { status: response.status, headers: response.headers, json: await response.json() };
 }
 
-export type StoreKind = "sqlite" | "postgres";
+export type StoreKind = "sqlite" | "postgres" | "opensearch";
 /** Every store behind the ingest core: query tests run on each, and must get the same answers. */
-export const STORE_KINDS: readonly StoreKind[] = ["sqlite", "postgres"];
+export const STORE_KINDS: readonly StoreKind[] = ["sqlite", "postgres", "opensearch"];
+
+/** The stand-in's test keys and region, as the AWS SDK's environment provider reads them. */
+export const OPENSEARCH_ENV = {
+  AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+  AWS_REGION: TEST_REGION,
+} as const;
+
+/**
+ * Sets the test keys in this process's environment until the returned
+ * function restores it: the SDK's default chain then stops at its first
+ * link (the environment) and never probes the EC2 metadata service.
+ */
+export function useOpenSearchEnv(): () => void {
+  const saved = Object.keys(OPENSEARCH_ENV).map((name) => [name, process.env[name]] as const);
+  Object.assign(process.env, OPENSEARCH_ENV);
+  return () => {
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+}
+
+/** The stand-in behind each `opensearch+http://` dbPath, for tests that inject faults or read documents. */
+export const standIns = new Map<string, OpenSearchStandIn>();
 
 /**
  * An in-process server on a free port over a fresh database (a SQLite file
- * in a temp dir, or a new database in the suite's PostgreSQL cluster),
+ * in a temp dir, a new database in the suite's PostgreSQL cluster, or an
+ * OpenSearch stand-in on a free port),
  * closed (and the dir removed) after each test. `reuseDbPath` opens the
  * database of an earlier server again.
  */
@@ -137,7 +170,19 @@ export function useIngestServer(
   return async ({ reuseDbPath, ...options } = {}) => {
     let dbPath = reuseDbPath;
     let dbPassword: string | null = null;
-    if (kind === "postgres") {
+    if (kind === "opensearch") {
+      cleanups.push(useOpenSearchEnv());
+      if (dbPath === undefined) {
+        const standIn = await startOpenSearchStandIn();
+        dbPath = `opensearch+${standIn.url}`;
+        const key = dbPath;
+        standIns.set(key, standIn);
+        cleanups.push(async () => {
+          standIns.delete(key);
+          await standIn.stop();
+        });
+      }
+    } else if (kind === "postgres") {
       dbPassword = inject("postgres").password;
       dbPath ??= (await createTestDatabase("ingest")).url;
     } else if (dbPath === undefined) {

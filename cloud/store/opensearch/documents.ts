@@ -23,7 +23,11 @@ export interface ReadingDocument {
   indexName?: string;
 }
 
-export function readingDocument(unit: IngestUnit, row: IngestRow, receivedAt: number): ReadingDocument {
+export function readingDocument(
+  unit: IngestUnit,
+  row: IngestRow,
+  receivedAt: number,
+): ReadingDocument {
   const position = parsePosition(unit.gps);
   return {
     id: row.id,
@@ -144,7 +148,11 @@ export interface AlertDocument {
   receivedAt: number;
 }
 
-export function alertDocument(batch: AlertBatch, alert: AlertEvent, receivedAt: number): AlertDocument {
+export function alertDocument(
+  batch: AlertBatch,
+  alert: AlertEvent,
+  receivedAt: number,
+): AlertDocument {
   return {
     device: batch.device.id,
     group: batch.device.group,

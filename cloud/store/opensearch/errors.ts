@@ -72,7 +72,10 @@ export function requestError(error: unknown, endpoint: string, action: string): 
   }
   const detail = describeError(error);
   if (name === "TimeoutError") {
-    return fail("INGEST_OS_TIMEOUT", `no answer in time (${detail}): the domain is overloaded or unreachable from here`);
+    return fail(
+      "INGEST_OS_TIMEOUT",
+      `no answer in time (${detail}): the domain is overloaded or unreachable from here`,
+    );
   }
   if (name === "ConnectionError" || name === "NoLivingConnectionsError") {
     return fail(

@@ -1,7 +1,7 @@
+import { defaultProvider } from "@aws-sdk/credential-provider-node";
+import type { AwsCredentialIdentity } from "@aws-sdk/types";
 import { Client } from "@opensearch-project/opensearch";
 import { AwsSigv4Signer } from "@opensearch-project/opensearch/aws-v3";
-import type { AwsCredentialIdentity } from "@aws-sdk/types";
-import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import { OpenSearchStoreError, requestError, statusOf } from "./errors.js";
 
 /** Well under the Lambda's timeout (itself under API Gateway's 29 s). */
@@ -51,7 +51,8 @@ export class SignedHttp {
       ...AwsSigv4Signer({
         region: options.region,
         service: "es",
-        getCredentials: () => (chain === null ? Promise.resolve(static_ as AwsCredentialIdentity) : chain()),
+        getCredentials: () =>
+          chain === null ? Promise.resolve(static_ as AwsCredentialIdentity) : chain(),
       }),
       node: options.node,
       maxRetries: 0,
@@ -66,7 +67,9 @@ export class SignedHttp {
           method: call.method,
           path: call.path,
           ...(call.body === undefined ? {} : { body: call.body as Record<string, unknown> }),
-          ...(call.lines === undefined ? {} : { bulkBody: call.lines as Record<string, unknown>[] }),
+          ...(call.lines === undefined
+            ? {}
+            : { bulkBody: call.lines as Record<string, unknown>[] }),
           ...(call.query === undefined ? {} : { querystring: call.query }),
         },
         { ignore: call.expect ?? [] },
@@ -95,7 +98,11 @@ export function parseEndpoint(node: string): string {
     throw new OpenSearchStoreError("INGEST_OS_URL", node, "not a URL: give https://HOST[:PORT]");
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new OpenSearchStoreError("INGEST_OS_URL", node, "the endpoint must be https:// (http:// for local use)");
+    throw new OpenSearchStoreError(
+      "INGEST_OS_URL",
+      node,
+      "the endpoint must be https:// (http:// for local use)",
+    );
   }
   if (url.username !== "" || url.password !== "") {
     throw new OpenSearchStoreError(
@@ -105,7 +112,11 @@ export function parseEndpoint(node: string): string {
     );
   }
   if ((url.pathname !== "/" && url.pathname !== "") || url.search !== "") {
-    throw new OpenSearchStoreError("INGEST_OS_URL", node, "give the domain's endpoint only (no path or query)");
+    throw new OpenSearchStoreError(
+      "INGEST_OS_URL",
+      node,
+      "give the domain's endpoint only (no path or query)",
+    );
   }
   return `${url.protocol}//${url.host}`;
 }

@@ -98,7 +98,11 @@ export async function openOpenSearchStore(options: OpenSearchStoreOptions): Prom
         const storedIds = batch.alerts
           .filter((_, index) => results[index] === "created")
           .map((alert) => alert.id);
-        return { accepted: storedIds.length, duplicates: batch.alerts.length - storedIds.length, storedIds };
+        return {
+          accepted: storedIds.length,
+          duplicates: batch.alerts.length - storedIds.length,
+          storedIds,
+        };
       }),
     stats: async () => writes.stats(),
     readings: (filter) => track(() => queries.readings(filter)),
@@ -106,7 +110,8 @@ export async function openOpenSearchStore(options: OpenSearchStoreOptions): Prom
     csv: (query) => queries.csv(query, () => closed),
     devices: (selector, nowMs) => track(() => queries.devices(selector, nowMs)),
     alerts: (filter) => track(() => queries.alerts(filter)),
-    prune: (cutoffMs) => track(() => prune(http, names, cutoffMs, (message) => log("info", message))),
+    prune: (cutoffMs) =>
+      track(() => prune(http, names, cutoffMs, (message) => log("info", message))),
     close() {
       closing ??= (async () => {
         closed = true;
@@ -133,10 +138,18 @@ async function prepareIndices(http: SignedHttp, names: IndexNames): Promise<void
     [names.requests, REQUEST_MAPPINGS],
   ] as const) {
     const created = await http.call<{ error?: { type?: string } }>(
-      { method: "PUT", path: `/${index}`, body: { settings: { number_of_shards: 1 }, mappings }, expect: [400] },
+      {
+        method: "PUT",
+        path: `/${index}`,
+        body: { settings: { number_of_shards: 1 }, mappings },
+        expect: [400],
+      },
       `creating index ${index}`,
     );
-    if (created.status === 400 && created.body.error?.type !== "resource_already_exists_exception") {
+    if (
+      created.status === 400 &&
+      created.body.error?.type !== "resource_already_exists_exception"
+    ) {
       throw new OpenSearchStoreError(
         "INGEST_OS_REQUEST",
         http.endpoint,

@@ -32,7 +32,11 @@ export class OpenSearchIngest {
   async replay(key: string): Promise<IngestAnswer | null> {
     // GET by id is real-time in OpenSearch: a record written a moment ago is found without a refresh.
     const answer = await this.http.call<GetAnswer>(
-      { method: "GET", path: `/${this.names.requests}/_doc/${encodeURIComponent(key)}`, expect: [404] },
+      {
+        method: "GET",
+        path: `/${this.names.requests}/_doc/${encodeURIComponent(key)}`,
+        expect: [404],
+      },
       "reading an idempotency record",
     );
     const record = answer.body._source;
@@ -54,7 +58,8 @@ export class OpenSearchIngest {
       label: row.id,
       document: readingDocument(unit, row, receivedAt),
     }));
-    const results = items.length === 0 ? [] : await bulkCreate(this.http, items, "reading", this.budget);
+    const results =
+      items.length === 0 ? [] : await bulkCreate(this.http, items, "reading", this.budget);
     const accepted = results.filter((result) => result === "created").length;
     const duplicates = results.length - accepted;
     const body = JSON.stringify({ accepted, duplicates, batchId: unit.batchId });

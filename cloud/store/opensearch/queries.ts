@@ -208,7 +208,8 @@ export class Queries {
         }
         if (line.t.length > 0) out.push(line);
       }
-      if (composite?.after_key === undefined || (composite.buckets.length ?? 0) < linesPerSearch) break;
+      if (composite?.after_key === undefined || (composite.buckets.length ?? 0) < linesPerSearch)
+        break;
       after = composite.after_key;
     }
     return out;
@@ -238,7 +239,8 @@ export class Queries {
       );
       const composite = answer.aggregations?.lines;
       count += composite?.buckets.length ?? 0;
-      if (composite?.after_key === undefined || composite.buckets.length < COMPOSITE_PAGE) return count;
+      if (composite?.after_key === undefined || composite.buckets.length < COMPOSITE_PAGE)
+        return count;
       after = composite.after_key;
     }
   }
@@ -252,7 +254,10 @@ export class Queries {
     const out: DeviceSummary[] = [];
     let after: { device: string } | undefined;
     for (;;) {
-      const answer = await this.search<never, { devices: Composite<{ device: string }, DeviceAggs> }>(
+      const answer = await this.search<
+        never,
+        { devices: Composite<{ device: string }, DeviceAggs> }
+      >(
         this.names.readingsPattern,
         {
           size: 0,
@@ -272,7 +277,13 @@ export class Queries {
                 newest: {
                   top_hits: {
                     size: 1,
-                    sort: [{ ts: "desc" }, { gas: "asc" }, { sensor: "asc" }, { unit: "asc" }, { group: "asc" }],
+                    sort: [
+                      { ts: "desc" },
+                      { gas: "asc" },
+                      { sensor: "asc" },
+                      { unit: "asc" },
+                      { group: "asc" },
+                    ],
                     _source: ["group", "gpsText", "ts", "receivedAt"],
                   },
                 },

@@ -50,7 +50,10 @@ export async function prune(
       "counting readings to drop",
     );
     readings += counted.body.count;
-    await http.call({ method: "DELETE", path: `/${old.join(",")}` }, "dropping old readings indices");
+    await http.call(
+      { method: "DELETE", path: `/${old.join(",")}` },
+      "dropping old readings indices",
+    );
     log(`dropped ${old.join(", ")} (${counted.body.count} readings)`);
   }
   const deleteBefore = async (index: string, field: string, what: string): Promise<number> => {
