@@ -81,6 +81,12 @@ export class OpenSearchStandIn {
     for (let i = 0; i < count; i++) this.requestFaults.push({ status, path });
   }
 
+  /** Drops the faults not consumed yet. */
+  clearFaults(): void {
+    this.itemFaults.length = 0;
+    this.requestFaults.length = 0;
+  }
+
   /** Every request is refused as the domain's access policy refuses a role it does not name (null: allowed again). */
   denyAccess(principal: string | null): void {
     this.deniedPrincipal = principal;
