@@ -128,7 +128,7 @@ const program = new Command()
   .addOption(
     new Option(
       "--db <file|url>",
-      "SQLite database file (created when missing) or postgres://USER@HOST:PORT/DBNAME",
+      "SQLite database file (created when missing), postgres://USER@HOST:PORT/DBNAME or opensearch+https://HOST[:PORT] (signed with AWS credentials, AWS_REGION)",
     ).default("./var/ingest.db"),
   )
   .option(

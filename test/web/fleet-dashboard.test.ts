@@ -8,8 +8,9 @@ import {
   uploadAlerts,
   uploadReadings,
 } from "../cloud/fleet-fixtures.js";
-import { STORE_KINDS } from "../cloud/helpers.js";
+import { OPENSEARCH_ENV, STORE_KINDS } from "../cloud/helpers.js";
 import { IngestProcess, killAllIngest } from "../cloud/ingest-process.js";
+import { type OpenSearchStandIn, startOpenSearchStandIn } from "../support/opensearch/server.js";
 import { createTestDatabase } from "../support/postgres-db.js";
 import { makeTempDir } from "../support/processes.js";
 import { collectErrors, launchChromium, screenshot } from "./browser.js";
@@ -25,6 +26,7 @@ let browser: BrowserContext;
 let closeBrowser: () => Promise<void>;
 let ingest: IngestProcess;
 let url: string;
+let standIn: OpenSearchStandIn | null = null;
 const temp = makeTempDir("sensord-fleet-web-");
 
 interface Sent extends BatchReading {
@@ -49,6 +51,7 @@ afterEach(async () => {
 afterAll(async () => {
   await closeBrowser?.();
   await killAllIngest();
+  await standIn?.stop();
   temp.cleanup();
 });
 
@@ -61,6 +64,11 @@ async function startFleet(kind: (typeof STORE_KINDS)[number]): Promise<void> {
     const database = await createTestDatabase("web");
     args = ["--db", database.url];
     env = { PGPASSWORD: database.password };
+  } else if (kind === "opensearch") {
+    // The child signs with the stand-in's test keys from its environment.
+    standIn = await startOpenSearchStandIn();
+    args = ["--db", `opensearch+${standIn.url}`];
+    env = { ...OPENSEARCH_ENV };
   } else {
     args = ["--db", `${temp.dir}/ingest-${Date.now()}.db`];
   }
