@@ -100,6 +100,44 @@ describe("OpenSearch store: writes through the ingest HTTP server", () => {
     expect(standIn.documents("sensord-requests").map((doc) => doc.id)).toEqual(["k1", "k2"]);
   });
 
+  it("a key another process recorded meanwhile: its answer is returned (replayed), the readings stored once", async () => {
+    const { standIn, store } = await startPair();
+    const unit = {
+      format: "batch" as const,
+      batchId: "b-race",
+      device: "pi-1",
+      group: "2",
+      gps: "",
+      indexName: null,
+      rows: [
+        {
+          id: "r-race",
+          sensor: "gas0",
+          gas: "co",
+          value: 1,
+          unit: "ppm",
+          ts: Date.UTC(2026, 10, 26),
+          flags: "",
+          sensorId: "",
+          sensorType: "",
+        },
+      ],
+    };
+    // Both passed the replay check before either recorded the key.
+    const first = await store.ingest(unit, "race-key", Date.now());
+    const second = await store.ingest(unit, "race-key", Date.now());
+    expect(first).toMatchObject({ replayed: false, accepted: 1, duplicates: 0 });
+    expect(second).toEqual({
+      status: 200,
+      body: first.body,
+      replayed: true,
+      accepted: 0,
+      duplicates: 0,
+    });
+    expect(standIn.documents("sensord-readings-*")).toHaveLength(1);
+    expect(standIn.documents("sensord-requests").map((doc) => doc.id)).toEqual(["race-key"]);
+  });
+
   it("throttled (429) items are retried alone and the request succeeds; throttled past the budget it answers 503 with Retry-After", async () => {
     const { url, standIn } = await startPair();
     standIn.failNextItems(2, 429);

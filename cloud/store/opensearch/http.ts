@@ -44,15 +44,15 @@ export class SignedHttp {
     options: SignedClientOptions,
     readonly endpoint: string,
   ) {
-    const static_ = options.credentials;
+    const staticKeys = options.credentials;
     // The default chain is built once: it caches what it found (a role's keys) and refreshes them itself.
-    const chain = static_ === undefined ? defaultProvider() : null;
+    const chain = staticKeys === undefined ? defaultProvider() : null;
     this.client = new Client({
       ...AwsSigv4Signer({
         region: options.region,
         service: "es",
         getCredentials: () =>
-          chain === null ? Promise.resolve(static_ as AwsCredentialIdentity) : chain(),
+          chain === null ? Promise.resolve(staticKeys as AwsCredentialIdentity) : chain(),
       }),
       node: options.node,
       maxRetries: 0,
