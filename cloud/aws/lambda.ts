@@ -71,6 +71,10 @@ export function createLambdaHandler(options: LambdaHandlerOptions): ProxyHandler
       now: options.now,
       onAlertsStored: publisher?.onAlertsStored,
     });
+    log.info(
+      `ingest on ${store.kind} (${store.location}); IoT warnings ${config.iotDataEndpoint ?? "off"}; ` +
+        `CORS ${config.corsAllowOrigin ?? "off"}; bodies up to ${config.maxBody} bytes`,
+    );
     return { config, core };
   };
 
@@ -88,7 +92,19 @@ export function createLambdaHandler(options: LambdaHandlerOptions): ProxyHandler
     }
     const request = toCoreRequest(event);
     const answer = await ready.core.handle(request);
-    const result = await toProxyResult(answer, { corsAllowOrigin: ready.config.corsAllowOrigin });
+    const result = await toProxyResult(answer, {
+      corsAllowOrigin: ready.config.corsAllowOrigin,
+    }).catch((error: unknown) => {
+      // A CSV whose store failed mid-way: nothing is sent yet, so unlike the
+      // Node server (which can only cut the connection) this can still say so.
+      log.error(
+        `${request.method} ${request.path} failed while reading its answer: ${describeError(error)}`,
+      );
+      return toProxyResult(
+        jsonResponse(500, { error: "internal error", code: "INGEST_INTERNAL" }),
+        { corsAllowOrigin: ready.config.corsAllowOrigin },
+      );
+    });
     const ms = (performance.now() - started).toFixed(1);
     const note = answer.note ? `: ${answer.note}` : "";
     const line = `${request.method} ${request.path} ${result.statusCode} ${ms} ms [${event.requestContext.requestId}]${note}`;
@@ -138,7 +154,7 @@ interface OpenSearchStoreModule {
   }): Promise<CloudStore>;
 }
 
-/** Loaded on first use, as cloud/store/open.ts loads PostgreSQL; a literal path, so esbuild bundles it. */
+/** Imported on first use, so tests and other stores never load the OpenSearch client; a literal path, so esbuild bundles it. */
 async function openOpenSearch(config: LambdaConfig, log: Logger): Promise<CloudStore> {
   // @ts-expect-error cloud/store/opensearch/ has not landed yet (see OpenSearchStoreModule)
   const loading: Promise<OpenSearchStoreModule> = import("../store/opensearch/index.js");

@@ -208,6 +208,31 @@ describe("the Lambda handler: API Gateway REST proxy events", () => {
   });
 });
 
+describe("a store failing while a CSV is read", () => {
+  it("answers 500 instead of a cut-off CSV, and logs why", async () => {
+    const log = recordingLogger();
+    const { store } = await adapters.lambda();
+    const failing = new Proxy(store, {
+      get(target, name, receiver) {
+        if (name !== "csv") return Reflect.get(target, name, receiver);
+        return async function* () {
+          yield [];
+          throw new Error("SQLITE_IOERR: disk I/O error");
+        };
+      },
+    });
+    const handler = createLambdaHandler({ env: LAMBDA_ENV, log, openStore: async () => failing });
+    const result = await handler(proxyEvent({ method: "GET", target: "/readings.csv" }));
+    expect([result.statusCode, json(result)]).toEqual([
+      500,
+      { error: "internal error", code: "INGEST_INTERNAL" },
+    ]);
+    expect(log.lines.join("")).toContain(
+      "GET /readings.csv failed while reading its answer: SQLITE_IOERR: disk I/O error",
+    );
+  });
+});
+
 describe("CORS_ALLOW_ORIGIN", () => {
   const ORIGIN = "https://d111111abcdef8.cloudfront.net";
 
