@@ -19,7 +19,7 @@ import {
   seriesRoute,
 } from "./fleet.js";
 import { ingestRoute } from "./ingest.js";
-import type { Route, RouteContext } from "./route.js";
+import type { AlertsStoredHook, Route, RouteContext } from "./route.js";
 
 export const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
   ["/ingest", ingestRoute],
@@ -48,6 +48,8 @@ export interface IngestCoreOptions {
   allowedHosts: readonly string[] | null;
   listenHost?: string | null;
   now?: () => number;
+  /** Told of the alert events each `POST /ingest/alerts` stored (a retry's repeats excluded), e.g. to publish them. */
+  onAlertsStored?: AlertsStoredHook;
 }
 
 /** What to do with a request whose head has been checked. */
@@ -72,6 +74,7 @@ export function createIngestCore(options: IngestCoreOptions): IngestCore {
     store: options.store,
     maxBody: options.maxBody,
     now: options.now ?? Date.now,
+    onAlertsStored: options.onAlertsStored,
   };
   const authorized = apiKeyCheck(options.apiKey);
   const checkHost =

@@ -132,6 +132,7 @@ export const alertsIngestRoute: Route = {
     const parsed = await decodeJson(request.headers, request.body, context.maxBody);
     if (!alertBatchCheck.Check(parsed)) throw schemaViolation(listErrors(AlertBatch, parsed));
     const outcome = await context.store.addAlerts(parsed, context.now());
+    if (outcome.storedIds.length > 0) await context.onAlertsStored?.(parsed, outcome.storedIds);
     return jsonResponse(
       200,
       { accepted: outcome.accepted, duplicates: outcome.duplicates },

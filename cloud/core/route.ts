@@ -1,3 +1,4 @@
+import type { AlertBatch } from "../../schemas/alert-batch.js";
 import type { CloudStore } from "../store/types.js";
 import type { CoreHead, CoreRequest, CoreResponse } from "./exchange.js";
 
@@ -8,7 +9,16 @@ export interface RouteContext {
   maxBody: number;
   /** Epoch ms; a clock the tests can set. */
   now(): number;
+  /** Told of the alert events a request stored (see IngestCoreOptions). */
+  onAlertsStored?: AlertsStoredHook;
 }
+
+/**
+ * Called after the store kept `storedIds` (events new to it, in batch order)
+ * of `batch`, before the request is answered. It must not throw: the events
+ * are stored already, so a failure is the hook's own to log.
+ */
+export type AlertsStoredHook = (batch: AlertBatch, storedIds: readonly string[]) => Promise<void>;
 
 /**
  * One endpoint. `auth` is false only for /healthz (liveness probes need no
