@@ -400,10 +400,10 @@ describe("the stack as a whole", () => {
   });
 });
 
-/** Every object with an Effect, anywhere (policies hide in custom resources' JSON strings too). */
+/** Every object with an Effect, anywhere: policies hide in custom resources' JSON strings and joins too. */
 function walk(value: unknown, visit: (statement: Record<string, unknown>) => void): void {
   if (typeof value === "string") {
-    if (value.includes('"Effect"')) {
+    if (value.includes("Effect")) {
       try {
         walk(JSON.parse(value), visit);
       } catch {
@@ -413,6 +413,15 @@ function walk(value: unknown, visit: (statement: Record<string, unknown>) => voi
     return;
   }
   if (typeof value !== "object" || value === null) return;
+  // A policy built around tokens is a Fn::Join of text pieces: walk the text with the tokens as placeholders.
+  const join = (value as Record<string, unknown>)["Fn::Join"];
+  if (Array.isArray(join) && Array.isArray(join[1])) {
+    const pieces = join[1] as unknown[];
+    walk(
+      pieces.map((piece) => (typeof piece === "string" ? piece : "TOKEN")).join(String(join[0])),
+      visit,
+    );
+  }
   if (!Array.isArray(value) && "Effect" in value) visit(value as Record<string, unknown>);
   for (const child of Object.values(value)) walk(child, visit);
 }
