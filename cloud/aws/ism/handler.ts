@@ -75,22 +75,46 @@ export async function onEvent(
       Data: { status: String(answer.statusCode) },
     };
   }
-  const existing = await search.transport.request({ method: "GET", path }, { ignore: [404] });
+  const existing = await send(search, { method: "GET", path }, [404]);
   // ISM refuses to overwrite a policy without the sequence numbers of the version being replaced.
-  const querystring =
+  const querystring: Record<string, number> =
     existing.statusCode === 200 && isVersioned(existing.body)
       ? { if_seq_no: existing.body._seq_no, if_primary_term: existing.body._primary_term }
       : {};
-  await search.transport.request({
-    method: "PUT",
-    path,
-    querystring,
-    body: retentionPolicyDocument(properties),
-  });
+  await send(
+    search,
+    { method: "PUT", path, querystring, body: retentionPolicyDocument(properties) },
+    [],
+  );
   return {
     PhysicalResourceId: properties.policyId,
     Data: { policyId: properties.policyId, retentionDays: String(properties.retentionDays) },
   };
+}
+
+/** One call; a refusal becomes an error CloudFormation shows with the domain's own words. */
+async function send(
+  search: Client,
+  params: { method: string; path: string; querystring?: Record<string, number>; body?: unknown },
+  ignore: number[],
+): Promise<{ statusCode: number | null; body: unknown }> {
+  try {
+    return await search.transport.request(params as Parameters<Client["transport"]["request"]>[0], {
+      ignore,
+    });
+  } catch (error) {
+    const meta = (error as { meta?: { statusCode?: number; body?: unknown } }).meta;
+    const status = meta?.statusCode;
+    const hint =
+      status === 403
+        ? ": the domain's access policy must name this function's role (es:ESHttp*)"
+        : status === undefined
+          ? ": is the domain reachable from the function's subnets (security group, port 443)?"
+          : "";
+    throw new RetentionPolicyError(
+      `${params.method} ${params.path} on the OpenSearch domain failed: ${status ?? (error as Error).message} ${JSON.stringify(meta?.body ?? null)}${hint}`,
+    );
+  }
 }
 
 function isVersioned(body: unknown): body is { _seq_no: number; _primary_term: number } {
