@@ -69,7 +69,7 @@ export async function onEvent(
   const path = `/_plugins/_ism/policies/${encodeURIComponent(properties.policyId)}`;
   if (event.RequestType === "Delete") {
     // The domain is retained on stack deletion; a policy left behind would go on deleting its data.
-    const answer = await search.transport.request({ method: "DELETE", path }, { ignore: [404] });
+    const answer = await send(search, { method: "DELETE", path }, [404]);
     return {
       PhysicalResourceId: event.PhysicalResourceId,
       Data: { status: String(answer.statusCode) },
