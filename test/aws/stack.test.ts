@@ -182,6 +182,11 @@ describe("the OpenSearch domain", () => {
       InstanceType: { Ref: "SearchInstanceType" },
       InstanceCount: { Ref: "SearchInstanceCount" },
     });
+    expect(domain.EBSOptions).toEqual({
+      EBSEnabled: true,
+      VolumeSize: { Ref: "SearchVolumeGb" },
+      VolumeType: "gp3",
+    });
   });
 
   it("lets in only the two Lambda roles, and only es:ESHttp*", () => {
@@ -377,6 +382,7 @@ describe("the stack as a whole", () => {
         "RetentionDays",
         "SearchInstanceType",
         "SearchInstanceCount",
+        "SearchVolumeGb",
         "ApiThrottleRate",
         "ApiThrottleBurst",
         "IotDataEndpoint",

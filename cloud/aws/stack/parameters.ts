@@ -6,6 +6,7 @@ export interface StackParameters {
   retentionDays: number;
   searchInstanceType: string;
   searchInstanceCount: number;
+  searchVolumeGb: number;
   throttleRate: number;
   throttleBurst: number;
   /** The account's ATS data endpoint host name, or "" (no warnings published from the cloud). */
@@ -32,6 +33,13 @@ export function declareParameters(scope: Construct): StackParameters {
     default: 2,
     minValue: 2,
     description: "OpenSearch data nodes: an even number, spread over two availability zones",
+  });
+  const searchVolumeGb = new CfnParameter(scope, "SearchVolumeGb", {
+    type: "Number",
+    default: 20,
+    minValue: 10,
+    description:
+      "gp3 storage per OpenSearch data node, GB (readings take ~200 B each, twice with the replica; see cloud/aws/README.md)",
   });
   const throttleRate = new CfnParameter(scope, "ApiThrottleRate", {
     type: "Number",
@@ -61,6 +69,7 @@ export function declareParameters(scope: Construct): StackParameters {
     retentionDays: retentionDays.valueAsNumber,
     searchInstanceType: searchInstanceType.valueAsString,
     searchInstanceCount: searchInstanceCount.valueAsNumber,
+    searchVolumeGb: searchVolumeGb.valueAsNumber,
     throttleRate: throttleRate.valueAsNumber,
     throttleBurst: throttleBurst.valueAsNumber,
     iotDataEndpoint: iotDataEndpoint.valueAsString,

@@ -31,7 +31,7 @@ export class SearchDomain extends Construct {
         multiAzWithStandbyEnabled: false,
       },
       zoneAwareness: { enabled: true, availabilityZoneCount: 2 },
-      ebs: { volumeSize: 20, volumeType: ec2.EbsDeviceVolumeType.GP3 },
+      ebs: { volumeSize: parameters.searchVolumeGb, volumeType: ec2.EbsDeviceVolumeType.GP3 },
       vpc: network.vpc,
       vpcSubnets: [network.privateSubnets],
       securityGroups: [this.securityGroup],
