@@ -244,6 +244,11 @@ describe("the ISM retention policy", () => {
   });
 });
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: AWS IoT policy variables, written as the policy must hold them
+const THING = "${iot:Connection.Thing.ThingName}";
+// biome-ignore lint/suspicious/noTemplateCurlyInString: AWS IoT policy variables, written as the policy must hold them
+const GROUP = "${iot:Connection.Thing.Attributes[group]}";
+
 describe("AWS IoT", () => {
   it("lets a thing connect as itself and publish only to pi/<its group> and its own status topic", () => {
     const document = only("AWS::IoT::Policy").Properties?.PolicyDocument as {
@@ -263,29 +268,26 @@ describe("AWS IoT", () => {
         ],
       ],
     });
-    const status = arn("topic", "sensord/${iot:Connection.Thing.ThingName}/status");
+    const status = arn("topic", `sensord/${THING}/status`);
     expect(document.Statement).toEqual([
       {
         Effect: "Allow",
         Action: "iot:Connect",
-        Resource: arn("client", "${iot:Connection.Thing.ThingName}"),
+        Resource: arn("client", THING),
         Condition: { Bool: { "iot:Connection.Thing.IsAttached": "true" } },
       },
       {
         Effect: "Allow",
         Action: "iot:Publish",
-        Resource: [arn("topic", "pi/${iot:Connection.Thing.Attributes[group]}"), status],
+        Resource: [arn("topic", `pi/${GROUP}`), status],
       },
       { Effect: "Allow", Action: "iot:RetainPublish", Resource: status },
       {
         Effect: "Allow",
         Action: "iot:Subscribe",
         Resource: [
-          arn("topicfilter", "homeassistant/sensor/${iot:Connection.Thing.ThingName}/+/config"),
-          arn(
-            "topicfilter",
-            "homeassistant/binary_sensor/${iot:Connection.Thing.ThingName}/+/config",
-          ),
+          arn("topicfilter", `homeassistant/sensor/${THING}/+/config`),
+          arn("topicfilter", `homeassistant/binary_sensor/${THING}/+/config`),
         ],
       },
     ]);
@@ -326,11 +328,10 @@ describe("the dashboard", () => {
     expect(distribution.Origins[0]?.OriginAccessControlId).toBeDefined();
     // The legacy origin access identity is not used.
     expect(ofType("AWS::CloudFront::CloudFrontOriginAccessIdentity")).toEqual([]);
-    const statements = (
-      only("AWS::S3::BucketPolicy").Properties?.PolicyDocument as {
-        Statement: Array<Record<string, unknown>>;
-      }
-    ).Statement;
+    const bucketPolicy = only("AWS::S3::BucketPolicy").Properties ?? {};
+    const { Statement: statements } = bucketPolicy.PolicyDocument as {
+      Statement: Array<Record<string, unknown>>;
+    };
     expect(statements).toContainEqual(
       expect.objectContaining({
         Effect: "Deny",
