@@ -78,7 +78,12 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
     listenHost: listen.host,
     now: options.now,
   });
-  const files = dashboardFiles({ "/": "fleet.html", "/dashboard": "fleet.html" });
+  // config.json: the fleet page asks where its API is ("" = here); answering spares it a 404.
+  const files = dashboardFiles({
+    "/": "fleet.html",
+    "/dashboard": "fleet.html",
+    "/config.json": "config.json",
+  });
   const inFlight = new Set<Promise<void>>();
   let closing = false;
 
@@ -176,7 +181,9 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
 /** The dashboard page and its files need no key: they hold no data, and a page load cannot carry a header. */
 function isPageOrFile(path: string, method: string | undefined): boolean {
   if (method !== "GET" && method !== "HEAD") return false;
-  return path === "/" || path === "/dashboard" || path.startsWith("/static/");
+  return (
+    path === "/" || path === "/dashboard" || path === "/config.json" || path.startsWith("/static/")
+  );
 }
 
 /** One request through the core; null when nobody is left to answer. */

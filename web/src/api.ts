@@ -1,6 +1,51 @@
-// Fetching from the server the page came from; sends the API key when the server asked for one.
+// Fetching from the API (the server the page came from, or config.json's apiBase); sends the API key when the server asked for one.
 
 const KEY_STORAGE = "sensord-api-key";
+
+/** config.json exists but cannot be used: the page says so instead of querying the wrong place. */
+export class ApiConfigError extends Error {}
+
+/** "" = the server the page came from; else an absolute URL ending in "/" that API paths resolve under. */
+let apiBase: Promise<string> = Promise.resolve("");
+
+/**
+ * Takes the API's location from config.json beside the page
+ * (`{"apiBase": "https://.../v1/"}`), written when the page is hosted apart
+ * from the API (CloudFront + API Gateway). Absent (404) or `""`: the page's own server.
+ */
+export function useConfigFile(): void {
+  apiBase = readConfigFile(new URL("config.json", document.baseURI));
+}
+
+async function readConfigFile(url: URL): Promise<string> {
+  const response = await fetch(url, { cache: "no-cache" });
+  if (response.status === 404) return "";
+  if (!response.ok) throw new ApiConfigError(`${url}: ${response.status} ${response.statusText}`);
+  const config: unknown = await response.json().catch(() => null);
+  const base =
+    typeof config === "object" && config !== null && "apiBase" in config
+      ? config.apiBase
+      : undefined;
+  if (base === "") return "";
+  if (
+    typeof base !== "string" ||
+    !URL.canParse(base) ||
+    !/^https?:$/.test(new URL(base).protocol)
+  ) {
+    throw new ApiConfigError(
+      `${url}: "apiBase" must be the API's http(s) URL or "" (this server), got ${JSON.stringify(base)}`,
+    );
+  }
+  return base.endsWith("/") ? base : `${base}/`;
+}
+
+/** `path` ("/readings") on the API: under apiBase when set, so a stage prefix (/v1/) is kept. */
+async function apiUrl(path: string, params: URLSearchParams): Promise<string> {
+  const query = params.toString();
+  const base = await apiBase;
+  const target = base === "" ? path : new URL(path.replace(/^\//, ""), base).href;
+  return query === "" ? target : `${target}?${query}`;
+}
 
 /**
  * 401: the server wants a key or token. `sent` tells a wrong one (the page
@@ -34,9 +79,9 @@ function headers(): HeadersInit {
 }
 
 export async function getJson<T>(path: string, params: URLSearchParams): Promise<T> {
-  const query = params.toString();
+  const url = await apiUrl(path, params);
   const sentKey = apiKey() !== null;
-  const response = await fetch(query === "" ? path : `${path}?${query}`, { headers: headers() });
+  const response = await fetch(url, { headers: headers() });
   const body: unknown = await response.json().catch(() => null);
   const message =
     typeof body === "object" && body !== null && "error" in body ? String(body.error) : "";
@@ -55,7 +100,7 @@ export async function getJson<T>(path: string, params: URLSearchParams): Promise
  * streams it to disk), else fetched with the key header and saved from memory.
  */
 export async function download(path: string, params: URLSearchParams, name: string): Promise<void> {
-  const url = `${path}?${params.toString()}`;
+  const url = await apiUrl(path, params);
   const link = document.createElement("a");
   link.download = name;
   if (apiKey() === null) {

@@ -1,6 +1,6 @@
 // The fleet dashboard served by sensord-ingest: filters, a chart per gas,
 // a map, device last-seen times, latest alerts, CSV download.
-import { clearApiKey, download, getJson, NeedsKeyError, setApiKey } from "./api.js";
+import { clearApiKey, download, getJson, NeedsKeyError, setApiKey, useConfigFile } from "./api.js";
 import { drawGasChart } from "./chart.js";
 import {
   type AlertLike,
@@ -98,6 +98,7 @@ function setState(changes: Record<string, string | null>): void {
     else params.set(name, value);
   }
   history.replaceState(null, "", params.size > 0 ? `?${params}` : location.pathname);
+  useConfigFile();
   window.sensordReady = render();
 }
 
@@ -460,6 +461,7 @@ function askForKey(wrong: boolean): void {
     const key = input.value.trim();
     if (key === "") return;
     setApiKey(key);
+    useConfigFile();
     window.sensordReady = render();
   });
   const problem = document.createElement("p");
@@ -492,13 +494,16 @@ let resizeTimer = 0;
 window.addEventListener("resize", () => {
   clearTimeout(resizeTimer);
   resizeTimer = window.setTimeout(() => {
-    if (!awaitingKey) window.sensordReady = render();
+    if (!awaitingKey) useConfigFile();
+    window.sensordReady = render();
   }, 200);
 });
 // Relative ranges follow the clock; a custom range is fixed and is not refetched.
 setInterval(() => {
   if (document.visibilityState === "visible" && rangeName() !== "custom" && !awaitingKey) {
+    useConfigFile();
     window.sensordReady = render();
   }
 }, REFRESH_MS);
+useConfigFile();
 window.sensordReady = render();
