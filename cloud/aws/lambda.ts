@@ -139,26 +139,9 @@ function startFailure(error: unknown, log: Logger): APIGatewayProxyResult {
   return { statusCode: 503, headers: answer.headers, body: String(answer.body) };
 }
 
-/**
- * The OpenSearch store's factory as its engineer announced it. The store is
- * written in parallel (cloud/store/opensearch/): when it lands, the
- * expect-error below fails the build on purpose; delete it and this
- * interface, and check the call against the real factory.
- */
-interface OpenSearchStoreModule {
-  openOpenSearchStore(options: {
-    node: string;
-    indexPrefix: string;
-    region: string;
-    log?: (level: "info" | "warn", message: string) => void;
-  }): Promise<CloudStore>;
-}
-
 /** Imported on first use, so tests and other stores never load the OpenSearch client; a literal path, so esbuild bundles it. */
 async function openOpenSearch(config: LambdaConfig, log: Logger): Promise<CloudStore> {
-  // @ts-expect-error cloud/store/opensearch/ has not landed yet (see OpenSearchStoreModule)
-  const loading: Promise<OpenSearchStoreModule> = import("../store/opensearch/index.js");
-  const { openOpenSearchStore } = await loading;
+  const { openOpenSearchStore } = await import("../store/opensearch/index.js");
   return openOpenSearchStore({
     node: config.opensearchEndpoint,
     indexPrefix: config.indexPrefix,
