@@ -1,17 +1,24 @@
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { gzipSync } from "node:zlib";
 import { App } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stageDashboard } from "../../cloud/aws/stack/dashboard-files.js";
 import { SensordStack } from "../../cloud/aws/stack/sensord-stack.js";
+import { makeBatch, OPENSEARCH_ENV, originalDocument, readings } from "../cloud/helpers.js";
+import { type OpenSearchStandIn, startOpenSearchStandIn } from "../support/opensearch/server.js";
 import { ROOT } from "../support/processes.js";
+import { proxyEvent } from "./proxy-events.js";
 
 /**
  * The synthesized CloudFormation template (synth once: it bundles two
  * Lambdas with esbuild). Nothing here deploys; this is what the template
- * promises, checked resource by resource.
+ * promises, checked resource by resource, and the ingest bundle it would
+ * deploy, run against the OpenSearch stand-in.
  */
 let template: Template;
 let json: { Resources: Record<string, Resource>; Parameters: Record<string, unknown> };
@@ -26,7 +33,7 @@ interface Resource {
 beforeAll(() => {
   const app = new App({ outdir });
   const stack = new SensordStack(app, "Sensord", {
-    ingestEntry: resolve(ROOT, "test/aws/stand-in-handler.ts"),
+    ingestEntry: resolve(ROOT, "cloud/aws/lambda.ts"),
     ismEntry: resolve(ROOT, "cloud/aws/ism/handler.ts"),
     dashboardDir: stageDashboard(ROOT, join(outdir, "dashboard-files")),
   });
@@ -115,6 +122,98 @@ describe("the API", () => {
       ApiStages: [Match.objectLike({ Stage: Match.anyValue() })],
     });
     only("AWS::ApiGateway::UsagePlanKey");
+  });
+});
+
+describe("the ingest Lambda's bundle (the code CloudFormation would deploy)", () => {
+  let standIn: OpenSearchStandIn;
+  beforeAll(async () => {
+    standIn = await startOpenSearchStandIn();
+  });
+  afterAll(() => standIn.stop());
+
+  /** The asset directory of the function whose environment names OPENSEARCH_ENDPOINT. */
+  function ingestBundle(): string {
+    const [, fn] =
+      ofType("AWS::Lambda::Function").find(([id]) => id.startsWith("IngestHandler")) ?? [];
+    const props = fn?.Properties ?? {};
+    expect(props.Handler).toBe("index.handler");
+    const key = String((props.Code as { S3Key: string }).S3Key);
+    return join(outdir, `asset.${key.replace(/\.zip$/, "")}`, "index.mjs");
+  }
+
+  /**
+   * Imports the bundle in a Node process of its own, as Lambda would, and
+   * hands it each event in turn (asynchronously: the stand-in answers from
+   * this process).
+   */
+  async function invoke(events: APIGatewayProxyEvent[]): Promise<APIGatewayProxyResult[]> {
+    const runner = `import { readFileSync } from "node:fs";
+      const { handler } = await import(process.argv[1]);
+      const results = [];
+      for (const event of JSON.parse(readFileSync(0, "utf8"))) results.push(await handler(event, {}));
+      process.stdout.write(JSON.stringify(results));`;
+    const child = spawn(process.execPath, ["--input-type=module", "-e", runner, ingestBundle()], {
+      cwd: tmpdir(),
+      env: { PATH: process.env.PATH ?? "", ...OPENSEARCH_ENV, OPENSEARCH_ENDPOINT: standIn.url },
+    });
+    child.stdin.end(JSON.stringify(events));
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await new Promise<number | null>((done) => child.on("close", done));
+    expect(code, stderr).toBe(0);
+    return JSON.parse(stdout) as APIGatewayProxyResult[];
+  }
+
+  it("stores a gzip'd batch sent twice once, reads the original format and answers the dashboard's routes", async () => {
+    const batch = gzipSync(JSON.stringify(makeBatch("bundle-1", readings(0, 8))));
+    const original = Buffer.from(JSON.stringify(originalDocument("doc-bundle")));
+    const gzipHeaders = { "Content-Type": "application/json", "Content-Encoding": "gzip" };
+    // The same readings again under another batch id: a device that lost its queue state.
+    const rebatched = gzipSync(JSON.stringify(makeBatch("bundle-2", readings(0, 8))));
+    const [first, replayed, second, legacy, listed] = await invoke([
+      proxyEvent({ method: "POST", target: "/ingest", headers: gzipHeaders, body: batch }),
+      proxyEvent({ method: "POST", target: "/ingest", headers: gzipHeaders, body: batch }),
+      proxyEvent({ method: "POST", target: "/ingest", headers: gzipHeaders, body: rebatched }),
+      proxyEvent({
+        method: "POST",
+        target: "/proxyLambda",
+        headers: { "Content-Type": "application/json", index: "sensor-data" },
+        body: original,
+      }),
+      proxyEvent({ method: "GET", target: "/readings?device=pi-1&limit=100" }),
+    ]);
+    expect([first?.statusCode, JSON.parse(first?.body ?? "{}")]).toEqual([
+      200,
+      { accepted: 8, duplicates: 0, batchId: "bundle-1" },
+    ]);
+    expect([
+      replayed?.statusCode,
+      replayed?.body,
+      replayed?.headers?.["idempotent-replayed"],
+    ]).toEqual([200, first?.body, "true"]);
+    expect([second?.statusCode, JSON.parse(second?.body ?? "{}")]).toEqual([
+      200,
+      { accepted: 0, duplicates: 8, batchId: "bundle-2" },
+    ]);
+    expect(legacy?.statusCode).toBe(200);
+    const stored = standIn.documents("sensord-readings-*");
+    // 8 from the batch (once), 4 gases from the original document.
+    expect(stored).toHaveLength(12);
+    expect(
+      stored.filter((doc) => doc.id.startsWith("testprefix-")).map((doc) => doc.index),
+    ).toEqual(Array(8).fill("sensord-readings-2026-11"));
+    const answered = JSON.parse(listed?.body ?? "{}") as { readings: Array<{ id: string }> };
+    expect([listed?.statusCode, answered.readings.map((reading) => reading.id)]).toEqual([
+      200,
+      readings(0, 8).map((reading) => reading.id),
+    ]);
   });
 });
 
