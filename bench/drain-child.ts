@@ -58,6 +58,8 @@ export function benchSyncConfig(endpoint: string, compress: boolean): SyncConfig
     apiKeyFile: null,
     batchMaxReadings: 1000,
     batchMaxBytes: 256 * 1024,
+    backlogBatchMaxReadings: 10_000,
+    backlogBatchMaxBytes: 2 * 1024 * 1024,
     maxRate: 1_000_000,
     timeoutMs: 15_000,
     compress,
