@@ -280,7 +280,7 @@ export const SyncSection = Type.Object(
         maximum: 100_000,
         description:
           "Readings per request at most while draining a backlog (oldest first); at least " +
-          "batch_max_readings. Default: 10000 (or batch_max_readings when that is larger)",
+          "batch_max_readings. Default: 10000, or batch_max_readings when that is written out",
       }),
     ),
     backlog_batch_max_bytes: Type.Optional(

@@ -87,7 +87,7 @@ export function resolveSync(raw: unknown, baseDir: string, problems: Problems): 
     batchMaxBytes,
     backlogBatchMaxReadings: resolveBacklogReadings(
       table.backlog_batch_max_readings,
-      batchMaxReadings,
+      table.batch_max_readings === undefined ? null : batchMaxReadings,
       problems,
     ),
     backlogBatchMaxBytes: resolveBacklogBytes(
@@ -127,9 +127,18 @@ function resolveBatchBytes(raw: unknown, key: string, problems: Problems): numbe
   return bytes;
 }
 
-/** Never below batch_max_readings: a backlog batch is a live batch or bigger. */
-function resolveBacklogReadings(raw: unknown, live: number, problems: Problems): number {
-  if (typeof raw !== "number") return Math.max(SYNC_DEFAULTS.backlogBatchMaxReadings, live);
+/**
+ * Never below batch_max_readings: a backlog batch is a live batch or bigger.
+ * As with bytes, a batch_max_readings written out is taken as the endpoint's
+ * limit and the backlog follows it unless told otherwise.
+ */
+function resolveBacklogReadings(
+  raw: unknown,
+  writtenLive: number | null,
+  problems: Problems,
+): number {
+  if (typeof raw !== "number") return writtenLive ?? SYNC_DEFAULTS.backlogBatchMaxReadings;
+  const live = writtenLive ?? SYNC_DEFAULTS.batchMaxReadings;
   if (raw < live) {
     problems.add(
       "sync.backlog_batch_max_readings",

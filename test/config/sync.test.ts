@@ -70,8 +70,9 @@ describe("[sync]", () => {
       batchMaxBytes: 102_400,
       backlogBatchMaxBytes: 102_400,
     });
-    expect(sync("batch_max_readings = 50000\n")).toMatchObject({
-      backlogBatchMaxReadings: 50_000,
+    expect(sync("batch_max_readings = 100\n")).toMatchObject({
+      batchMaxReadings: 100,
+      backlogBatchMaxReadings: 100,
     });
     const problems = problemsOf(
       `${SENSOR}\n[sync]\nendpoint = "http://127.0.0.1:8787/ingest"\nbatch_max_readings = 2000\nbacklog_batch_max_readings = 500\nbacklog_batch_max_bytes = "64KiB"\n`,

@@ -15,10 +15,10 @@ export function testSyncConfig(endpoint: string, overrides: Partial<SyncConfig> 
     apiKeyFile: null,
     batchMaxReadings: 1000,
     batchMaxBytes: 256 * 1024,
-    // As the live limits, so tests about order and failures count batches of
-    // 1000; tests of the backlog's own limits set these.
-    backlogBatchMaxReadings: 1000,
-    backlogBatchMaxBytes: 256 * 1024,
+    // As the live limits (overridden or not), so tests about order and
+    // failures count batches of one size; tests of the backlog's own limits set these.
+    backlogBatchMaxReadings: overrides.batchMaxReadings ?? 1000,
+    backlogBatchMaxBytes: overrides.batchMaxBytes ?? 256 * 1024,
     maxRate: 1_000_000,
     timeoutMs: 2000,
     compress: true,
