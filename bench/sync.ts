@@ -27,10 +27,13 @@ import { replayIntoDatabase } from "./replay-run.js";
  * BENCH_SYNC_READINGS (backlog, default 1,000,000), BENCH_SYNC_ORIGINAL
  * (readings posted the original way, default 10,000), BENCH_OUTAGE_SECONDS
  * (default 60; 0 skips the outage runs) and BENCH_SYNC_PARTS (comma-separated,
- * of receiver,ingest,original,outage; default all) shrink a run.
+ * of receiver,ingest,original,outage; default all) shrink a run;
+ * BENCH_SYNC_BACKLOG_BATCH sets `backlog_batch_max_readings` for paired trials.
  * `node dist/bench/sync.js` runs this part alone.
  */
 
+/** BENCH_SYNC_BACKLOG_BATCH: `backlog_batch_max_readings` for paired trials (default: sensord's). */
+const BACKLOG_BATCH_READINGS = process.env.BENCH_SYNC_BACKLOG_BATCH;
 /** The wait for any one drain, on top of the outage. */
 const DRAIN_DEADLINE_MS = 150_000;
 
@@ -261,6 +264,9 @@ function startSensord(dir: string, db: string, endpoint: string, compress: boole
       `endpoint = ${JSON.stringify(endpoint)}`,
       `compress = ${compress}`,
       "max_rate = 1000000",
+      ...(BACKLOG_BATCH_READINGS === undefined
+        ? []
+        : [`backlog_batch_max_readings = ${BACKLOG_BATCH_READINGS}`]),
       "",
     ].join("\n"),
   );
@@ -633,7 +639,7 @@ export function printSync(result: SyncBenchResult): void {
     "drain side: the sensord binary (dist/daemon/main.js) over a copy of that database, a 1 Hz sim sensor (live0) sampling,",
   );
   console.log(
-    "  [sync] defaults (live batches of 1000 / 256KiB, backlog batches up to 10,000 / 2MiB, gzip level 1) except max_rate 1,000,000",
+    "  [sync] defaults (live batches of 1000 / 256KiB, backlog batches up to 2500 / 1MiB, gzip level 1) except max_rate 1,000,000",
   );
   console.log(
     "path: sensord -> the minimal receiver (bench/receiver.ts, a child process: gunzip, JSON.parse, dedupe ids in memory, answer 200;",
