@@ -40,6 +40,8 @@ const DRAIN_DEADLINE_MS = 150_000;
 export interface DrainFigures {
   /** Every run's readings/s, slowest first, when this is the median of several. */
   runRates?: number[];
+  /** The receiver runs: every run's rate from sensord's process start, slowest first. */
+  runStartRates?: number[];
   endpoint: "ingest" | "receiver";
   compress: boolean;
   readings: number;
@@ -223,7 +225,16 @@ async function medianDrain(drain: (run: number) => Promise<DrainFigures>): Promi
   runs.sort((a, b) => a.readingsPerSecond - b.readingsPerSecond);
   const median = runs[Math.floor(runs.length / 2)];
   if (median === undefined) throw new Error("no drain ran");
-  return { ...median, runRates: runs.map((run) => run.readingsPerSecond) };
+  const startRates = runs
+    .flatMap((run) =>
+      run.fromProcessStartSeconds === undefined ? [] : [run.readings / run.fromProcessStartSeconds],
+    )
+    .sort((a, b) => a - b);
+  return {
+    ...median,
+    runRates: runs.map((run) => run.readingsPerSecond),
+    ...(startRates.length === 0 ? {} : { runStartRates: startRates }),
+  };
 }
 
 /** The sim sensor that samples at 1 Hz while a backlog drains: its readings are the live ones. */
@@ -659,7 +670,11 @@ export function printSync(result: SyncBenchResult): void {
     `${count(run.readingsPerSecond)} readings/s, return -> last (${run.seconds.toFixed(2)} s)${brackets(run)}`;
   const startRate = (run: DrainFigures) => {
     const seconds = run.fromProcessStartSeconds ?? Number.NaN;
-    return `${count(run.readings / seconds)} readings/s, sensord start -> last (${seconds.toFixed(2)} s)`;
+    const spread =
+      run.runStartRates === undefined
+        ? ""
+        : ` [${run.runStartRates.map((value) => `${Math.round(value / 1000)}k`).join(", ")}]`;
+    return `${count(run.readings / seconds)} readings/s, sensord start -> last (${seconds.toFixed(2)} s)${spread}`;
   };
   const rows: Array<[string, string, string]> = [];
   const [receiverGzip, receiverPlain] = result.receiverDrains;

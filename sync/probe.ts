@@ -12,6 +12,8 @@ export function tcpReachable(endpoint: string, timeoutMs: number): Promise<boole
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
   return new Promise((resolveProbe) => {
     const socket = connect({ host, port });
+    // A probe in flight must not hold a stopping daemon open for its timeout.
+    socket.unref();
     const settle = (open: boolean) => {
       socket.destroy();
       resolveProbe(open);
