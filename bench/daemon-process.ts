@@ -8,24 +8,36 @@ const SENSORD = resolve(import.meta.dirname, "../daemon/main.js");
 export class BenchDaemon {
   readonly child: ChildProcess;
   readonly pid: number;
-  private log = "";
+  /** Epoch ms just before the process was spawned: "from sensord's start" clocks begin here. */
+  readonly spawnedAt: number;
+  private log_ = "";
   private readonly exited: Promise<number | null>;
 
   constructor(configFile: string) {
+    this.spawnedAt = Date.now();
     this.child = spawn(process.execPath, [SENSORD, "--config", configFile], {
       stdio: ["ignore", "ignore", "pipe"],
     });
     if (this.child.pid === undefined) throw new Error("could not start sensord");
     this.pid = this.child.pid;
     this.child.stderr?.on("data", (chunk: Buffer) => {
-      this.log += chunk.toString();
+      this.log_ += chunk.toString();
     });
     this.exited = new Promise((resolveExit) => this.child.on("exit", resolveExit));
   }
 
-  async waitForLog(pattern: RegExp): Promise<void> {
-    while (!pattern.test(this.log)) {
-      if (this.child.exitCode !== null) throw new Error(`sensord exited early:\n${this.log}`);
+  get log(): string {
+    return this.log_;
+  }
+
+  /** Waits for a log line matching `pattern`; throws if sensord exits or `timeoutMs` passes first. */
+  async waitForLog(pattern: RegExp, timeoutMs = 120_000): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (!pattern.test(this.log_)) {
+      if (this.child.exitCode !== null) throw new Error(`sensord exited early:\n${this.log_}`);
+      if (performance.now() > deadline) {
+        throw new Error(`sensord logged nothing like ${pattern} in ${timeoutMs} ms:\n${this.log_}`);
+      }
       await new Promise((resolveWait) => setTimeout(resolveWait, 2));
     }
   }
@@ -34,7 +46,7 @@ export class BenchDaemon {
   async stop(): Promise<void> {
     this.child.kill("SIGTERM");
     const code = await this.exited;
-    if (code !== 0) throw new Error(`sensord exited with ${code}:\n${this.log}`);
+    if (code !== 0) throw new Error(`sensord exited with ${code}:\n${this.log_}`);
   }
 
   io(): { writeBytes: number; wchar: number } {
@@ -48,6 +60,19 @@ export class BenchDaemon {
         }),
     );
     return { writeBytes: fields.get("write_bytes") ?? 0, wchar: fields.get("wchar") ?? 0 };
+  }
+
+  /** CPU seconds (user + system, every thread) since its start, from /proc/<pid>/stat (1/100 s ticks). */
+  cpuSeconds(): number {
+    const stat = readFileSync(`/proc/${this.pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces): utime is field 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  }
+
+  /** SIGKILL by PID if it still runs (a failed bench must not leave it behind). */
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
   }
 
   peakRssBytes(): number {

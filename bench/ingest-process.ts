@@ -49,9 +49,9 @@ export class BenchServer {
     ]);
   }
 
-  /** The minimal receiver on `port` (0: a free one). */
-  static receiver(port = 0): Promise<{ server: BenchServer; url: string }> {
-    return BenchServer.start([RECEIVER, String(port)]);
+  /** The minimal receiver on `port` (0: a free one), timing the readings of `liveSensor`. */
+  static receiver(port = 0, liveSensor = ""): Promise<{ server: BenchServer; url: string }> {
+    return BenchServer.start([RECEIVER, String(port), liveSensor]);
   }
 
   /** Starts it and waits (at most `timeoutMs`) for `listening on URL`; returns it with that URL. */

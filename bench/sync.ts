@@ -1,58 +1,67 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
 import { CountingProxy, type WireCounts } from "./counting-proxy.js";
-import type { DrainOptions, DrainReport } from "./drain-child.js";
+import { BenchDaemon } from "./daemon-process.js";
 import { percentile } from "./fixtures.js";
 import { BenchServer, type IngestHealth } from "./ingest-process.js";
 import { replayIntoDatabase } from "./replay-run.js";
 
 /**
  * The sync benchmark (`## Sync` in bench/README.md), on loopback with real
- * processes: a prefilled sensord database drained by a SyncWorker in a child
- * process of its own (bench/drain-child.ts) into the `sensord-ingest` binary
- * in another, through a counting TCP proxy in this process.
+ * processes: a prefilled sensord database drained by the sensord binary
+ * (bench/daemon-process.ts) into the minimal receiver (bench/receiver.ts) and
+ * into the `sensord-ingest` binary, the latter through a counting TCP proxy in
+ * this process.
  *
  * BENCH_SYNC_READINGS (backlog, default 1,000,000), BENCH_SYNC_ORIGINAL
- * (readings posted the original way, default 10,000) and BENCH_OUTAGE_SECONDS
- * (default 60; 0 skips the outage run) shrink a run.
+ * (readings posted the original way, default 10,000), BENCH_OUTAGE_SECONDS
+ * (default 60; 0 skips the outage runs) and BENCH_SYNC_PARTS (comma-separated,
+ * of receiver,ingest,original,outage; default all) shrink a run;
+ * BENCH_SYNC_BACKLOG_BATCH sets `backlog_batch_max_readings` for paired trials.
  * `node dist/bench/sync.js` runs this part alone.
  */
 
-const DRAIN_CHILD = resolve(import.meta.dirname, "drain-child.js");
-const LIVE_EVERY_MS = 100;
+/** BENCH_SYNC_BACKLOG_BATCH: `backlog_batch_max_readings` for paired trials (default: sensord's). */
+const BACKLOG_BATCH_READINGS = process.env.BENCH_SYNC_BACKLOG_BATCH;
 /** The wait for any one drain, on top of the outage. */
 const DRAIN_DEADLINE_MS = 150_000;
 
 export interface DrainFigures {
   /** Every run's readings/s, slowest first, when this is the median of several. */
   runRates?: number[];
+  /** The receiver runs: every run's rate from sensord's process start, slowest first. */
+  runStartRates?: number[];
   endpoint: "ingest" | "receiver";
   compress: boolean;
   readings: number;
   requests: number;
   /**
    * sensord-ingest: first request byte to last response byte, at the proxy.
-   * The receiver: from its return (it starts listening while the drain child,
-   * already running, is backing off from a refused connection) to the last
+   * The receiver: from its return (it starts listening while sensord, already
+   * running, is backing off from a refused connection) to the last backlog
    * reading it accepted, as peers.md timed Fluent Bit.
    */
   seconds: number;
-  /** The receiver runs: from spawning the drain child's process to the last reading accepted. */
+  /** The receiver runs: from spawning the sensord process to the last backlog reading accepted. */
   fromProcessStartSeconds?: number;
   readingsPerSecond: number;
   /** null when the drain ran without the counting proxy (the receiver runs). */
   wire: WireCounts | null;
-  /** Measured by the drain child itself: first trigger() to nothing pending. */
-  childSeconds: number;
   sensordPeakRssBytes: number;
   /** The endpoint's (sensord-ingest's or the receiver's). */
   ingestPeakRssBytes: number;
-  /** CPU seconds over the drain: the drain child (from its first trigger) and the endpoint. */
+  /** CPU seconds: sensord from its process start (every thread), the endpoint over the drain. */
   sensordCpuSeconds: number;
   ingestCpuSeconds: number;
   health: IngestHealth;
@@ -73,33 +82,34 @@ export interface OriginalFigures {
 }
 
 export interface LiveFigures {
-  backlog: number;
-  drainSeconds: number;
-  liveCommitted: number;
-  /** Latencies (ms) of the live readings committed while the backlog drained. */
+  /** Receiver runs the latencies come from. */
+  runs: number;
+  /** Latencies (ms, sorted) of the live readings sampled while a backlog drained: arrival - sample time. */
   latenciesMs: number[];
-  allArrived: boolean;
 }
 
 export interface OutageFigures {
   outageSeconds: number;
   backlog: number;
-  /** From the endpoint's return to the first request reaching it. */
-  firstRequestSeconds: number;
-  /** From the endpoint's return until the last reading was accepted (last response byte). */
-  lastReadingSeconds: number;
-  failedAttempts: number | null;
-  distinctStored: number;
-  duplicates: number;
+  /** Every run, slowest recovery last; the median is the middle one. */
+  runs: Array<{
+    /** From the endpoint's return to the first request reaching it. */
+    firstRequestSeconds: number;
+    /** From the endpoint's return until the last backlog reading was accepted. */
+    lastReadingSeconds: number;
+    /** Upload attempts that failed during the outage (probes not counted). */
+    failedAttempts: number | null;
+  }>;
 }
 
 export interface SyncBenchResult {
   prefill: { readings: number; seconds: number; dbBytes: number };
-  drain: DrainFigures;
-  /** The same backlog into the minimal receiver: gzip, then plain (peers.md's workload). */
+  /** The backlog into the minimal receiver: gzip, then plain (peers.md's workload). */
   receiverDrains: DrainFigures[];
+  /** The backlog into sensord-ingest (durable, idempotent), through the counting proxy. */
+  drain: DrainFigures | null;
   original: OriginalFigures[];
-  live: LiveFigures;
+  live: LiveFigures | null;
   outage: OutageFigures | null;
 }
 
@@ -107,45 +117,56 @@ export async function benchSync(dir: string): Promise<SyncBenchResult> {
   const backlog = Number(process.env.BENCH_SYNC_READINGS ?? 1_000_000);
   const originalCount = Number(process.env.BENCH_SYNC_ORIGINAL ?? 10_000);
   const outageSeconds = Number(process.env.BENCH_OUTAGE_SECONDS ?? 60);
+  const parts = new Set(
+    (process.env.BENCH_SYNC_PARTS ?? "receiver,ingest,original,outage").split(","),
+  );
   const prefill = await prefillBacklog(dir, backlog);
 
   // Median of DRAIN_RUNS, as peers.md's Fluent Bit figures are: a 2-core VM's
   // single runs vary by tens of percent.
-  const receiverDrains = [
-    await medianDrain(() => drainIntoReceiver(dir, prefill.db, true)),
-    await medianDrain(() => drainIntoReceiver(dir, prefill.db, false)),
-  ];
-  const drain = await medianDrain((run) =>
-    withIngest(join(dir, `sync-ingest-drain-${run}.db`), (ingest) =>
-      measureDrain(dir, prefill.db, ingestEndpoint(ingest), true),
-    ),
-  );
-  const drainRun = await withIngest(join(dir, "sync-ingest-original.db"), async (ingest) => {
-    const original = [
-      await postOriginalWay(ingest.url, prefill.replayFile, originalCount, 1),
-      await postOriginalWay(ingest.url, prefill.replayFile, originalCount, 4),
-    ];
-    const after = await ingest.process.health(ingest.url);
-    const expected = original.reduce((sum, run) => sum + run.readings, 0);
-    if (after.readings !== expected) {
-      throw new Error(`ingest holds ${after.readings} readings, expected ${expected}`);
-    }
-    return { drain, original };
-  });
-  const live = await withIngest(join(dir, "sync-ingest-live.db"), (ingest) =>
-    measureLive(dir, prefill.db, ingest),
-  );
+  const gzipRuns: Array<Awaited<ReturnType<typeof drainIntoReceiver>>> = [];
+  const receiverDrains: DrainFigures[] = [];
+  if (parts.has("receiver")) {
+    receiverDrains.push(
+      await medianDrain(async () => {
+        const run = await drainIntoReceiver(dir, prefill.db, prefill.readings, true);
+        gzipRuns.push(run);
+        return run;
+      }),
+      await medianDrain(() => drainIntoReceiver(dir, prefill.db, prefill.readings, false)),
+    );
+  }
+  const drain = parts.has("ingest")
+    ? await medianDrain((run) =>
+        withIngest(join(dir, `sync-ingest-drain-${run}.db`), (ingest) =>
+          measureIngestDrain(dir, prefill.db, prefill.readings, ingest),
+        ),
+      )
+    : null;
+  const original = parts.has("original")
+    ? await withIngest(join(dir, "sync-ingest-original.db"), async (ingest) => {
+        const runs = [
+          await postOriginalWay(ingest.url, prefill.replayFile, originalCount, 1),
+          await postOriginalWay(ingest.url, prefill.replayFile, originalCount, 4),
+        ];
+        const after = await ingest.process.health(ingest.url);
+        const expected = runs.reduce((sum, run) => sum + run.readings, 0);
+        if (after.readings !== expected) {
+          throw new Error(`ingest holds ${after.readings} readings, expected ${expected}`);
+        }
+        return runs;
+      })
+    : [];
   const outage =
-    outageSeconds > 0
-      ? await withIngest(join(dir, "sync-ingest-outage.db"), (ingest) =>
-          measureOutage(dir, prefill.db, ingest, outageSeconds),
-        )
+    outageSeconds > 0 && parts.has("outage")
+      ? await measureOutage(dir, prefill.db, prefill.readings, outageSeconds)
       : null;
   return {
     prefill: { readings: prefill.readings, seconds: prefill.seconds, dbBytes: prefill.dbBytes },
-    ...drainRun,
     receiverDrains,
-    live,
+    drain,
+    original,
+    live: gzipRuns.length === 0 ? null : liveFigures(gzipRuns),
     outage,
   };
 }
@@ -195,16 +216,6 @@ async function withIngest<T>(
   }
 }
 
-/** Rows of the ingest database's readings table: distinct readings (its primary key is the reading id). */
-function countStored(dbPath: string): number {
-  const db = new Database(dbPath, { readonly: true });
-  try {
-    return db.prepare<[], { n: number }>("SELECT count(*) AS n FROM readings").get()?.n ?? 0;
-  } finally {
-    db.close();
-  }
-}
-
 const DRAIN_RUNS = 3;
 
 /** Runs a drain DRAIN_RUNS times; the run with the median rate, with every run's rate. */
@@ -214,99 +225,152 @@ async function medianDrain(drain: (run: number) => Promise<DrainFigures>): Promi
   runs.sort((a, b) => a.readingsPerSecond - b.readingsPerSecond);
   const median = runs[Math.floor(runs.length / 2)];
   if (median === undefined) throw new Error("no drain ran");
-  return { ...median, runRates: runs.map((run) => run.readingsPerSecond) };
-}
-
-/** Where a drain goes: sensord-ingest (durable, SQLite) or the minimal receiver (stores nothing). */
-interface DrainEndpoint {
-  kind: "ingest" | "receiver";
-  server: BenchServer;
-  /** Base URL; uploads go to `${url}/ingest`, health is `${url}/healthz`. */
-  url: string;
-  /** Distinct readings the endpoint holds. */
-  distinct: () => Promise<number>;
-}
-
-function ingestEndpoint(ingest: IngestUnderTest): DrainEndpoint {
+  const startRates = runs
+    .flatMap((run) =>
+      run.fromProcessStartSeconds === undefined ? [] : [run.readings / run.fromProcessStartSeconds],
+    )
+    .sort((a, b) => a - b);
   return {
-    kind: "ingest",
-    server: ingest.process,
-    url: ingest.url,
-    distinct: async () => countStored(ingest.dbPath),
+    ...median,
+    runRates: runs.map((run) => run.readingsPerSecond),
+    ...(startRates.length === 0 ? {} : { runStartRates: startRates }),
   };
 }
 
+/** The sim sensor that samples at 1 Hz while a backlog drains: its readings are the live ones. */
+const LIVE_SENSOR = "live0";
+/** The sensor bench/replay-run.ts wrote the backlog with. */
+const BACKLOG_SENSOR = "replay0";
+
 /**
- * A drain into a fresh minimal receiver (bench/receiver.ts), timed as peers.md
- * timed Fluent Bit ("everything buffered, then the receiver comes up"): the
- * drain child starts against a port nothing listens on, its first upload is
- * refused, then the receiver starts on that port. Clocks: the receiver's
- * return to the last reading it accepted (the Fluent Bit comparison, retry wait
- * included), and the drain child's process start to that same moment. Both are
- * epoch ms on this machine, taken by the receiver and by this process.
+ * A real sensord (the binary) over a copy of the backlog: a 1 Hz sim sensor
+ * ("live0"), `[sync]` at `endpoint` with the defaults except `max_rate`
+ * (1,000,000: the default 20,000/s is a per-Pi politeness cap towards a
+ * shared endpoint, not a limit of the code) and `compress`; control socket
+ * and HTTP server off (nothing else listens). Each start drains at once: a
+ * cycle runs at process start, whatever the cron schedule.
+ */
+function startSensord(dir: string, db: string, endpoint: string, compress: boolean): BenchDaemon {
+  const config = join(dir, "sync-drain.toml");
+  writeFileSync(
+    config,
+    [
+      "[device]",
+      'id = "bench-pi"',
+      'group = "2"',
+      'gps = "37.61002501514269, 126.99636868892937"',
+      'timezone = "Asia/Seoul"',
+      "[storage]",
+      `path = ${JSON.stringify(db)}`,
+      'max_bytes = "4GiB"',
+      "[[sensors]]",
+      `id = "${LIVE_SENSOR}"`,
+      'driver = "sim"',
+      'interval = "1s"',
+      "[control]",
+      'socket = ""',
+      "[http]",
+      'listen = ""',
+      "[sync]",
+      `endpoint = ${JSON.stringify(endpoint)}`,
+      `compress = ${compress}`,
+      "max_rate = 1000000",
+      ...(BACKLOG_BATCH_READINGS === undefined
+        ? []
+        : [`backlog_batch_max_readings = ${BACKLOG_BATCH_READINGS}`]),
+      "",
+    ].join("\n"),
+  );
+  return new BenchDaemon(config);
+}
+
+/** bench/receiver.ts's /healthz. */
+interface ReceiverTotals extends IngestHealth {
+  listeningAt: number;
+  firstRequestAt: number;
+  sensors: Record<string, { readings: number; lastAt: number } | undefined>;
+  /** [arrival, reading ts] (epoch ms) of every live reading. */
+  live: Array<[number, number]>;
+}
+
+async function receiverTotals(url: string): Promise<ReceiverTotals> {
+  return (await (await fetch(`${url}/healthz`)).json()) as ReceiverTotals;
+}
+
+/** Polls the receiver until every backlog reading has arrived (or the deadline passes). */
+async function waitForBacklogAtReceiver(url: string, backlog: number): Promise<ReceiverTotals> {
+  const deadline = performance.now() + DRAIN_DEADLINE_MS;
+  for (;;) {
+    const totals = await receiverTotals(url);
+    if ((totals.sensors[BACKLOG_SENSOR]?.readings ?? 0) >= backlog) return totals;
+    if (performance.now() > deadline) {
+      throw new Error(
+        `the receiver has ${totals.sensors[BACKLOG_SENSOR]?.readings ?? 0} of ${backlog} backlog readings at the deadline`,
+      );
+    }
+    await sleep(50);
+  }
+}
+
+/**
+ * The sensord binary draining the backlog into a fresh minimal receiver
+ * (bench/receiver.ts), timed as peers.md timed Fluent Bit ("everything
+ * buffered, then the receiver comes up"): sensord starts against a port
+ * nothing listens on, its first upload is refused, `outageMs` pass (0: none),
+ * then the receiver starts on that port. Clocks: the receiver's return to the
+ * last backlog reading it accepted (retry wait included), and sensord's
+ * process start to that same moment. Epoch ms on this machine, taken by the
+ * receiver and by this process.
  */
 async function drainIntoReceiver(
   dir: string,
   backlogDb: string,
+  backlog: number,
   compress: boolean,
-): Promise<DrainFigures> {
+  outageMs = 0,
+): Promise<DrainFigures & { totals: ReceiverTotals; log: string }> {
   const port = await freePort();
   const db = copyBacklog(backlogDb, join(dir, "sync-drain.db"));
-  const spawnedAt = Date.now();
-  const child = new DrainChild({
-    db,
-    endpoint: `http://127.0.0.1:${port}/ingest`,
-    compress,
-    liveEveryMs: 0,
-    deadlineMs: DRAIN_DEADLINE_MS,
-  });
+  const daemon = startSensord(dir, db, `http://127.0.0.1:${port}/ingest`, compress);
   let server: BenchServer | null = null;
   try {
-    await child.next("started", 30_000);
-    const refusedBy = performance.now() + 30_000;
-    while (!/upload failed/.test(child.log)) {
-      if (performance.now() > refusedBy) throw new Error(`no refused upload:\n${child.log}`);
-      await sleep(5);
-    }
-    const started = await BenchServer.receiver(port);
+    await daemon.waitForLog(/upload failed/, 30_000);
+    if (outageMs > 0) await sleep(outageMs);
+    const started = await BenchServer.receiver(port, LIVE_SENSOR);
     server = started.server;
     const endpointCpuBefore = server.cpuSeconds();
-    const report = await child.next<DrainReport>("done", DRAIN_DEADLINE_MS + 30_000);
+    const totals = await waitForBacklogAtReceiver(started.url, backlog);
+    const sensordCpuSeconds = daemon.cpuSeconds();
+    const sensordPeakRssBytes = daemon.peakRssBytes();
     const ingestCpuSeconds = server.cpuSeconds() - endpointCpuBefore;
-    if (report.pendingAtEnd !== 0 || report.uploaded !== report.pendingAtStart) {
-      throw new Error(`drain left ${report.pendingAtEnd} readings pending`);
-    }
-    const times = (await (await fetch(`${started.url}/healthz`)).json()) as {
-      listeningAt: number;
-      lastReadingAt: number;
-    };
-    const health = await server.health(started.url);
-    // The receiver keeps every id it has seen: what it counts as readings are distinct.
-    if (health.readings !== report.pendingAtStart || health.duplicates !== 0) {
+    const lastAt = totals.sensors[BACKLOG_SENSOR]?.lastAt ?? 0;
+    if (totals.sensors[BACKLOG_SENSOR]?.readings !== backlog || totals.duplicates !== 0) {
       throw new Error(
-        `receiver holds ${health.readings} distinct readings (${health.duplicates} duplicates), expected ${report.pendingAtStart}`,
+        `receiver holds ${totals.sensors[BACKLOG_SENSOR]?.readings} backlog readings (${totals.duplicates} duplicates), expected ${backlog}`,
       );
     }
-    const seconds = (times.lastReadingAt - times.listeningAt) / 1000;
+    await daemon.stop();
+    const seconds = (lastAt - totals.listeningAt) / 1000;
     return {
       endpoint: "receiver",
       compress,
-      readings: report.uploaded,
-      requests: report.requests,
+      readings: backlog,
+      requests: totals.batches,
       seconds,
-      fromProcessStartSeconds: (times.lastReadingAt - spawnedAt) / 1000,
-      readingsPerSecond: report.uploaded / seconds,
+      fromProcessStartSeconds: (lastAt - daemon.spawnedAt) / 1000,
+      readingsPerSecond: backlog / seconds,
       wire: null,
-      childSeconds: report.seconds,
-      sensordPeakRssBytes: report.peakRssBytes,
+      sensordPeakRssBytes,
       ingestPeakRssBytes: server.peakRssBytes(),
-      sensordCpuSeconds: report.cpuSeconds,
+      sensordCpuSeconds,
       ingestCpuSeconds,
-      health,
-      distinctStored: health.readings,
+      health: { readings: totals.readings, duplicates: totals.duplicates, batches: totals.batches },
+      distinctStored: totals.sensors[BACKLOG_SENSOR]?.readings ?? 0,
+      totals,
+      log: daemon.log,
     };
   } finally {
-    child.kill();
+    daemon.kill();
     await server?.stop();
   }
 }
@@ -321,207 +385,118 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
+/** Backlog readings sensord-ingest has stored (its readings' primary key is the reading id). */
+function countBacklogStored(dbPath: string): number {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return (
+      db
+        .prepare<[string], { n: number }>(
+          "SELECT count(*) AS n FROM readings r JOIN series s ON s.id = r.series WHERE s.sensor = ?",
+        )
+        .get(BACKLOG_SENSOR)?.n ?? 0
+    );
+  } finally {
+    db.close();
+  }
+}
+
 /**
- * 1. Backfill drain. Through the counting proxy for sensord-ingest (bytes and
- * requests on the wire, timed from the first request byte to the last response
- * byte). The receiver runs go straight to it (drainIntoReceiver): on a 2-core
- * box the proxy's CPU would be taken from the two processes under test.
+ * 1. The sensord binary draining the backlog into sensord-ingest through the
+ * counting proxy (bytes and requests on the wire, timed from the first request
+ * byte to the last response byte). The receiver runs go straight to it
+ * (drainIntoReceiver): on a 2-core box the proxy's CPU would be taken from the
+ * two processes under test.
  */
-async function measureDrain(
+async function measureIngestDrain(
   dir: string,
   backlogDb: string,
-  endpoint: DrainEndpoint,
-  compress: boolean,
+  backlog: number,
+  ingest: IngestUnderTest,
 ): Promise<DrainFigures> {
-  const proxy = endpoint.kind === "ingest" ? await CountingProxy.start(endpoint.url) : null;
+  const proxy = await CountingProxy.start(ingest.url);
+  const db = copyBacklog(backlogDb, join(dir, "sync-drain.db"));
+  const endpointCpuBefore = ingest.process.cpuSeconds();
+  const daemon = startSensord(dir, db, `${proxy.url}/ingest`, true);
   try {
-    const db = copyBacklog(backlogDb, join(dir, "sync-drain.db"));
-    const endpointCpuBefore = endpoint.server.cpuSeconds();
-    const report = await runDrainChild({
-      db,
-      endpoint: `${proxy?.url ?? endpoint.url}/ingest`,
-      compress,
-      liveEveryMs: 0,
-      deadlineMs: DRAIN_DEADLINE_MS,
-    });
-    const wire = proxy?.snapshot() ?? null;
-    const ingestCpuSeconds = endpoint.server.cpuSeconds() - endpointCpuBefore;
-    if (report.pendingAtEnd !== 0 || report.uploaded !== report.pendingAtStart) {
-      throw new Error(`drain left ${report.pendingAtEnd} readings pending`);
+    const deadline = performance.now() + DRAIN_DEADLINE_MS;
+    // The health count includes the live sensor's readings: confirm with the database once it is high enough.
+    while (
+      (await ingest.process.health(ingest.url)).readings < backlog ||
+      countBacklogStored(ingest.dbPath) < backlog
+    ) {
+      if (performance.now() > deadline) throw new Error(`ingest drain not done:\n${daemon.log}`);
+      await sleep(50);
     }
-    const seconds =
-      wire === null
-        ? report.seconds
-        : ((wire.lastResponseAt ?? 0) - (wire.firstRequestAt ?? 0)) / 1000;
-    const health = await endpoint.server.health(endpoint.url);
-    const distinctStored = await endpoint.distinct();
-    if (distinctStored !== report.pendingAtStart || health.duplicates !== 0) {
+    const wire = proxy.snapshot();
+    const sensordCpuSeconds = daemon.cpuSeconds();
+    const sensordPeakRssBytes = daemon.peakRssBytes();
+    const ingestCpuSeconds = ingest.process.cpuSeconds() - endpointCpuBefore;
+    await daemon.stop();
+    const health = await ingest.process.health(ingest.url);
+    const distinctStored = countBacklogStored(ingest.dbPath);
+    if (distinctStored !== backlog || health.duplicates !== 0) {
       throw new Error(
-        `${endpoint.kind} holds ${distinctStored} distinct readings (${health.duplicates} duplicates), expected ${report.pendingAtStart}`,
+        `sensord-ingest holds ${distinctStored} backlog readings (${health.duplicates} duplicates), expected ${backlog}`,
       );
     }
+    const seconds = ((wire.lastResponseAt ?? 0) - (wire.firstRequestAt ?? 0)) / 1000;
     return {
-      endpoint: endpoint.kind,
-      compress,
-      readings: report.uploaded,
-      requests: wire?.requests ?? report.requests,
+      endpoint: "ingest",
+      compress: true,
+      readings: backlog,
+      requests: wire.requests,
       seconds,
-      readingsPerSecond: report.uploaded / seconds,
+      readingsPerSecond: backlog / seconds,
       wire,
-      childSeconds: report.seconds,
-      sensordPeakRssBytes: report.peakRssBytes,
-      ingestPeakRssBytes: endpoint.server.peakRssBytes(),
-      sensordCpuSeconds: report.cpuSeconds,
+      sensordPeakRssBytes,
+      ingestPeakRssBytes: ingest.process.peakRssBytes(),
+      sensordCpuSeconds,
       ingestCpuSeconds,
       health,
       distinctStored,
     };
   } finally {
-    await proxy?.close();
-  }
-}
-
-/** 3. Live readings every 100 ms while a backlog drains; latency = ingest received_at - commit time. */
-async function measureLive(
-  dir: string,
-  backlogDb: string,
-  ingest: IngestUnderTest,
-): Promise<LiveFigures> {
-  const db = copyBacklog(backlogDb, join(dir, "sync-live.db"));
-  const report = await runDrainChild({
-    db,
-    endpoint: `${ingest.url}/ingest`,
-    compress: true,
-    liveEveryMs: LIVE_EVERY_MS,
-    deadlineMs: DRAIN_DEADLINE_MS,
-  });
-  const ingestDb = new Database(ingest.dbPath, { readonly: true });
-  let rows: Array<{ ts: number; received_at: number }>;
-  try {
-    rows = ingestDb
-      .prepare<[], { ts: number; received_at: number }>(
-        "SELECT r.ts, b.received_at FROM readings r JOIN series s ON s.id = r.series " +
-          "JOIN batches b ON b.seq = r.batch WHERE s.sensor = 'live0' ORDER BY r.ts",
-      )
-      .all();
-  } finally {
-    ingestDb.close();
-  }
-  const during = rows.filter((row) => row.ts <= report.backlogDoneEpochMs);
-  return {
-    backlog: report.pendingAtStart,
-    drainSeconds: report.seconds,
-    liveCommitted: report.liveCommitted,
-    latenciesMs: during.map((row) => row.received_at - row.ts).sort((a, b) => a - b),
-    allArrived: rows.length === report.liveCommitted && report.pendingAtEnd === 0,
-  };
-}
-
-/** 4. Endpoint down (nothing listening) for `outageSeconds` with the backlog buffered, then back. */
-async function measureOutage(
-  dir: string,
-  backlogDb: string,
-  ingest: IngestUnderTest,
-  outageSeconds: number,
-): Promise<OutageFigures> {
-  const proxy = await CountingProxy.start(ingest.url);
-  try {
-    await proxy.refuse();
-    const db = copyBacklog(backlogDb, join(dir, "sync-outage.db"));
-    const child = new DrainChild({
-      db,
-      endpoint: `${proxy.url}/ingest`,
-      compress: true,
-      liveEveryMs: 0,
-      deadlineMs: DRAIN_DEADLINE_MS + outageSeconds * 1000,
-    });
-    try {
-      await child.next("started", 30_000);
-      await sleep(outageSeconds * 1000);
-      await proxy.reopen();
-      const returnedAt = performance.now();
-      const report = await child.next<DrainReport>("done", DRAIN_DEADLINE_MS);
-      const wire = proxy.snapshot();
-      const health = await ingest.process.health(ingest.url);
-      const distinctStored = countStored(ingest.dbPath);
-      if (distinctStored !== report.pendingAtStart || report.pendingAtEnd !== 0) {
-        throw new Error(`after the outage the ingest holds ${distinctStored} readings`);
-      }
-      const attempts = /uploads work again after (\d+) failed attempt/.exec(child.log)?.[1];
-      return {
-        outageSeconds,
-        backlog: report.pendingAtStart,
-        firstRequestSeconds: ((wire.firstRequestAt ?? 0) - returnedAt) / 1000,
-        lastReadingSeconds: ((wire.lastResponseAt ?? 0) - returnedAt) / 1000,
-        failedAttempts: attempts === undefined ? null : Number(attempts),
-        distinctStored,
-        duplicates: health.duplicates,
-      };
-    } finally {
-      child.kill();
-    }
-  } finally {
+    daemon.kill();
     await proxy.close();
   }
 }
 
-/** The drain child (bench/drain-child.ts), its JSON lines, bounded waits, killed by PID. */
-class DrainChild {
-  readonly child: ChildProcess;
-  private stdout = "";
-  private stderr = "";
-  private readonly events: Array<{ event: string }> = [];
-
-  constructor(options: DrainOptions) {
-    this.child = spawn(process.execPath, [DRAIN_CHILD, JSON.stringify(options)], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    this.child.stdout?.on("data", (chunk: Buffer) => {
-      this.stdout += chunk.toString();
-      let newline = this.stdout.indexOf("\n");
-      while (newline !== -1) {
-        this.events.push(JSON.parse(this.stdout.slice(0, newline)) as { event: string });
-        this.stdout = this.stdout.slice(newline + 1);
-        newline = this.stdout.indexOf("\n");
-      }
-    });
-    this.child.stderr?.on("data", (chunk: Buffer) => {
-      this.stderr += chunk.toString();
-    });
-  }
-
-  get log(): string {
-    return this.stderr;
-  }
-
-  async next<T extends { event: string }>(event: string, timeoutMs: number): Promise<T> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const found = this.events.find((item) => item.event === event);
-      if (found !== undefined) return found as T;
-      if (this.child.exitCode !== null || this.child.signalCode !== null) {
-        throw new Error(`drain child exited before "${event}":\n${this.stderr}`);
-      }
-      if (performance.now() > deadline) {
-        this.kill();
-        throw new Error(`drain child: no "${event}" within ${timeoutMs} ms:\n${this.stderr}`);
-      }
-      await sleep(5);
+/** Live readings committed while the backlog drained, from the receiver runs: arrival - sample time. */
+function liveFigures(runs: Array<{ totals: ReceiverTotals }>): LiveFigures {
+  const latenciesMs: number[] = [];
+  for (const { totals } of runs) {
+    const done = totals.sensors[BACKLOG_SENSOR]?.lastAt ?? 0;
+    for (const [arrival, ts] of totals.live) {
+      if (ts >= totals.listeningAt && ts <= done) latenciesMs.push(arrival - ts);
     }
   }
-
-  kill(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
-  }
+  return { runs: runs.length, latenciesMs: latenciesMs.sort((a, b) => a - b) };
 }
 
-async function runDrainChild(options: DrainOptions): Promise<DrainReport> {
-  const child = new DrainChild(options);
-  try {
-    return await child.next<DrainReport>("done", options.deadlineMs + 30_000);
-  } finally {
-    child.kill();
+/**
+ * 4. Nothing listening for `outageSeconds` with the backlog buffered (sensord
+ * running, its uploads refused), then the minimal receiver returns on that
+ * port: return -> first request, return -> last backlog reading. Three runs.
+ */
+async function measureOutage(
+  dir: string,
+  backlogDb: string,
+  backlog: number,
+  outageSeconds: number,
+): Promise<OutageFigures> {
+  const runs: OutageFigures["runs"] = [];
+  for (let run = 0; run < DRAIN_RUNS; run++) {
+    const drained = await drainIntoReceiver(dir, backlogDb, backlog, true, outageSeconds * 1000);
+    const attempts = /uploads work again after (\d+) failed attempt/.exec(drained.log)?.[1];
+    runs.push({
+      firstRequestSeconds: (drained.totals.firstRequestAt - drained.totals.listeningAt) / 1000,
+      lastReadingSeconds: drained.seconds,
+      failedAttempts: attempts === undefined ? null : Number(attempts),
+    });
   }
+  runs.sort((a, b) => a.lastReadingSeconds - b.lastReadingSeconds);
+  return { outageSeconds, backlog, runs };
 }
 
 /**
@@ -666,112 +641,114 @@ const count = (value: number) => Math.round(value).toLocaleString("en-US");
 
 export function printSync(result: SyncBenchResult): void {
   const { drain, original, live, outage, prefill } = result;
-  const w = drain.wire;
-  if (w === null) throw new Error("the sensord-ingest drain runs through the counting proxy");
   const perReading = (bytes: number, readings: number) => (bytes / readings).toFixed(1);
   console.log("## Sync: backlog drain, the original way, live latency, outage (loopback)");
   console.log(
     `backlog: ${count(prefill.readings)} readings written by a real sensord (replay driver, interval 0s, no [sync]) in ${prefill.seconds.toFixed(1)} s; database ${mib(prefill.dbBytes)}`,
   );
   console.log(
-    "worker: SyncWorker in a harness process of its own (bench/drain-child.ts, not the sensord binary); batch format, batch_max_readings 1000, batch_max_bytes 256KiB,",
+    "drain side: the sensord binary (dist/daemon/main.js) over a copy of that database, a 1 Hz sim sensor (live0) sampling,",
   );
   console.log(
-    "  compress (gzip level 1), max_rate 1,000,000 (the default 20,000/s is a per-Pi politeness cap towards a shared endpoint)",
+    "  [sync] defaults (live batches of 1000 / 256KiB, backlog batches up to 2500 / 1MiB, gzip level 1) except max_rate 1,000,000",
   );
   console.log(
-    "path: drain child -> the minimal receiver (bench/receiver.ts, a child process: gunzip, JSON.parse, dedupe ids in",
+    "path: sensord -> the minimal receiver (bench/receiver.ts, a child process: gunzip, JSON.parse, dedupe ids in memory, answer 200;",
   );
   console.log(
-    "  memory, answer 200; started after the drain child's first upload was refused, as peers.md's runs); or drain child -> counting TCP proxy (in the bench process) -> sensord-ingest",
+    "  started on a port sensord's first upload was refused on, as peers.md's runs); or sensord -> counting TCP proxy (in the bench",
   );
   console.log(
-    "  (SQLite, idempotent; bytes and requests counted at the proxy). Each drain: median of 3 runs.",
+    "  process) -> sensord-ingest (SQLite, idempotent; bytes and requests counted at the proxy). Each drain: median of 3 runs.",
   );
   console.log("");
-  const rate = (run: DrainFigures) =>
-    `${count(run.readingsPerSecond)} readings/s (${count(run.readings)} in ${run.seconds.toFixed(2)} s` +
-    (run.fromProcessStartSeconds === undefined ? ")" : ", receiver's return -> last reading)") +
-    (run.runRates === undefined
+  const brackets = (run: DrainFigures) =>
+    run.runRates === undefined
       ? ""
-      : ` [${run.runRates.map((value) => `${Math.round(value / 1000)}k`).join(", ")}]`) +
-    (run.fromProcessStartSeconds === undefined
-      ? ""
-      : `; drain process start -> last reading ${count(run.readings / run.fromProcessStartSeconds)}/s (${run.fromProcessStartSeconds.toFixed(2)} s)`);
+      : ` [${run.runRates.map((value) => `${Math.round(value / 1000)}k`).join(", ")}]`;
+  const receiverRate = (run: DrainFigures) =>
+    `${count(run.readingsPerSecond)} readings/s, return -> last (${run.seconds.toFixed(2)} s)${brackets(run)}`;
+  const startRate = (run: DrainFigures) => {
+    const seconds = run.fromProcessStartSeconds ?? Number.NaN;
+    const spread =
+      run.runStartRates === undefined
+        ? ""
+        : ` [${run.runStartRates.map((value) => `${Math.round(value / 1000)}k`).join(", ")}]`;
+    return `${count(run.readings / seconds)} readings/s, sensord start -> last (${seconds.toFixed(2)} s)${spread}`;
+  };
+  const rows: Array<[string, string, string]> = [];
   const [receiverGzip, receiverPlain] = result.receiverDrains;
-  const rows: Array<[string, string, string]> = [
-    ...(receiverGzip === undefined
-      ? []
-      : [
-          ["drain, gzip, minimal receiver", rate(receiverGzip), "205k records/s (4.87 s)"] as [
-            string,
-            string,
-            string,
-          ],
-        ]),
-    ...(receiverPlain === undefined
-      ? []
-      : [
-          ["drain, plain, minimal receiver", rate(receiverPlain), "438k records/s (2.28 s)"] as [
-            string,
-            string,
-            string,
-          ],
-        ]),
-    ["drain, gzip, into sensord-ingest", rate(drain), "(no durable receiver measured)"],
-    ["requests per million", count((drain.requests / drain.readings) * 1_000_000), "61-63"],
-    [
-      "bytes on the wire per reading",
-      `${perReading(w.requestBytes, drain.readings)} (requests incl. HTTP headers)`,
-      "24.8",
-    ],
-    [
-      "peak RSS (VmHWM)",
-      `${mib(Math.max(drain.sensordPeakRssBytes, ...result.receiverDrains.map((run) => run.sensordPeakRssBytes)))} sensord side; ingest ${mib(drain.ingestPeakRssBytes)}`,
-      "72-121 MB",
-    ],
-    [
-      "delivered",
-      `${count(drain.distinctStored)} distinct, ${count(drain.health.duplicates)} duplicates`,
-      "none lost or duplicated",
-    ],
-    [
+  if (receiverGzip !== undefined) {
+    rows.push(
+      ["drain, gzip, minimal receiver", receiverRate(receiverGzip), "205k records/s (4.87 s)"],
+      ["  same, from sensord's start", startRate(receiverGzip), "(not measured)"],
+      [
+        "  requests, CPU, peak RSS",
+        `${count(receiverGzip.requests)} requests; sensord ${receiverGzip.sensordCpuSeconds.toFixed(1)} s CPU since its start, ` +
+          `receiver ${receiverGzip.ingestCpuSeconds.toFixed(1)} s; sensord ${mib(receiverGzip.sensordPeakRssBytes)}`,
+        "61-63 requests; 72-121 MB",
+      ],
+    );
+  }
+  if (receiverPlain !== undefined) {
+    rows.push(
+      ["drain, plain, minimal receiver", receiverRate(receiverPlain), "438k records/s (2.28 s)"],
+      ["  same, from sensord's start", startRate(receiverPlain), "(not measured)"],
+    );
+  }
+  if (drain?.wire != null) {
+    const w = drain.wire;
+    rows.push(
+      [
+        "drain, gzip, into sensord-ingest",
+        `${count(drain.readingsPerSecond)} readings/s, first request byte -> last response (${drain.seconds.toFixed(2)} s)${brackets(drain)}`,
+        "(no durable receiver measured)",
+      ],
+      ["requests per million", count((drain.requests / drain.readings) * 1_000_000), "61-63"],
+      [
+        "bytes on the wire per reading",
+        `${perReading(w.requestBytes, drain.readings)} (requests incl. HTTP headers; bodies ${perReading(w.bodyBytes, drain.readings)}), responses ${perReading(w.responseBytes, drain.readings)}`,
+        "24.8",
+      ],
+      [
+        "delivered (sensord-ingest)",
+        `${count(drain.distinctStored)} distinct backlog readings, ${count(drain.health.duplicates)} duplicates`,
+        "none lost or duplicated",
+      ],
+    );
+  }
+  if (live !== null) {
+    rows.push([
       "live latency during the drain",
       live.latenciesMs.length === 0
-        ? "none committed during the drain"
-        : `p50 ${count(percentile(live.latenciesMs, 0.5))} ms, p95 ${count(percentile(live.latenciesMs, 0.95))} ms, max ${count(live.latenciesMs.at(-1) ?? 0)} ms`,
+        ? "none sampled during the drains"
+        : `p50 ${count(percentile(live.latenciesMs, 0.5))} ms, p95 ${count(percentile(live.latenciesMs, 0.95))} ms, max ${count(live.latenciesMs.at(-1) ?? 0)} ms (${live.latenciesMs.length} readings, ${live.runs} gzip runs)`,
       "not measured",
-    ],
-    [
-      outage === null ? "after an outage" : `${outage.outageSeconds} s outage: return -> last`,
-      outage === null
-        ? "skipped (BENCH_OUTAGE_SECONDS=0)"
-        : `${outage.lastReadingSeconds.toFixed(1)} s (first request after ${outage.firstRequestSeconds.toFixed(1)} s)`,
+    ]);
+  }
+  if (outage !== null) {
+    const median = outage.runs[Math.floor(outage.runs.length / 2)];
+    rows.push([
+      `${outage.outageSeconds} s outage: return -> last`,
+      median === undefined
+        ? "no run"
+        : `${median.lastReadingSeconds.toFixed(1)} s (first request after ${median.firstRequestSeconds.toFixed(2)} s) ` +
+          `[${outage.runs.map((run) => run.lastReadingSeconds.toFixed(1)).join(", ")} s]`,
       "146 s (60 s outage)",
-    ],
-  ];
-  console.log(
-    `${"".padEnd(32)}${"sensord (SyncWorker in bench/drain-child.ts)".padEnd(54)}  Fluent Bit 5.1.1 (peers.md)`,
-  );
+    ]);
+  }
+  console.log(`${"".padEnd(32)}${"sensord (the binary)".padEnd(64)}  Fluent Bit 5.1.1 (peers.md)`);
   for (const [label, ours, theirs] of rows) {
-    // Two spaces at least: the receiver rows are longer than the column.
-    console.log(`${label.padEnd(32)}${ours.padEnd(54)}  ${theirs}`);
+    // Two spaces at least: some rows are longer than the column.
+    console.log(`${label.padEnd(32)}${ours.padEnd(64)}  ${theirs}`);
   }
   console.log("");
-  console.log(
-    `drain: ${count(w.requests)} requests on ${w.connections} connection(s) (${count(drain.health.batches)} batches at the ingest); ` +
-      `TCP payload per reading: requests ${perReading(w.requestBytes, drain.readings)} (bodies alone ${perReading(w.bodyBytes, drain.readings)}), responses ${perReading(w.responseBytes, drain.readings)}`,
-  );
-  for (const run of [...result.receiverDrains, drain]) {
+  for (const run of [...result.receiverDrains, ...(drain === null ? [] : [drain])]) {
     console.log(
-      `  CPU, ${run.compress ? "gzip" : "plain"} into ${run.endpoint === "ingest" ? "sensord-ingest" : "the receiver"}: ` +
-        `sensord side ${run.sensordCpuSeconds.toFixed(1)} s, endpoint ${run.ingestCpuSeconds.toFixed(1)} s ` +
-        `(three requests in flight: the sides overlap); the child's own clock ${run.childSeconds.toFixed(2)} s; ` +
-        `${count(run.requests)} requests` +
-        (run.wire === null
-          ? " (no proxy); "
-          : `, ${perReading(run.wire.requestBytes, run.readings)} request bytes/reading; `) +
-        `peak RSS ${mib(run.sensordPeakRssBytes)} / ${mib(run.ingestPeakRssBytes)}`,
+      `  ${run.compress ? "gzip" : "plain"} into ${run.endpoint === "ingest" ? "sensord-ingest" : "the receiver"}: ` +
+        `sensord ${run.sensordCpuSeconds.toFixed(1)} s CPU (since its start, both threads), endpoint ${run.ingestCpuSeconds.toFixed(1)} s; ` +
+        `${count(run.requests)} requests; peak RSS ${mib(run.sensordPeakRssBytes)} / ${mib(run.ingestPeakRssBytes)}; ` +
+        `${count(run.distinctStored)} distinct backlog readings, ${run.health.duplicates} duplicates`,
     );
   }
   for (const run of original) {
@@ -781,20 +758,18 @@ export function printSync(result: SyncBenchResult): void {
         `${perReading(run.requestBytes, run.readings)} request bytes/reading (bodies ${perReading(run.bodyBytes, run.readings)}; ` +
         `responses ${perReading(run.responseBytes, run.readings)})`,
     );
-    console.log(
-      `  batch drain vs this: ${(drain.readingsPerSecond / run.readingsPerSecond).toFixed(1)}x the readings/s, ` +
-        `${(run.requestBytes / run.readings / (w.requestBytes / drain.readings)).toFixed(1)}x fewer request bytes per reading`,
-    );
+    if (drain?.wire != null) {
+      console.log(
+        `  batch drain vs this: ${(drain.readingsPerSecond / run.readingsPerSecond).toFixed(1)}x the readings/s, ` +
+          `${(run.requestBytes / run.readings / (drain.wire.requestBytes / drain.readings)).toFixed(1)}x fewer request bytes per reading`,
+      );
+    }
   }
-  console.log(
-    `live: one reading committed every ${LIVE_EVERY_MS} ms while ${count(live.backlog)} drained (${live.drainSeconds.toFixed(1)} s): ` +
-      `${live.latenciesMs.length} committed during the drain, latency = ingest received_at - commit time; ` +
-      `${count(live.liveCommitted)} committed in all, all arrived: ${live.allArrived}`,
-  );
   if (outage !== null) {
     console.log(
-      `outage: ${count(outage.backlog)} readings buffered, nothing listening for ${outage.outageSeconds} s; ` +
-        `${outage.failedAttempts ?? "?"} failed attempts; ${count(outage.distinctStored)} distinct readings stored, ${outage.duplicates} duplicates`,
+      `outage: ${count(outage.backlog)} readings buffered, nothing listening for ${outage.outageSeconds} s, then the receiver; ` +
+        `failed attempts per run ${outage.runs.map((run) => run.failedAttempts ?? "?").join(", ")} ` +
+        "(TCP probes every 200-400 ms not counted); every run delivered every reading once",
     );
   }
 }

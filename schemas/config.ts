@@ -274,6 +274,23 @@ export const SyncSection = Type.Object(
         description: 'Request body size at most (before gzip). Default: "256KiB"',
       }),
     ),
+    backlog_batch_max_readings: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 100_000,
+        description:
+          "Readings per request at most while draining a backlog (oldest first); at least " +
+          "batch_max_readings. Default: 2500, or batch_max_readings when that is written out",
+      }),
+    ),
+    backlog_batch_max_bytes: Type.Optional(
+      Type.String({
+        pattern: SIZE_PATTERN,
+        description:
+          "Request body size at most (before gzip) while draining a backlog; at least " +
+          'batch_max_bytes. Default: "1MiB", or batch_max_bytes when that is written out',
+      }),
+    ),
     max_rate: Type.Optional(
       Type.Integer({
         minimum: 1,

@@ -19,6 +19,7 @@ import type { EncodedBatch, EncoderSettings } from "./encoder-protocol.js";
 import { createUploadAgent, postBody } from "./http.js";
 import { originalDocuments } from "./original.js";
 import { classifyFailure, classifyResponse, nextDelayMs, type UploadOutcome } from "./policy.js";
+import { tcpReachable } from "./probe.js";
 import type { QuarantinedBatch, QueuedReading, QueueStats, SyncQueue } from "./queue.js";
 
 export type SyncState = "idle" | "uploading" | "backoff" | "auth_failed" | "stopped";
@@ -83,11 +84,32 @@ const PIPELINE_DEPTH = 3;
  * look waits for the requests in flight, ~1 % of a drain's rate at this period.
  */
 const LIVE_CHECK_MS = 250;
+/**
+ * While readings wait and the endpoint cannot be reached (refused, no route,
+ * connect timeout), a TCP connect probes it every 200-400 ms (uniform jitter,
+ * so a fleet that lost the same endpoint does not reconnect in step), and the
+ * cycle starts the moment one connects: the backlog moves within ~0.3 s of the
+ * endpoint's return instead of at the next 1-10 s retry. A refused connect
+ * costs the server nothing; the 1-10 s retries stay as they were, as a backstop.
+ */
+const PROBE_MIN_MS = 200;
+const PROBE_MAX_MS = 400;
+/**
+ * A probe gives up after this: with SYNs dropped the kernel retransmits only
+ * after 1 s, so a fresh probe reaches a returned endpoint sooner than waiting.
+ */
+const PROBE_TIMEOUT_MS = 1000;
 /** Response bodies are kept to this size: enough for an error reason, never a memory problem. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
 /** Cycles that upload at least this many readings are logged at info level. */
 const BACKFILL_REPORT_READINGS = 10_000;
+
+/** How many readings and body bytes one request carries at most. */
+interface BatchLimits {
+  readings: number;
+  bytes: number;
+}
 
 /** Why a cycle stopped early: the caller's schedule decides when to try again. */
 class Halt extends Error {}
@@ -102,6 +124,9 @@ export class SyncWorker {
   private task: ScheduledTask | null = null;
   private timer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
+  private probeTimer: NodeJS.Timeout | null = null;
+  /** Set while the last attempt found the endpoint unreachable: see PROBE_MIN_MS. */
+  private probing = false;
   private apiKey: string | null = null;
   /** Set when this cycle has scheduled its retry. */
   private retryScheduled = false;
@@ -128,9 +153,25 @@ export class SyncWorker {
   private readonly abort = new AbortController();
   private readonly agent;
   private readonly alerts: AlertUploader | null;
+  private readonly liveLimits: BatchLimits;
+  private readonly backlogLimits: BatchLimits;
 
   constructor(private readonly deps: SyncWorkerDeps) {
     const { device, config } = deps;
+    this.liveLimits = { readings: config.batchMaxReadings, bytes: config.batchMaxBytes };
+    this.backlogLimits = {
+      // One backlog batch is sent, then the drain sleeps to keep max_rate: a
+      // batch of more than LIVE_CHECK_MS worth of max_rate would make live
+      // readings wait behind that sleep.
+      readings: Math.max(
+        config.batchMaxReadings,
+        Math.min(
+          config.backlogBatchMaxReadings,
+          Math.floor((config.maxRate * LIVE_CHECK_MS) / 1000),
+        ),
+      ),
+      bytes: config.backlogBatchMaxBytes,
+    };
     this.agent = createUploadAgent({
       connectTimeoutMs: config.timeoutMs,
       headersTimeoutMs: config.timeoutMs,
@@ -173,6 +214,7 @@ export class SyncWorker {
     await this.task?.stop();
     if (this.timer) clearInterval(this.timer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.stopProbing();
     this.alerts?.stop();
     this.abort.abort();
     await this.cycleRunning;
@@ -213,6 +255,7 @@ export class SyncWorker {
     let sent = 0;
     this.status_.state = "uploading";
     this.retryScheduled = false;
+    this.stopProbing();
     // Read once per cycle: a key file fixed after an auth failure is picked up by the next retry.
     this.apiKey = this.deps.apiKey();
     // Alerts first: they are few (one small request) and urgent, and a
@@ -221,7 +264,10 @@ export class SyncWorker {
     await this.alerts?.run();
     try {
       const live = queue.newestPending(config.batchMaxReadings);
-      sent += await this.send(live);
+      sent += await this.send(live, this.liveLimits);
+      // Readings handed to requests: max_rate paces these, not the ones
+      // answered, or a pipeline of big backlog batches would run ahead of it.
+      let dispatched = live.length;
       let cursor = 0;
       let lastLiveCheck = performance.now();
       // Several requests in flight: the next batch is read and gzip'd while
@@ -240,20 +286,21 @@ export class SyncWorker {
         while (!this.stopping && !drained) {
           let flight: Promise<number>;
           if (encoder === null) {
-            const backlog = queue.oldestPending(cursor, config.batchMaxReadings);
+            const backlog = queue.oldestPending(cursor, this.backlogLimits.readings);
             const last = backlog.at(-1);
             if (last === undefined) break;
             cursor = last.seq;
-            flight = this.send(backlog);
+            dispatched += backlog.length;
+            flight = this.send(backlog, this.backlogLimits);
             if (
-              backlog.length >= config.batchMaxReadings &&
+              backlog.length >= this.backlogLimits.readings &&
               config.format === "batch" &&
               this.deps.encoder !== undefined
             ) {
               encoder = this.deps.encoder({
                 device: this.batchDevice,
-                batchMaxReadings: config.batchMaxReadings,
-                batchMaxBytes: config.batchMaxBytes,
+                batchMaxReadings: this.backlogLimits.readings,
+                batchMaxBytes: this.backlogLimits.bytes,
                 compress: config.compress,
               });
               encoder.from(cursor);
@@ -268,6 +315,7 @@ export class SyncWorker {
                 return 0;
               }
               cursor = Math.max(cursor, read.lastSeq);
+              for (const batch of read.batches) dispatched += batch.seqs.length;
               let accepted = 0;
               for (const batch of read.batches) accepted += await this.sendEncoded(batch);
               return accepted;
@@ -283,10 +331,11 @@ export class SyncWorker {
             const fresh = queue
               .newestPending(config.batchMaxReadings)
               .filter((item) => item.seq > cursor);
-            sent += await this.send(fresh);
+            dispatched += fresh.length;
+            sent += await this.send(fresh, this.liveLimits);
             lastLiveCheck = performance.now();
           }
-          await this.pace(sent, started);
+          await this.pace(dispatched, started);
         }
         while (flights.length > 0) await land();
       } finally {
@@ -303,8 +352,8 @@ export class SyncWorker {
     }
   }
 
-  /** Sends `items` (chunked to the batch limits); returns how many readings the endpoint took. */
-  private async send(items: QueuedReading[]): Promise<number> {
+  /** Sends `items` (chunked to `limits`); returns how many readings the endpoint took. */
+  private async send(items: QueuedReading[], limits: BatchLimits): Promise<number> {
     if (items.length === 0) return 0;
     const { config } = this.deps;
     if (config.format === "original") {
@@ -319,12 +368,7 @@ export class SyncWorker {
       return accepted;
     }
     let accepted = 0;
-    for (const chunk of chunkReadings(
-      items,
-      config.batchMaxReadings,
-      config.batchMaxBytes,
-      this.envelopeBytes,
-    )) {
+    for (const chunk of chunkReadings(items, limits.readings, limits.bytes, this.envelopeBytes)) {
       accepted += await this.sendBatch(chunk);
     }
     return accepted;
@@ -477,6 +521,44 @@ export class SyncWorker {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => void this.trigger({ force: true }), delay);
     this.retryTimer.unref();
+    // Only when the request never left: an endpoint that answers (429, 5xx)
+    // or resets accepts connects, so a probe would turn its backoff into a tight loop.
+    if (outcome.kind === "retry" && outcome.unreachable === true && outcome.retryAfterMs === null) {
+      this.probing = true;
+      this.scheduleProbe();
+    }
+  }
+
+  private scheduleProbe(): void {
+    const random = this.deps.random ?? Math.random;
+    const delay = PROBE_MIN_MS + random() * (PROBE_MAX_MS - PROBE_MIN_MS);
+    this.probeTimer = setTimeout(() => void this.probe(), delay);
+    this.probeTimer.unref();
+  }
+
+  private async probe(): Promise<void> {
+    this.probeTimer = null;
+    if (!this.probing) return;
+    // The failed cycle may still be settling its other requests; trigger() would only wait for it.
+    if (this.cycleRunning === null) {
+      const open = await tcpReachable(this.deps.config.endpoint, PROBE_TIMEOUT_MS);
+      // A retry or a `sync now` may have started a cycle meanwhile: it stopped the probing.
+      if (!this.probing) return;
+      if (open && this.cycleRunning === null) {
+        this.stopProbing();
+        if (this.retryTimer) clearTimeout(this.retryTimer);
+        this.retryTimer = null;
+        void this.trigger({ force: true });
+        return;
+      }
+    }
+    this.scheduleProbe();
+  }
+
+  private stopProbing(): void {
+    this.probing = false;
+    if (this.probeTimer) clearTimeout(this.probeTimer);
+    this.probeTimer = null;
   }
 
   private succeeded(sent: number, started: number): void {
@@ -500,8 +582,8 @@ export class SyncWorker {
   }
 
   /** Sleeps as needed to keep the drain at or under max_rate readings/s. */
-  private async pace(sent: number, started: number): Promise<void> {
-    const earliest = started + (sent / this.deps.config.maxRate) * 1000;
+  private async pace(dispatched: number, started: number): Promise<void> {
+    const earliest = started + (dispatched / this.deps.config.maxRate) * 1000;
     const wait = earliest - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }

@@ -83,6 +83,8 @@ function renderSync(sync: SyncConfig): Record<string, unknown> {
     ...(sync.apiKeyFile === null ? {} : { api_key_file: sync.apiKeyFile }),
     batch_max_readings: sync.batchMaxReadings,
     batch_max_bytes: formatSize(sync.batchMaxBytes),
+    backlog_batch_max_readings: sync.backlogBatchMaxReadings,
+    backlog_batch_max_bytes: formatSize(sync.backlogBatchMaxBytes),
     max_rate: sync.maxRate,
     timeout: formatDuration(sync.timeoutMs),
     compress: sync.compress,

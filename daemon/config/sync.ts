@@ -5,7 +5,7 @@ import { alertsEndpoint } from "../../sync/alerts-endpoint.js";
 import { describeError } from "../errors.js";
 import { asString, asTable, type Problems } from "./problems.js";
 import { durationInRange } from "./sections.js";
-import { parseSize, SIZE_HINT } from "./size.js";
+import { formatSize, parseSize, SIZE_HINT } from "./size.js";
 import type { SyncConfig } from "./types.js";
 
 export const SYNC_DEFAULTS = {
@@ -14,6 +14,18 @@ export const SYNC_DEFAULTS = {
   schedule: "* * * * *",
   batchMaxReadings: 1000,
   batchMaxBytes: 256 * 1024,
+  /**
+   * A backlog goes in bigger requests than live data: 2.4x fewer requests
+   * (per-request costs are the endpoint's too) for the same drain rate. Paired
+   * runs of the sensord binary (300k backlog to the minimal receiver, 2-core VM,
+   * median of 3): 1000 and 2500 readings gave the same rate within the noise
+   * (125k-195k vs 137k-149k/s), 5000 and 10000 were slower (106k, 123k/s) and
+   * took more CPU and 25-60 MiB more peak RSS. 1 MiB is not binding at 2500
+   * readings and an eighth of sensord-ingest's 8 MiB body limit; a smaller
+   * endpoint answers 413 and the batch is split.
+   */
+  backlogBatchMaxReadings: 2500,
+  backlogBatchMaxBytes: 1024 * 1024,
   maxRate: 20_000,
   timeoutMs: 15_000,
 } as const;
@@ -62,6 +74,11 @@ export function resolveSync(raw: unknown, baseDir: string, problems: Problems): 
       );
     }
   }
+  const batchMaxReadings =
+    typeof table.batch_max_readings === "number"
+      ? table.batch_max_readings
+      : SYNC_DEFAULTS.batchMaxReadings;
+  const batchMaxBytes = resolveBatchBytes(table.batch_max_bytes, "sync.batch_max_bytes", problems);
   return {
     endpoint,
     format,
@@ -70,11 +87,18 @@ export function resolveSync(raw: unknown, baseDir: string, problems: Problems): 
     intervalMs: durationInRange(table.interval, "sync.interval", { min: 0, fallback: 0 }, problems),
     apiKeyFile:
       keyFile === undefined ? null : isAbsolute(keyFile) ? keyFile : resolve(baseDir, keyFile),
-    batchMaxReadings:
-      typeof table.batch_max_readings === "number"
-        ? table.batch_max_readings
-        : SYNC_DEFAULTS.batchMaxReadings,
-    batchMaxBytes: resolveBatchBytes(table.batch_max_bytes, problems),
+    batchMaxReadings,
+    batchMaxBytes,
+    backlogBatchMaxReadings: resolveBacklogReadings(
+      table.backlog_batch_max_readings,
+      table.batch_max_readings === undefined ? null : batchMaxReadings,
+      problems,
+    ),
+    backlogBatchMaxBytes: resolveBacklogBytes(
+      table.backlog_batch_max_bytes,
+      table.batch_max_bytes === undefined ? null : batchMaxBytes,
+      problems,
+    ),
     maxRate: typeof table.max_rate === "number" ? table.max_rate : SYNC_DEFAULTS.maxRate,
     timeoutMs: durationInRange(
       table.timeout,
@@ -96,13 +120,54 @@ function isHttpUrl(text: string): boolean {
   }
 }
 
-function resolveBatchBytes(raw: unknown, problems: Problems): number {
+function resolveBatchBytes(raw: unknown, key: string, problems: Problems): number {
   const text = asString(raw);
   if (text === undefined) return SYNC_DEFAULTS.batchMaxBytes;
   const bytes = parseSize(text);
   if (bytes === null || bytes < 1024) {
-    problems.add("sync.batch_max_bytes", `"${text}" is not a size of at least 1KiB; ${SIZE_HINT}`);
+    problems.add(key, `"${text}" is not a size of at least 1KiB; ${SIZE_HINT}`);
     return SYNC_DEFAULTS.batchMaxBytes;
+  }
+  return bytes;
+}
+
+/**
+ * Never below batch_max_readings: a backlog batch is a live batch or bigger.
+ * As with bytes, a batch_max_readings written out is taken as the endpoint's
+ * limit and the backlog follows it unless told otherwise.
+ */
+function resolveBacklogReadings(
+  raw: unknown,
+  writtenLive: number | null,
+  problems: Problems,
+): number {
+  if (typeof raw !== "number") return writtenLive ?? SYNC_DEFAULTS.backlogBatchMaxReadings;
+  const live = writtenLive ?? SYNC_DEFAULTS.batchMaxReadings;
+  if (raw < live) {
+    problems.add(
+      "sync.backlog_batch_max_readings",
+      `${raw} is below batch_max_readings (${live}); set it to at least ${live}, or remove it`,
+    );
+    return live;
+  }
+  return raw;
+}
+
+/**
+ * A batch_max_bytes written out is taken as the endpoint's limit, so the
+ * backlog follows it unless told otherwise: 2 MiB batches to an endpoint that
+ * takes 100 KiB would each be refused (413) and split five times over.
+ */
+function resolveBacklogBytes(raw: unknown, writtenLive: number | null, problems: Problems): number {
+  if (raw === undefined) return writtenLive ?? SYNC_DEFAULTS.backlogBatchMaxBytes;
+  const live = writtenLive ?? SYNC_DEFAULTS.batchMaxBytes;
+  const bytes = resolveBatchBytes(raw, "sync.backlog_batch_max_bytes", problems);
+  if (bytes < live) {
+    problems.add(
+      "sync.backlog_batch_max_bytes",
+      `"${asString(raw)}" is below batch_max_bytes (${formatSize(live)}); set it to at least that, or remove it`,
+    );
+    return live;
   }
   return bytes;
 }

@@ -63,6 +63,9 @@ export interface SyncConfig {
   apiKeyFile: string | null;
   batchMaxReadings: number;
   batchMaxBytes: number;
+  /** Limits of a backlog batch (oldest-first drain); at least the live ones above. */
+  backlogBatchMaxReadings: number;
+  backlogBatchMaxBytes: number;
   maxRate: number;
   timeoutMs: number;
   compress: boolean;

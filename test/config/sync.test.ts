@@ -30,6 +30,8 @@ describe("[sync]", () => {
       apiKeyFile: join(dir, "api-key"),
       batchMaxReadings: 1000,
       batchMaxBytes: 262_144,
+      backlogBatchMaxReadings: 2500,
+      backlogBatchMaxBytes: 1_048_576,
       maxRate: 20_000,
       timeoutMs: 15_000,
       compress: true,
@@ -50,6 +52,37 @@ describe("[sync]", () => {
       compress: false,
       apiKeyFile: null,
     });
+  });
+
+  it("sends a backlog in bigger batches, following a batch_max_bytes written out unless told otherwise", () => {
+    const sync = (keys: string) =>
+      loadText(`${SENSOR}\n[sync]\nendpoint = "http://127.0.0.1:8787/ingest"\n${keys}`).sync;
+    expect(
+      sync('backlog_batch_max_readings = 20000\nbacklog_batch_max_bytes = "4MiB"\n'),
+    ).toMatchObject({
+      batchMaxReadings: 1000,
+      batchMaxBytes: 262_144,
+      backlogBatchMaxReadings: 20_000,
+      backlogBatchMaxBytes: 4_194_304,
+    });
+    // A batch_max_bytes written out is the endpoint's limit: the backlog keeps to it.
+    expect(sync('batch_max_bytes = "100KiB"\n')).toMatchObject({
+      batchMaxBytes: 102_400,
+      backlogBatchMaxBytes: 102_400,
+    });
+    expect(sync("batch_max_readings = 100\n")).toMatchObject({
+      batchMaxReadings: 100,
+      backlogBatchMaxReadings: 100,
+    });
+    const problems = problemsOf(
+      `${SENSOR}\n[sync]\nendpoint = "http://127.0.0.1:8787/ingest"\nbatch_max_readings = 2000\nbacklog_batch_max_readings = 500\nbacklog_batch_max_bytes = "64KiB"\n`,
+    );
+    expect(problems.get("sync.backlog_batch_max_readings")).toBe(
+      "500 is below batch_max_readings (2000); set it to at least 2000, or remove it",
+    );
+    expect(problems.get("sync.backlog_batch_max_bytes")).toBe(
+      '"64KiB" is below batch_max_bytes (256KiB); set it to at least that, or remove it',
+    );
   });
 
   it("names every bad key with its fix", () => {
