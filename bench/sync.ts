@@ -10,6 +10,7 @@ import type { DrainOptions, DrainReport } from "./drain-child.js";
 import { percentile } from "./fixtures.js";
 import { BenchServer, type IngestHealth } from "./ingest-process.js";
 import { replayIntoDatabase } from "./replay-run.js";
+import { formatCount, formatMib, printReport, type SectionReport } from "./report.js";
 
 /**
  * The sync benchmark (`## Sync` in bench/README.md), on loopback with real
@@ -661,148 +662,175 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolveWait) => setTimeout(resolveWait, ms));
 }
 
-const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-const count = (value: number) => Math.round(value).toLocaleString("en-US");
+/** Fluent Bit 5.1.1's figures from peers.md, quoted beside each row (medians of 3 runs). */
+const FLUENT_BIT = {
+  header: "Fluent Bit 5.1.1 (`peers.md`)",
+  gzipReceiver: "205k records/s (4.87 s)",
+  plainReceiver: "438k records/s (2.28 s)",
+  durable: "(not measured with a durable receiver)",
+  requestsPerMillion: "61-63",
+  bytesPerReading: "24.8",
+  peakRss: "72-121 MB",
+  delivered: "none lost or duplicated",
+  outage: "146 s (60 s outage)",
+  liveLatency: "not measured",
+};
 
-export function printSync(result: SyncBenchResult): void {
+const thousands = (value: number) => `${Math.round(value / 1000)}k`;
+/** "1 M" for a whole million, as the README's row labels say it. */
+const backlogSize = (readings: number) =>
+  readings % 1_000_000 === 0 ? `${readings / 1_000_000} M` : formatCount(readings);
+const mibRange = (values: readonly number[], digits: number) => {
+  const low = (Math.min(...values) / 1024 / 1024).toFixed(digits);
+  const high = (Math.max(...values) / 1024 / 1024).toFixed(digits);
+  return low === high ? `${low} MiB` : `${low}-${high} MiB`;
+};
+
+/** The Sync tables of bench/README.md: sensord against Fluent Bit, and the original way. */
+export function syncReport(result: SyncBenchResult): SectionReport {
   const { drain, original, live, outage, prefill } = result;
   const w = drain.wire;
   if (w === null) throw new Error("the sensord-ingest drain runs through the counting proxy");
+  const [gzip, plain] = result.receiverDrains;
+  if (gzip === undefined || plain === undefined) {
+    throw new Error("the sync bench drains into the receiver twice: gzip, then plain");
+  }
+  const size = backlogSize(drain.readings);
   const perReading = (bytes: number, readings: number) => (bytes / readings).toFixed(1);
-  console.log("## Sync: backlog drain, the original way, live latency, outage (loopback)");
-  console.log(
-    `backlog: ${count(prefill.readings)} readings written by a real sensord (replay driver, interval 0s, no [sync]) in ${prefill.seconds.toFixed(1)} s; database ${mib(prefill.dbBytes)}`,
-  );
-  console.log(
-    "worker: SyncWorker in a harness process of its own (bench/drain-child.ts, not the sensord binary); batch format, batch_max_readings 1000, batch_max_bytes 256KiB,",
-  );
-  console.log(
-    "  compress (gzip level 1), max_rate 1,000,000 (the default 20,000/s is a per-Pi politeness cap towards a shared endpoint)",
-  );
-  console.log(
-    "path: drain child -> the minimal receiver (bench/receiver.ts, a child process: gunzip, JSON.parse, dedupe ids in",
-  );
-  console.log(
-    "  memory, answer 200; started after the drain child's first upload was refused, as peers.md's runs); or drain child -> counting TCP proxy (in the bench process) -> sensord-ingest",
-  );
-  console.log(
-    "  (SQLite, idempotent; bytes and requests counted at the proxy). Each drain: median of 3 runs.",
-  );
-  console.log("");
+  const runs = (run: DrainFigures) =>
+    run.runRates === undefined ? "" : ` [${run.runRates.map(thousands).join(", ")}]`;
   const rate = (run: DrainFigures) =>
-    `${count(run.readingsPerSecond)} readings/s (${count(run.readings)} in ${run.seconds.toFixed(2)} s` +
-    (run.fromProcessStartSeconds === undefined ? ")" : ", receiver's return -> last reading)") +
-    (run.runRates === undefined
-      ? ""
-      : ` [${run.runRates.map((value) => `${Math.round(value / 1000)}k`).join(", ")}]`) +
-    (run.fromProcessStartSeconds === undefined
-      ? ""
-      : `; drain process start -> last reading ${count(run.readings / run.fromProcessStartSeconds)}/s (${run.fromProcessStartSeconds.toFixed(2)} s)`);
-  const [receiverGzip, receiverPlain] = result.receiverDrains;
-  const rows: Array<[string, string, string]> = [
-    ...(receiverGzip === undefined
-      ? []
-      : [
-          ["drain, gzip, minimal receiver", rate(receiverGzip), "205k records/s (4.87 s)"] as [
-            string,
-            string,
-            string,
-          ],
-        ]),
-    ...(receiverPlain === undefined
-      ? []
-      : [
-          ["drain, plain, minimal receiver", rate(receiverPlain), "438k records/s (2.28 s)"] as [
-            string,
-            string,
-            string,
-          ],
-        ]),
-    ["drain, gzip, into sensord-ingest", rate(drain), "(no durable receiver measured)"],
-    ["requests per million", count((drain.requests / drain.readings) * 1_000_000), "61-63"],
+    `${formatCount(run.readingsPerSecond)}${runs(run)} readings/s (${run.seconds.toFixed(2)} s)`;
+  const fromStart = (run: DrainFigures, unit: string) => {
+    const seconds = run.fromProcessStartSeconds ?? Number.NaN;
+    return `${formatCount(run.readings / seconds)}${unit} (${seconds.toFixed(2)} s)`;
+  };
+  const cpuPerMillion = (seconds: number, run: DrainFigures) =>
+    `${((seconds / run.readings) * 1_000_000).toFixed(1)} s`;
+  const latencies = live.latenciesMs;
+  const rows = [
     [
-      "bytes on the wire per reading",
-      `${perReading(w.requestBytes, drain.readings)} (requests incl. HTTP headers)`,
-      "24.8",
+      `drain of ${size} buffered, gzip, to the minimal receiver: receiver's return -> last reading`,
+      rate(gzip),
+      FLUENT_BIT.gzipReceiver,
+    ],
+    ["same, drain process start -> last reading", fromStart(gzip, " readings/s"), ""],
+    [
+      "same, plain: receiver's return -> last reading",
+      `${rate(plain)}; from process start ${fromStart(plain, "/s")}`,
+      FLUENT_BIT.plainReceiver,
     ],
     [
-      "peak RSS (VmHWM)",
-      `${mib(Math.max(drain.sensordPeakRssBytes, ...result.receiverDrains.map((run) => run.sensordPeakRssBytes)))} sensord side; ingest ${mib(drain.ingestPeakRssBytes)}`,
-      "72-121 MB",
+      `drain of ${size}, gzip, into sensord-ingest (SQLite, idempotent; first request byte -> last response byte)`,
+      rate(drain),
+      FLUENT_BIT.durable,
+    ],
+    [
+      "requests per million readings",
+      `${formatCount((drain.requests / drain.readings) * 1_000_000)} (on ${w.connections} keep-alive connections)`,
+      FLUENT_BIT.requestsPerMillion,
+    ],
+    [
+      "bytes on the wire per reading, gzip",
+      `${perReading(w.requestBytes, drain.readings)} (request TCP payload incl. HTTP headers; bodies alone ${perReading(w.bodyBytes, drain.readings)}); responses ${perReading(w.responseBytes, drain.readings)}`,
+      FLUENT_BIT.bytesPerReading,
+    ],
+    [
+      "peak RSS (`VmHWM`)",
+      `drain side ${mibRange(
+        [gzip, plain, drain].map((run) => run.sensordPeakRssBytes),
+        1,
+      )}; ` +
+        `sensord-ingest ${formatMib(drain.ingestPeakRssBytes)}; ` +
+        `the receiver ${mibRange(
+          [gzip, plain].map((run) => run.ingestPeakRssBytes),
+          0,
+        )}`,
+      FLUENT_BIT.peakRss,
     ],
     [
       "delivered",
-      `${count(drain.distinctStored)} distinct, ${count(drain.health.duplicates)} duplicates`,
-      "none lost or duplicated",
+      `${formatCount(drain.distinctStored)} distinct readings, ${formatCount(drain.health.duplicates)} duplicates, in every run`,
+      FLUENT_BIT.delivered,
     ],
+    outage === null
+      ? ["after an outage", "skipped (BENCH_OUTAGE_SECONDS=0)", FLUENT_BIT.outage]
+      : [
+          `after a ${outage.outageSeconds} s outage: endpoint's return -> last reading accepted`,
+          `${outage.lastReadingSeconds.toFixed(1)} s (first request ${outage.firstRequestSeconds.toFixed(1)} s after the return; ${outage.failedAttempts ?? "?"} failed attempts during the outage)`,
+          FLUENT_BIT.outage,
+        ],
     [
-      "live latency during the drain",
-      live.latenciesMs.length === 0
+      `live reading latency while ${size} drain`,
+      latencies.length === 0
         ? "none committed during the drain"
-        : `p50 ${count(percentile(live.latenciesMs, 0.5))} ms, p95 ${count(percentile(live.latenciesMs, 0.95))} ms, max ${count(live.latenciesMs.at(-1) ?? 0)} ms`,
-      "not measured",
+        : `p50 ${formatCount(percentile(latencies, 0.5))} ms, p95 ${formatCount(percentile(latencies, 0.95))} ms, max ${formatCount(latencies.at(-1) ?? 0)} ms`,
+      FLUENT_BIT.liveLatency,
     ],
     [
-      outage === null ? "after an outage" : `${outage.outageSeconds} s outage: return -> last`,
-      outage === null
-        ? "skipped (BENCH_OUTAGE_SECONDS=0)"
-        : `${outage.lastReadingSeconds.toFixed(1)} s (first request after ${outage.firstRequestSeconds.toFixed(1)} s)`,
-      "146 s (60 s outage)",
+      "CPU per million, gzip",
+      `drain side ${cpuPerMillion(gzip.sensordCpuSeconds, gzip)} to the receiver, ${cpuPerMillion(drain.sensordCpuSeconds, drain)} to sensord-ingest; ` +
+        `the receiver ${cpuPerMillion(gzip.ingestCpuSeconds, gzip)}; sensord-ingest ${cpuPerMillion(drain.ingestCpuSeconds, drain)}`,
+      "",
     ],
   ];
-  console.log(
-    `${"".padEnd(32)}${"sensord (SyncWorker in bench/drain-child.ts)".padEnd(54)}  Fluent Bit 5.1.1 (peers.md)`,
-  );
-  for (const [label, ours, theirs] of rows) {
-    // Two spaces at least: the receiver rows are longer than the column.
-    console.log(`${label.padEnd(32)}${ours.padEnd(54)}  ${theirs}`);
-  }
-  console.log("");
-  console.log(
-    `drain: ${count(w.requests)} requests on ${w.connections} connection(s) (${count(drain.health.batches)} batches at the ingest); ` +
-      `TCP payload per reading: requests ${perReading(w.requestBytes, drain.readings)} (bodies alone ${perReading(w.bodyBytes, drain.readings)}), responses ${perReading(w.responseBytes, drain.readings)}`,
-  );
-  for (const run of [...result.receiverDrains, drain]) {
-    console.log(
-      `  CPU, ${run.compress ? "gzip" : "plain"} into ${run.endpoint === "ingest" ? "sensord-ingest" : "the receiver"}: ` +
-        `sensord side ${run.sensordCpuSeconds.toFixed(1)} s, endpoint ${run.ingestCpuSeconds.toFixed(1)} s ` +
-        `(three requests in flight: the sides overlap); the child's own clock ${run.childSeconds.toFixed(2)} s; ` +
-        `${count(run.requests)} requests` +
-        (run.wire === null
-          ? " (no proxy); "
-          : `, ${perReading(run.wire.requestBytes, run.readings)} request bytes/reading; `) +
-        `peak RSS ${mib(run.sensordPeakRssBytes)} / ${mib(run.ingestPeakRssBytes)}`,
-    );
-  }
-  for (const run of original) {
-    console.log(
-      `original way, ${run.label}: ${count(run.readings)} readings in ${count(run.requests)} requests, ` +
-        `${count(run.readingsPerSecond)} readings/s (${run.seconds.toFixed(1)} s), ` +
-        `${perReading(run.requestBytes, run.readings)} request bytes/reading (bodies ${perReading(run.bodyBytes, run.readings)}; ` +
-        `responses ${perReading(run.responseBytes, run.readings)})`,
-    );
-    console.log(
-      `  batch drain vs this: ${(drain.readingsPerSecond / run.readingsPerSecond).toFixed(1)}x the readings/s, ` +
-        `${(run.requestBytes / run.readings / (w.requestBytes / drain.readings)).toFixed(1)}x fewer request bytes per reading`,
-    );
-  }
-  console.log(
-    `live: one reading committed every ${LIVE_EVERY_MS} ms while ${count(live.backlog)} drained (${live.drainSeconds.toFixed(1)} s): ` +
-      `${live.latenciesMs.length} committed during the drain, latency = ingest received_at - commit time; ` +
-      `${count(live.liveCommitted)} committed in all, all arrived: ${live.allArrived}`,
-  );
-  if (outage !== null) {
-    console.log(
-      `outage: ${count(outage.backlog)} readings buffered, nothing listening for ${outage.outageSeconds} s; ` +
-        `${outage.failedAttempts ?? "?"} failed attempts; ${count(outage.distinctStored)} distinct readings stored, ${outage.duplicates} duplicates`,
-    );
-  }
+  const comparison = {
+    header: [
+      "",
+      "sensord, `SyncWorker` in the `bench/drain-child.ts` harness (median of 3)",
+      FLUENT_BIT.header,
+    ],
+    rows,
+  };
+  const drainRequestBytes = w.requestBytes / drain.readings;
+  const originalWay = {
+    header: [
+      "",
+      "readings/s",
+      "request bytes/reading (bodies)",
+      "response bytes/reading",
+      "sensord-ingest drain vs this",
+    ],
+    rows: original.map((run) => [
+      `${run.label}, ${formatCount(run.readings)} readings`,
+      `${formatCount(run.readingsPerSecond)} (${run.seconds.toFixed(1)} s)`,
+      `${perReading(run.requestBytes, run.readings)} (${perReading(run.bodyBytes, run.readings)})`,
+      perReading(run.responseBytes, run.readings),
+      `${(drain.readingsPerSecond / run.readingsPerSecond).toFixed(1)}x the readings/s, ` +
+        `${(run.requestBytes / run.readings / drainRequestBytes).toFixed(0)}x fewer request bytes`,
+    ]),
+  };
+  const notes = [
+    `backlog: ${formatCount(prefill.readings)} readings written by a real sensord in ${prefill.seconds.toFixed(1)} s; database ${formatMib(prefill.dbBytes)}`,
+    `drain into sensord-ingest: ${formatCount(w.requests)} requests on ${w.connections} connection(s), ${formatCount(drain.health.batches)} batches at the ingest`,
+    ...[...result.receiverDrains, drain].map(
+      (run) =>
+        `CPU, ${run.compress ? "gzip" : "plain"} into ${run.endpoint === "ingest" ? "sensord-ingest" : "the receiver"}: ` +
+        `drain side ${run.sensordCpuSeconds.toFixed(1)} s, endpoint ${run.ingestCpuSeconds.toFixed(1)} s; ` +
+        `the child's own clock ${run.childSeconds.toFixed(2)} s; ${formatCount(run.requests)} requests; ` +
+        `peak RSS ${formatMib(run.sensordPeakRssBytes)} / ${formatMib(run.ingestPeakRssBytes)}`,
+    ),
+    `live: one reading every ${LIVE_EVERY_MS} ms while ${formatCount(live.backlog)} drained (${live.drainSeconds.toFixed(1)} s): ` +
+      `${latencies.length} committed during the drain, ${formatCount(live.liveCommitted)} in all, all arrived: ${live.allArrived}`,
+    ...(outage === null
+      ? []
+      : [
+          `outage: ${formatCount(outage.distinctStored)} distinct readings stored after it, ${outage.duplicates} duplicates`,
+        ]),
+  ];
+  return {
+    blocks: [
+      { name: "sync", tables: [comparison] },
+      { name: "sync-original", tables: [originalWay] },
+    ],
+    notes,
+  };
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const dir = mkdtempSync(join(tmpdir(), "sensord-bench-sync-"));
   try {
-    printSync(await benchSync(dir));
+    printReport(syncReport(await benchSync(dir)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
