@@ -13,6 +13,7 @@ import { openStore } from "../daemon/store/store.js";
 import { DEFAULT_WIDTH, planBuckets } from "../web/server/buckets.js";
 import { BenchDaemon } from "./daemon-process.js";
 import { formatPageWeight, pageWeight } from "./page-weight.js";
+import { formatCount, printReport, type SectionReport } from "./report.js";
 
 export interface DashboardBench {
   readings: number;
@@ -233,32 +234,57 @@ async function bestOfAsync(runs: number, run: () => Promise<unknown>): Promise<n
   return best;
 }
 
-export function printDashboard(result: DashboardBench): void {
-  const count = (value: number) => Math.round(value).toLocaleString("en-US");
-  console.log("## Dashboards: fleet page on sensord-ingest");
-  console.log(
-    `data                 ${count(result.readings)} readings (7 days x 4 gases x 1 Hz), generated in ${result.generateSeconds.toFixed(1)} s`,
-  );
-  console.log(
-    `week, ${DEFAULT_WIDTH} buckets    ${result.weekQueryMs.toFixed(0)} ms query, ${result.weekHttpMs.toFixed(0)} ms over HTTP (${count(result.weekHttpBytes)} bytes JSON)`,
-  );
-  console.log(`last hour            ${result.hourHttpMs.toFixed(0)} ms over HTTP`);
-  console.log(
-    `page weight          ${formatPageWeight({ files: result.pageFiles, bytes: result.pageBytes, gzipBytes: result.pageGzipBytes })}`,
-  );
+const kilobytes = (bytes: number) => `${(bytes / 1000).toFixed(0)} KB`;
+
+/** The two tables of `## Dashboards` in bench/README.md: the fleet page's, then the device page's. */
+export function dashboardReport(result: DashboardBench): SectionReport {
+  const week = `a week, all 4 gases, ${DEFAULT_WIDTH} buckets`;
+  const fleet = [
+    ["generate the database", `${result.generateSeconds.toFixed(1)} s`],
+    [`${week}: query (in-process)`, `${result.weekQueryMs.toFixed(0)} ms`],
+    [
+      "the same over HTTP (`GET /readings/series`)",
+      `${result.weekHttpMs.toFixed(0)} ms, ${kilobytes(result.weekHttpBytes)} of JSON`,
+    ],
+    ["the last hour over HTTP", `${result.hourHttpMs.toFixed(0)} ms`],
+    [
+      "fleet page weight (HTML, CSS, script modules, uPlot)",
+      formatPageWeight({
+        files: result.pageFiles,
+        bytes: result.pageBytes,
+        gzipBytes: result.pageGzipBytes,
+      }),
+    ],
+  ];
   const device = result.device;
-  console.log("## Dashboards: device page on sensord");
-  console.log(
-    `data                 ${count(device.readings)} readings in a device database, generated in ${device.generateSeconds.toFixed(1)} s`,
-  );
-  console.log(
-    `week, ${DEFAULT_WIDTH} buckets    ${device.weekFirstQueryMs.toFixed(0)} ms first query (builds the time index), ` +
-      `${device.weekQueryMs.toFixed(0)} ms after, ${device.weekHttpMs.toFixed(0)} ms over HTTP from sensord (${count(device.weekHttpBytes)} bytes JSON)`,
-  );
-  console.log(`last hour            ${device.hourHttpMs.toFixed(0)} ms over HTTP`);
-  console.log(
-    `page weight          ${formatPageWeight({ files: device.pageFiles, bytes: device.pageBytes, gzipBytes: device.pageGzipBytes })}`,
-  );
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const deviceRows = [
+    ["generate the database", `${device.generateSeconds.toFixed(1)} s`],
+    [`${week}: first query (in-process, builds the time index)`, seconds(device.weekFirstQueryMs)],
+    ["the same, after (in-process, best of 3)", seconds(device.weekQueryMs)],
+    [
+      "the same over HTTP from a running sensord",
+      `${seconds(device.weekHttpMs)}, ${kilobytes(device.weekHttpBytes)} of JSON`,
+    ],
+    ["the last hour over HTTP", `${device.hourHttpMs.toFixed(0)} ms`],
+    [
+      "device page weight (HTML, CSS, script modules, uPlot)",
+      formatPageWeight({
+        files: device.pageFiles,
+        bytes: device.pageBytes,
+        gzipBytes: device.pageGzipBytes,
+      }),
+    ],
+  ];
+  return {
+    blocks: [
+      { name: "dashboard-fleet", tables: [{ header: ["what", "figure"], rows: fleet }] },
+      { name: "dashboard-device", tables: [{ header: ["what", "figure"], rows: deviceRows }] },
+    ],
+    notes: [
+      `dashboards: ${formatCount(result.readings)} readings in the ingest database, ${formatCount(device.readings)} in the device database`,
+    ],
+  };
 }
 
 const isMain =
@@ -266,7 +292,7 @@ const isMain =
 if (isMain) {
   const dir = mkdtempSync(join(tmpdir(), "sensord-bench-dashboard-"));
   try {
-    printDashboard(await benchDashboard(dir));
+    printReport(dashboardReport(await benchDashboard(dir)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

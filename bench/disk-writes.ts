@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { BenchDaemon } from "./daemon-process.js";
+import { formatMib, printReport, type SectionReport } from "./report.js";
 
 /** The sim driver: co, no2, c2h5oh, h2 at 1 Hz; only a sanity bound on the counted readings. */
 const EXPECTED_PER_SECOND = 4;
@@ -91,10 +92,49 @@ export async function benchDiskWrites(
   };
 }
 
+/** The four daemons of `## Disk writes` side by side: flush 1 s and 30 s, each without and with alarms. */
+export function benchDiskWriteRuns(dir: string, windowSeconds: number): Promise<DiskResult[]> {
+  // spikes "100d": no alarm in the window; "20s": an alarm raised and cleared about every 20 s.
+  const runs = ["1s", "30s"].flatMap((flush) =>
+    ["100d", "20s"].map((spikes) => [flush, spikes] as const),
+  );
+  return Promise.all(
+    runs.map(([flush, spikes]) => benchDiskWrites(dir, flush, spikes, windowSeconds)),
+  );
+}
+
+/** "30s" as the README writes durations: "30 s". */
+const spaced = (duration: string) => duration.replace(/^(\d+)([a-z]+)$/, "$1 $2");
+
+/** The `## Disk writes` table of bench/README.md. */
+export function diskWritesReport(results: readonly DiskResult[]): SectionReport {
+  const rows = results.map((result) => [
+    spaced(result.flushInterval),
+    result.spikeEvery === "100d" ? "none" : `every ~${spaced(result.spikeEvery)}`,
+    String(result.readings),
+    result.writeBytesPerReading.toFixed(0),
+    result.wcharPerReading.toFixed(0),
+    formatMib(result.peakRssBytes),
+  ]);
+  const header = [
+    "flush_interval",
+    "alarms",
+    "readings",
+    "write_bytes / reading",
+    "wchar / reading",
+    "peak RSS",
+  ];
+  const window = results[0]?.windowSeconds ?? 0;
+  return {
+    blocks: [{ name: "disk-writes", tables: [{ header, rows }] }],
+    notes: [`disk writes: window ${window.toFixed(1)} s after a 3 s start-up`],
+  };
+}
+
 /**
  * `node dist/bench/disk-writes.js` runs this section alone (the four daemons of
  * `npm run bench` side by side; BENCH_SECONDS sets the window), for one-off
- * trials such as another page size without the 11 minutes of the whole bench.
+ * trials such as another page size without the rest of the bench.
  */
 const isMain =
   process.argv[1] !== undefined && resolve(process.argv[1]) === resolve(import.meta.filename);
@@ -102,19 +142,7 @@ if (isMain) {
   const windowSeconds = Number(process.env.BENCH_SECONDS ?? 120);
   const dir = mkdtempSync(join(tmpdir(), "sensord-bench-disk-"));
   try {
-    const runs = ["1s", "30s"].flatMap((flush) =>
-      ["100d", "20s"].map((spikes) => [flush, spikes] as const),
-    );
-    const results = await Promise.all(
-      runs.map(([flush, spikes]) => benchDiskWrites(dir, flush, spikes, windowSeconds)),
-    );
-    for (const result of results) {
-      console.log(
-        `flush ${result.flushInterval} spikes ${result.spikeEvery}: ${result.readings} readings, ` +
-          `${result.writeBytesPerReading.toFixed(0)} write_bytes/reading, ${result.wcharPerReading.toFixed(0)} wchar/reading, ` +
-          `peak RSS ${(result.peakRssBytes / 1024 / 1024).toFixed(1)} MiB`,
-      );
-    }
+    printReport(diskWritesReport(await benchDiskWriteRuns(dir, windowSeconds)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

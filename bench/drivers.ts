@@ -7,6 +7,7 @@ import { GmV2Board, MicsV2Board } from "../test/support/i2c/boards.js";
 import { EmulatedI2cBus } from "../test/support/i2c/bus.js";
 import { SocatPair } from "../test/support/serial/socat.js";
 import { uploadFrame, ZeEmulator } from "../test/support/serial/ze-emulator.js";
+import { formatCount, type SectionReport } from "./report.js";
 
 export interface DriverCpuResult {
   driver: string;
@@ -157,5 +158,41 @@ export function benchZeParser(frameCount: number): ParserResult {
     framesPerSecond: frames / seconds,
     megabytesPerSecond: stream.length / 1024 / 1024 / seconds,
     rejectedBytes: parser.rejectedBytes,
+  };
+}
+
+/** How each driver's CPU figure was taken, as the README's row says it. */
+const CPU_ROW_LABELS: Record<string, string> = {
+  "grove-mics6814":
+    "grove-mics6814, CPU per sample at 1 Hz (inside RunningSensor, byte-level board emulator in the same process)",
+  "grove-gm": "grove-gm, same",
+  "winsen-ze": "winsen-ze over a real socat pty pair, module emulator in the same process",
+};
+
+/** 9600 baud, 10 bits a byte on the wire, 9-byte frames: what a real UART can deliver. */
+const UART_FRAMES_PER_SECOND = 9600 / 10 / 9;
+
+/** The `## Drivers` table of bench/README.md. */
+export function driversReport(
+  parser: ParserResult,
+  cpu: readonly DriverCpuResult[],
+  seconds: number,
+): SectionReport {
+  const rows = [
+    [
+      `winsen-ze frame parser (sliding window, ${formatCount(parser.frames)} frames with a garbage burst after every 100th, fed in 32-byte chunks)`,
+      `${formatCount(parser.framesPerSecond)} frames/s (${parser.megabytesPerSecond.toFixed(0)} MB/s); a UART at 9600 baud delivers at most ~${UART_FRAMES_PER_SECOND.toFixed(0)} frames/s`,
+    ],
+    ...cpu.map((result) => [
+      CPU_ROW_LABELS[result.driver] ?? result.driver,
+      `${formatCount(result.cpuMicrosPerSample)} us (${(result.coreShare * 100).toFixed(2)} % of a core)`,
+    ]),
+  ];
+  return {
+    blocks: [{ name: "drivers", tables: [{ header: ["", "figure"], rows }] }],
+    notes: [
+      `drivers: parser skipped ${formatCount(parser.rejectedBytes)} garbage bytes; CPU over ${seconds} s each, ` +
+        cpu.map((result) => `${result.driver} ${result.samples} samples`).join(", "),
+    ],
   };
 }

@@ -10,6 +10,7 @@ import type {
   FleetClientReady,
   FleetClientReport,
 } from "./fleet-load-client.js";
+import { formatCount, formatMib, printReport, type SectionReport } from "./report.js";
 
 /**
  * The fleet load benchmark (`## Fleet ingest load` in bench/README.md): 1,000
@@ -551,106 +552,80 @@ export async function benchFleetLoad(
   return { options, runs };
 }
 
-const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-const count = (value: number) => Math.round(value).toLocaleString("en-US");
-const ms = (value: number) => (value < 10 ? value.toFixed(1) : count(value));
+const ms = (value: number) => (value < 10 ? value.toFixed(1) : formatCount(value));
 
-export function printFleetLoad(result: FleetLoadResult): void {
+/** The `## Fleet ingest load` table of bench/README.md, one column per run. */
+export function fleetLoadReport(result: FleetLoadResult): SectionReport {
   const { options } = result;
   const ok = result.runs.flatMap((run) => (run.ok ? [run] : []));
   const first = ok[0]?.figures;
-  console.log(
-    `## Fleet ingest load: sensord-ingest under ${count(options.devices)} devices uploading at once (loopback)`,
-  );
-  console.log(
-    `${count(options.devices)} devices x ${options.minutes} min: one sensord.batch.v1 per device-minute (4 gases x 60 s at 1 Hz = 240 readings), gzip level 1;`,
-  );
-  console.log(
-    `${Math.round(options.resendFraction * 100)} % of the batches re-sent under a new idempotency key (to be deduped by reading id); ${options.concurrency} requests in flight in total`,
-  );
-  if (first !== undefined) {
-    console.log(
-      `per run: ${count(first.batches)} batches + ${count(first.resends)} resends = ${count(first.readingsSent)} readings sent, ${count(first.distinctReadings)} distinct; ` +
-        `${mib(first.bodyBytes)} gzip'd (${(first.bodyBytes / first.readingsSent).toFixed(1)} B/reading; JSON ${mib(first.jsonBytes)}), built before the timed phase in ${first.client.buildSeconds.toFixed(1)} s`,
-    );
-  }
-  console.log("");
   const rows: Array<[string, (figures: FleetRunFigures) => string]> = [
     [
       "readings/s sent (incl. resends)",
-      (f) => `${count(f.readingsPerSecond)} (${f.seconds.toFixed(2)} s)`,
+      (f) => `${formatCount(f.readingsPerSecond)} (${f.seconds.toFixed(2)} s)`,
     ],
-    ["readings/s stored", (f) => count(f.storedPerSecond)],
-    ["requests/s", (f) => count(f.requestsPerSecond)],
+    ["readings/s stored", (f) => formatCount(f.storedPerSecond)],
+    ["requests/s", (f) => formatCount(f.requestsPerSecond)],
     [
       "latency p50 / p90 / p99 / max",
       (f) =>
         `${ms(f.latencyMs.p50)} / ${ms(f.latencyMs.p90)} / ${ms(f.latencyMs.p99)} / ${ms(f.latencyMs.max)} ms`,
     ],
-    ["ingest peak RSS (VmHWM)", (f) => f.ingest.map((p) => mib(p.peakRssBytes)).join(" + ")],
+    [
+      "ingest peak RSS (`VmHWM`)",
+      (f) => f.ingest.map((p) => formatMib(p.peakRssBytes)).join(" + "),
+    ],
     ["ingest CPU", (f) => f.ingest.map((p) => `${p.cpuSeconds.toFixed(1)} s`).join(" + ")],
     [
-      "database CPU",
+      "PostgreSQL CPU (whole cluster)",
       (f) => (f.dbCpuSeconds === null ? "(in the ingest)" : `${f.dbCpuSeconds.toFixed(1)} s`),
     ],
     [
-      "client CPU (share of the machine)",
+      "load generator CPU (share of the machine)",
       (f) => `${f.client.cpuSeconds.toFixed(1)} s (${(f.client.machineShare * 100).toFixed(0)} %)`,
     ],
+    ["other processes' CPU", (f) => `${f.machine.othersSeconds.toFixed(1)} s`],
     [
-      "other processes' CPU / steal",
-      (f) => `${f.machine.othersSeconds.toFixed(1)} s / ${f.machine.stealSeconds.toFixed(1)} s`,
-    ],
-    ["503 retries / network retries", (f) => `${f.retries503} / ${f.retriesNetwork}`],
-    [
-      "answers 200",
+      "answers 200; accepted / duplicates",
       (f) =>
-        `${count(f.ok200)} of ${count(f.batches + f.resends)}` +
-        (Object.keys(f.failures).length === 0 ? "" : ` ${JSON.stringify(f.failures)}`),
+        `${formatCount(f.ok200)} of ${formatCount(f.batches + f.resends)}; ${formatCount(f.accepted)} / ${formatCount(f.duplicates)}`,
     ],
-    [
-      "accepted / duplicates",
-      (f) =>
-        `${count(f.accepted)} / ${count(f.duplicates)} (expected ${count(f.distinctReadings)} / ${count(f.resentReadings)})`,
-    ],
-    ["checks", (f) => (f.problems.length === 0 ? "all passed" : "FAILED, see below")],
   ];
-  const table = [
-    ["", ...result.runs.map((run) => run.label)],
-    ...rows.map(([name, value]) => [
+  const table = {
+    header: ["", ...result.runs.map((run) => run.label)],
+    rows: rows.map(([name, value]) => [
       name,
-      ...result.runs.map((run) => (run.ok ? value(run.figures) : "(failed, see below)")),
+      ...result.runs.map((run) => (run.ok ? value(run.figures) : "(failed)")),
     ]),
+  };
+  const notes = [
+    `fleet load: ${formatCount(options.devices)} devices x ${options.minutes} min, ${Math.round(options.resendFraction * 100)} % re-sent under a new idempotency key, ${options.concurrency} requests in flight`,
   ];
-  const widths = (table[0] ?? []).map((_, column) =>
-    Math.max(...table.map((line) => line[column]?.length ?? 0)),
+  if (first !== undefined) {
+    notes.push(
+      `per run: ${formatCount(first.batches)} batches + ${formatCount(first.resends)} resends = ${formatCount(first.readingsSent)} readings sent, ${formatCount(first.distinctReadings)} distinct; ` +
+        `${formatMib(first.bodyBytes)} gzip'd (${(first.bodyBytes / first.readingsSent).toFixed(1)} B/reading; JSON ${formatMib(first.jsonBytes)}), built in ${first.client.buildSeconds.toFixed(1)} s`,
+    );
+  }
+  for (const { label, figures: f } of ok) {
+    notes.push(
+      `${label}: steal ${f.machine.stealSeconds.toFixed(1)} s; 503 retries ${f.retries503}, network retries ${f.retriesNetwork}; ` +
+        `expected ${formatCount(f.distinctReadings)} / ${formatCount(f.resentReadings)} accepted / duplicates` +
+        (Object.keys(f.failures).length === 0 ? "" : `; failures ${JSON.stringify(f.failures)}`),
+    );
+  }
+  const problems = result.runs.flatMap((run) =>
+    run.ok
+      ? run.figures.problems.map((problem) => `${run.label}: ${problem}`)
+      : [`${run.label}: ${run.error}`],
   );
-  for (const line of table) {
-    console.log(
-      line
-        .map((text, column) => text.padEnd(widths[column] ?? 0))
-        .join("  ")
-        .trimEnd(),
-    );
-  }
-  for (const run of result.runs) {
-    if (!run.ok) console.log(`${run.label}: failed: ${run.error}`);
-    else if (run.figures.problems.length > 0) {
-      console.log(`${run.label}: checks failed: ${run.figures.problems.join("; ")}`);
-    }
-  }
-  const original = first === undefined ? null : first.distinctReadings / 4;
-  if (original !== null) {
-    console.log(
-      `the original system (one HTTPS request per 4-gas sample, one OpenSearch _doc each) would have made ${count(original)} requests for the same ${count(original * 4)} readings`,
-    );
-  }
+  return { blocks: [{ name: "fleet-load", tables: [table] }], notes, problems };
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const dir = mkdtempSync(join(tmpdir(), "sensord-fleet-"));
   try {
-    printFleetLoad(await benchFleetLoad(dir));
+    printReport(fleetLoadReport(await benchFleetLoad(dir)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

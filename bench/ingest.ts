@@ -2,6 +2,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { migrate } from "../daemon/store/migrations.js";
 import { replayIntoDatabase } from "./replay-run.js";
+import { formatCount, formatMib, type SectionReport } from "./report.js";
 
 export interface IngestResult {
   readings: number;
@@ -58,4 +59,32 @@ function benchBareInsert(path: string, rows: number): { seconds: number; rowsPer
   const seconds = (performance.now() - started) / 1000;
   db.close();
   return { seconds, rowsPerSecond: rows / seconds };
+}
+
+/** The `## Ingest` table of bench/README.md. */
+export function ingestReport(result: IngestResult): SectionReport {
+  const rows: Array<[string, string]> = [
+    [
+      "readings",
+      `${formatCount(result.readings)} (${formatCount(result.alerts)} alert events, each forcing an immediate commit)`,
+    ],
+    [
+      "sensord",
+      `${formatCount(result.readingsPerSecond)} readings/s (${result.seconds.toFixed(2)} s to the last reading committed, ${(result.tailSeconds * 1000).toFixed(0)} ms of it after the file ended)`,
+    ],
+    [
+      "bare better-sqlite3, same row count and schema, one prepared INSERT, one transaction",
+      `${formatCount(result.bare.rowsPerSecond)} rows/s`,
+    ],
+    [
+      "ratio to that ceiling",
+      `${((result.readingsPerSecond / result.bare.rowsPerSecond) * 100).toFixed(0)} %`,
+    ],
+    [
+      "bytes written per reading (`/proc/<pid>/io` `write_bytes`)",
+      `${result.writeBytesPerReading.toFixed(1)} (WAL + checkpoint into the database)`,
+    ],
+    ["peak RSS (`VmHWM`)", formatMib(result.peakRssBytes)],
+  ];
+  return { blocks: [{ name: "ingest", tables: [{ header: ["", "figure"], rows }] }], notes: [] };
 }

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startBroker } from "../demo/broker.js";
 import { BenchDaemon } from "./daemon-process.js";
+import { printReport, type SectionReport } from "./report.js";
 
 /** Issue 14's "after 20 s" figure: long enough for the first uploads, relays and flushes. */
 const SETTLE_MS = 20_000;
@@ -182,22 +183,29 @@ export async function benchMemory(dir: string): Promise<MemoryResult> {
   }
 }
 
-export function printMemory(result: MemoryResult): void {
-  console.log(
-    `\nsensord memory per configuration (one sim sensor at 1 Hz; after ${result.settleMs / 1000} s):`,
-  );
-  console.log("  configuration      RSS MiB   peak MiB");
-  for (const row of result.rows) {
-    console.log(
-      `  ${row.name.padEnd(16)} ${(row.rssBytes / MIB).toFixed(1).padStart(9)} ${(row.peakBytes / MIB).toFixed(1).padStart(10)}`,
-    );
-  }
+/** The `## Memory per configuration` table of bench/README.md. */
+export function memoryReport(result: MemoryResult): SectionReport {
+  const after = `after ${result.settleMs / 1000} s`;
+  const rows = result.rows.map((row) => [
+    row.name,
+    (row.rssBytes / MIB).toFixed(1),
+    (row.peakBytes / MIB).toFixed(1),
+  ]);
+  return {
+    blocks: [
+      {
+        name: "memory",
+        tables: [{ header: ["configuration", `RSS ${after} (MiB)`, "peak (MiB)"], rows }],
+      },
+    ],
+    notes: [],
+  };
 }
 
 if (process.argv[1]?.endsWith("memory.js")) {
   const dir = mkdtempSync(join(tmpdir(), "sensord-memory-"));
   try {
-    printMemory(await benchMemory(dir));
+    printReport(memoryReport(await benchMemory(dir)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

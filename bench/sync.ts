@@ -16,6 +16,7 @@ import { BenchDaemon } from "./daemon-process.js";
 import { percentile } from "./fixtures.js";
 import { BenchServer, type IngestHealth } from "./ingest-process.js";
 import { replayIntoDatabase } from "./replay-run.js";
+import { formatCount, formatMib, printReport, type SectionReport } from "./report.js";
 
 /**
  * The sync benchmark (`## Sync` in bench/README.md), on loopback with real
@@ -636,148 +637,177 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolveWait) => setTimeout(resolveWait, ms));
 }
 
-const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-const count = (value: number) => Math.round(value).toLocaleString("en-US");
+/** Fluent Bit 5.1.1's figures from peers.md, quoted beside each row (medians of 3 runs). */
+const FLUENT_BIT = {
+  header: "Fluent Bit 5.1.1 (`peers.md`)",
+  gzipReceiver: "205k records/s (4.87 s)",
+  plainReceiver: "438k records/s (2.28 s)",
+  durable: "(not measured with a durable receiver)",
+  requestsPerMillion: "61-63",
+  bytesPerReading: "24.8",
+  peakRss: "72-121 MB",
+  delivered: "none lost or duplicated",
+  outage: "146 s (60 s outage)",
+  liveLatency: "not measured",
+};
 
-export function printSync(result: SyncBenchResult): void {
+const thousands = (value: number) => `${Math.round(value / 1000)}k`;
+/** "1 M" for a whole million, as the README's row labels say it. */
+const backlogSize = (readings: number) =>
+  readings % 1_000_000 === 0 ? `${readings / 1_000_000} M` : formatCount(readings);
+const mibRange = (values: readonly number[], digits: number) => {
+  const low = (Math.min(...values) / 1024 / 1024).toFixed(digits);
+  const high = (Math.max(...values) / 1024 / 1024).toFixed(digits);
+  return low === high ? `${low} MiB` : `${low}-${high} MiB`;
+};
+
+/** The Sync tables of bench/README.md: sensord against Fluent Bit, and the original way. */
+export function syncReport(result: SyncBenchResult): SectionReport {
   const { drain, original, live, outage, prefill } = result;
+  if (live === null || outage === null) {
+    throw new Error("the README's sync table needs every part: run without BENCH_SYNC_PARTS");
+  }
+  const w = drain?.wire;
+  if (drain === null || w == null) {
+    throw new Error("the sensord-ingest drain runs through the counting proxy");
+  }
+  const [gzip, plain] = result.receiverDrains;
+  if (gzip === undefined || plain === undefined) {
+    throw new Error("the sync bench drains into the receiver twice: gzip, then plain");
+  }
+  const size = backlogSize(drain.readings);
   const perReading = (bytes: number, readings: number) => (bytes / readings).toFixed(1);
-  console.log("## Sync: backlog drain, the original way, live latency, outage (loopback)");
-  console.log(
-    `backlog: ${count(prefill.readings)} readings written by a real sensord (replay driver, interval 0s, no [sync]) in ${prefill.seconds.toFixed(1)} s; database ${mib(prefill.dbBytes)}`,
-  );
-  console.log(
-    "drain side: the sensord binary (dist/daemon/main.js) over a copy of that database, a 1 Hz sim sensor (live0) sampling,",
-  );
-  console.log(
-    "  [sync] defaults (live batches of 1000 / 256KiB, backlog batches up to 2500 / 1MiB, gzip level 1) except max_rate 1,000,000",
-  );
-  console.log(
-    "path: sensord -> the minimal receiver (bench/receiver.ts, a child process: gunzip, JSON.parse, dedupe ids in memory, answer 200;",
-  );
-  console.log(
-    "  started on a port sensord's first upload was refused on, as peers.md's runs); or sensord -> counting TCP proxy (in the bench",
-  );
-  console.log(
-    "  process) -> sensord-ingest (SQLite, idempotent; bytes and requests counted at the proxy). Each drain: median of 3 runs.",
-  );
-  console.log("");
-  const brackets = (run: DrainFigures) =>
-    run.runRates === undefined
-      ? ""
-      : ` [${run.runRates.map((value) => `${Math.round(value / 1000)}k`).join(", ")}]`;
-  const receiverRate = (run: DrainFigures) =>
-    `${count(run.readingsPerSecond)} readings/s, return -> last (${run.seconds.toFixed(2)} s)${brackets(run)}`;
-  const startRate = (run: DrainFigures) => {
+  const spread = (rates: number[] | undefined) =>
+    rates === undefined ? "" : ` [${rates.map(thousands).join(", ")}]`;
+  const rate = (run: DrainFigures) =>
+    `${formatCount(run.readingsPerSecond)}${spread(run.runRates)} readings/s (${run.seconds.toFixed(2)} s)`;
+  const fromStart = (run: DrainFigures) => {
     const seconds = run.fromProcessStartSeconds ?? Number.NaN;
-    const spread =
-      run.runStartRates === undefined
-        ? ""
-        : ` [${run.runStartRates.map((value) => `${Math.round(value / 1000)}k`).join(", ")}]`;
-    return `${count(run.readings / seconds)} readings/s, sensord start -> last (${seconds.toFixed(2)} s)${spread}`;
+    return `${formatCount(run.readings / seconds)}${spread(run.runStartRates)} readings/s (${seconds.toFixed(2)} s)`;
   };
-  const rows: Array<[string, string, string]> = [];
-  const [receiverGzip, receiverPlain] = result.receiverDrains;
-  if (receiverGzip !== undefined) {
-    rows.push(
-      ["drain, gzip, minimal receiver", receiverRate(receiverGzip), "205k records/s (4.87 s)"],
-      ["  same, from sensord's start", startRate(receiverGzip), "(not measured)"],
-      [
-        "  requests, CPU, peak RSS",
-        `${count(receiverGzip.requests)} requests; sensord ${receiverGzip.sensordCpuSeconds.toFixed(1)} s CPU since its start, ` +
-          `receiver ${receiverGzip.ingestCpuSeconds.toFixed(1)} s; sensord ${mib(receiverGzip.sensordPeakRssBytes)}`,
-        "61-63 requests; 72-121 MB",
-      ],
-    );
-  }
-  if (receiverPlain !== undefined) {
-    rows.push(
-      ["drain, plain, minimal receiver", receiverRate(receiverPlain), "438k records/s (2.28 s)"],
-      ["  same, from sensord's start", startRate(receiverPlain), "(not measured)"],
-    );
-  }
-  if (drain?.wire != null) {
-    const w = drain.wire;
-    rows.push(
-      [
-        "drain, gzip, into sensord-ingest",
-        `${count(drain.readingsPerSecond)} readings/s, first request byte -> last response (${drain.seconds.toFixed(2)} s)${brackets(drain)}`,
-        "(no durable receiver measured)",
-      ],
-      ["requests per million", count((drain.requests / drain.readings) * 1_000_000), "61-63"],
-      [
-        "bytes on the wire per reading",
-        `${perReading(w.requestBytes, drain.readings)} (requests incl. HTTP headers; bodies ${perReading(w.bodyBytes, drain.readings)}), responses ${perReading(w.responseBytes, drain.readings)}`,
-        "24.8",
-      ],
-      [
-        "delivered (sensord-ingest)",
-        `${count(drain.distinctStored)} distinct backlog readings, ${count(drain.health.duplicates)} duplicates`,
-        "none lost or duplicated",
-      ],
-    );
-  }
-  if (live !== null) {
-    rows.push([
-      "live latency during the drain",
-      live.latenciesMs.length === 0
-        ? "none sampled during the drains"
-        : `p50 ${count(percentile(live.latenciesMs, 0.5))} ms, p95 ${count(percentile(live.latenciesMs, 0.95))} ms, max ${count(live.latenciesMs.at(-1) ?? 0)} ms (${live.latenciesMs.length} readings, ${live.runs} gzip runs)`,
-      "not measured",
-    ]);
-  }
-  if (outage !== null) {
-    const median = outage.runs[Math.floor(outage.runs.length / 2)];
-    rows.push([
-      `${outage.outageSeconds} s outage: return -> last`,
-      median === undefined
+  const cpuPerMillion = (seconds: number, run: DrainFigures) =>
+    `${((seconds / run.readings) * 1_000_000).toFixed(1)} s`;
+  const latencies = live.latenciesMs;
+  const recovery = outage.runs[Math.floor(outage.runs.length / 2)];
+  const rows = [
+    [
+      `drain of ${size} buffered, gzip, to the minimal receiver: receiver's return -> last reading`,
+      rate(gzip),
+      FLUENT_BIT.gzipReceiver,
+    ],
+    ["same, sensord's process start -> last reading (goal >= 250,000/s)", fromStart(gzip), ""],
+    [
+      "same, plain: receiver's return -> last reading",
+      `${rate(plain)}; from sensord's start ${fromStart(plain)}`,
+      FLUENT_BIT.plainReceiver,
+    ],
+    [
+      `drain of ${size}, gzip, into sensord-ingest (SQLite, idempotent; first request byte -> last response byte)`,
+      rate(drain),
+      FLUENT_BIT.durable,
+    ],
+    [
+      "requests per million readings, gzip, to the receiver",
+      formatCount((gzip.requests / gzip.readings) * 1_000_000),
+      FLUENT_BIT.requestsPerMillion,
+    ],
+    [
+      "bytes on the wire per reading, gzip",
+      `${perReading(w.requestBytes, drain.readings)} (request TCP payload incl. HTTP headers; bodies alone ${perReading(w.bodyBytes, drain.readings)}); responses ${perReading(w.responseBytes, drain.readings)}`,
+      FLUENT_BIT.bytesPerReading,
+    ],
+    [
+      "peak RSS (`VmHWM`)",
+      `sensord ${mibRange(
+        [gzip, plain, drain].map((run) => run.sensordPeakRssBytes),
+        1,
+      )}; ` +
+        `sensord-ingest ${formatMib(drain.ingestPeakRssBytes)}; ` +
+        `the receiver ${mibRange(
+          [gzip, plain].map((run) => run.ingestPeakRssBytes),
+          0,
+        )}`,
+      FLUENT_BIT.peakRss,
+    ],
+    [
+      "delivered",
+      `${formatCount(drain.distinctStored)} distinct readings, ${formatCount(drain.health.duplicates)} duplicates, in every run`,
+      FLUENT_BIT.delivered,
+    ],
+    [
+      `after a ${outage.outageSeconds} s outage: endpoint's return -> last reading accepted (goal <= 3 s)`,
+      recovery === undefined
         ? "no run"
-        : `${median.lastReadingSeconds.toFixed(1)} s (first request after ${median.firstRequestSeconds.toFixed(2)} s) ` +
-          `[${outage.runs.map((run) => run.lastReadingSeconds.toFixed(1)).join(", ")} s]`,
-      "146 s (60 s outage)",
-    ]);
-  }
-  console.log(`${"".padEnd(32)}${"sensord (the binary)".padEnd(64)}  Fluent Bit 5.1.1 (peers.md)`);
-  for (const [label, ours, theirs] of rows) {
-    // Two spaces at least: some rows are longer than the column.
-    console.log(`${label.padEnd(32)}${ours.padEnd(64)}  ${theirs}`);
-  }
-  console.log("");
-  for (const run of [...result.receiverDrains, ...(drain === null ? [] : [drain])]) {
-    console.log(
-      `  ${run.compress ? "gzip" : "plain"} into ${run.endpoint === "ingest" ? "sensord-ingest" : "the receiver"}: ` +
-        `sensord ${run.sensordCpuSeconds.toFixed(1)} s CPU (since its start, both threads), endpoint ${run.ingestCpuSeconds.toFixed(1)} s; ` +
-        `${count(run.requests)} requests; peak RSS ${mib(run.sensordPeakRssBytes)} / ${mib(run.ingestPeakRssBytes)}; ` +
-        `${count(run.distinctStored)} distinct backlog readings, ${run.health.duplicates} duplicates`,
-    );
-  }
-  for (const run of original) {
-    console.log(
-      `original way, ${run.label}: ${count(run.readings)} readings in ${count(run.requests)} requests, ` +
-        `${count(run.readingsPerSecond)} readings/s (${run.seconds.toFixed(1)} s), ` +
-        `${perReading(run.requestBytes, run.readings)} request bytes/reading (bodies ${perReading(run.bodyBytes, run.readings)}; ` +
-        `responses ${perReading(run.responseBytes, run.readings)})`,
-    );
-    if (drain?.wire != null) {
-      console.log(
-        `  batch drain vs this: ${(drain.readingsPerSecond / run.readingsPerSecond).toFixed(1)}x the readings/s, ` +
-          `${(run.requestBytes / run.readings / (drain.wire.requestBytes / drain.readings)).toFixed(1)}x fewer request bytes per reading`,
-      );
-    }
-  }
-  if (outage !== null) {
-    console.log(
-      `outage: ${count(outage.backlog)} readings buffered, nothing listening for ${outage.outageSeconds} s, then the receiver; ` +
-        `failed attempts per run ${outage.runs.map((run) => run.failedAttempts ?? "?").join(", ")} ` +
-        "(TCP probes every 200-400 ms not counted); every run delivered every reading once",
-    );
-  }
+        : `${recovery.lastReadingSeconds.toFixed(1)} s [${outage.runs.map((run) => run.lastReadingSeconds.toFixed(1)).join(", ")}] (first request ${recovery.firstRequestSeconds.toFixed(2)} s after the return)`,
+      FLUENT_BIT.outage,
+    ],
+    [
+      `live reading latency while ${size} drain (sample -> receiver)`,
+      latencies.length === 0
+        ? "none sampled during the drains"
+        : `p50 ${formatCount(percentile(latencies, 0.5))} ms, p95 ${formatCount(percentile(latencies, 0.95))} ms, max ${formatCount(latencies.at(-1) ?? 0)} ms`,
+      FLUENT_BIT.liveLatency,
+    ],
+    [
+      "CPU per million, gzip",
+      `sensord ${cpuPerMillion(gzip.sensordCpuSeconds, gzip)} to the receiver, ${cpuPerMillion(drain.sensordCpuSeconds, drain)} to sensord-ingest (from its start, every thread); ` +
+        `the receiver ${cpuPerMillion(gzip.ingestCpuSeconds, gzip)}; sensord-ingest ${cpuPerMillion(drain.ingestCpuSeconds, drain)}`,
+      "",
+    ],
+  ];
+  const comparison = {
+    header: ["", "sensord, the binary (`dist/daemon/main.js`; median of 3)", FLUENT_BIT.header],
+    rows,
+  };
+  const drainRequestBytes = w.requestBytes / drain.readings;
+  const originalWay = {
+    header: [
+      "",
+      "readings/s",
+      "request bytes/reading (bodies)",
+      "response bytes/reading",
+      "sensord-ingest drain vs this",
+    ],
+    rows: original.map((run) => [
+      `${run.label}, ${formatCount(run.readings)} readings`,
+      `${formatCount(run.readingsPerSecond)} (${run.seconds.toFixed(1)} s)`,
+      `${perReading(run.requestBytes, run.readings)} (${perReading(run.bodyBytes, run.readings)})`,
+      perReading(run.responseBytes, run.readings),
+      `${(drain.readingsPerSecond / run.readingsPerSecond).toFixed(1)}x the readings/s, ` +
+        `${(run.requestBytes / run.readings / drainRequestBytes).toFixed(0)}x fewer request bytes`,
+    ]),
+  };
+  const notes = [
+    `backlog: ${formatCount(prefill.readings)} readings written by a real sensord in ${prefill.seconds.toFixed(1)} s; database ${formatMib(prefill.dbBytes)}`,
+    "drain side: the sensord binary over a copy of that database, a 1 Hz sim sensor (live0) sampling, [sync] defaults " +
+      "(live batches of 1000 / 256KiB, backlog batches up to 2500 / 1MiB, gzip level 1) except max_rate 1,000,000; " +
+      "the receiver starts on a port sensord's first upload was refused on, as peers.md's runs",
+    `drain into sensord-ingest: ${formatCount(w.requests)} requests on ${w.connections} connection(s), ${formatCount(drain.health.batches)} batches at the ingest`,
+    ...[...result.receiverDrains, drain].map(
+      (run) =>
+        `${run.compress ? "gzip" : "plain"} into ${run.endpoint === "ingest" ? "sensord-ingest" : "the receiver"}: ` +
+        `sensord ${run.sensordCpuSeconds.toFixed(1)} s CPU (since its start, every thread), endpoint ${run.ingestCpuSeconds.toFixed(1)} s; ` +
+        `${formatCount(run.requests)} requests; peak RSS ${formatMib(run.sensordPeakRssBytes)} / ${formatMib(run.ingestPeakRssBytes)}; ` +
+        `${formatCount(run.distinctStored)} distinct backlog readings, ${run.health.duplicates} duplicates`,
+    ),
+    `live: ${latencies.length} live readings sampled during ${live.runs} gzip drains`,
+    `outage: ${formatCount(outage.backlog)} readings buffered, nothing listening for ${outage.outageSeconds} s, then the receiver; ` +
+      `failed attempts per run ${outage.runs.map((run) => run.failedAttempts ?? "?").join(", ")} ` +
+      "(TCP probes every 200-400 ms not counted); every run delivered every reading once",
+  ];
+  return {
+    blocks: [
+      { name: "sync", tables: [comparison] },
+      { name: "sync-original", tables: [originalWay] },
+    ],
+    notes,
+  };
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const dir = mkdtempSync(join(tmpdir(), "sensord-bench-sync-"));
   try {
-    printSync(await benchSync(dir));
+    printReport(syncReport(await benchSync(dir)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
