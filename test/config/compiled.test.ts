@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../daemon/config/load.js";
 import { compiledChecks, ShapeMismatch } from "../../daemon/config/compiled-checks.js";
+import { loadConfig } from "../../daemon/config/load.js";
 import { loadDaemonConfig } from "../../daemon/config/load-daemon.js";
 import { loadConfigWith } from "../../daemon/config/resolve.js";
 import { renderValidators, VALIDATORS_FILE } from "../../schemas/compile.js";
