@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { loadConfig } from "./config/load.js";
+import { loadDaemonConfig } from "./config/load-daemon.js";
 import { claimControlSocket } from "./control/services.js";
 import { Daemon } from "./daemon.js";
 import { openI2cBus } from "./drivers/i2c/bus.js";
@@ -27,10 +27,14 @@ const SHUTDOWN_DEADLINE_MS = 4500;
 
 async function run(options: RunOptions): Promise<void> {
   const load = () =>
-    loadConfig({ flagPath: options.config, env: process.env, simulate: options.simulate === true });
-  let config: ReturnType<typeof load>;
+    loadDaemonConfig({
+      flagPath: options.config,
+      env: process.env,
+      simulate: options.simulate === true,
+    });
+  let config: Awaited<ReturnType<typeof load>>;
   try {
-    config = load();
+    config = await load();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`sensord: ${error.message}\n`);
@@ -81,14 +85,15 @@ async function run(options: RunOptions): Promise<void> {
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGHUP", () => {
-    try {
-      daemon
-        .reload(load())
-        .catch((error: unknown) => log.error(`reload failed: ${describeError(error)}`));
-    } catch (error) {
+    load().then(
+      (next) =>
+        daemon
+          .reload(next)
+          .catch((error: unknown) => log.error(`reload failed: ${describeError(error)}`)),
       // A bad edit must not take down a running daemon: keep the old config.
-      log.error(`reload rejected, keeping the running configuration: ${describeError(error)}`);
-    }
+      (error: unknown) =>
+        log.error(`reload rejected, keeping the running configuration: ${describeError(error)}`),
+    );
   });
 }
 

@@ -1,5 +1,6 @@
 import { type Static, type TObject, type TProperties, Type } from "@sinclair/typebox";
-import { ComparisonOp, Gas, SensorName, Severity, Unit, WireName } from "./vocabulary.js";
+import { DURATION_PATTERN, SENSOR_ID_PATTERN, SIZE_PATTERN } from "./names.js";
+import { ComparisonOp, Gas, Severity, Unit, WireName } from "./vocabulary.js";
 
 /**
  * The config file (`sensord.toml`) as written, before defaults and units are
@@ -8,12 +9,7 @@ import { ComparisonOp, Gas, SensorName, Severity, Unit, WireName } from "./vocab
  * The names are a user-facing contract: do not rename keys.
  */
 
-/** Same grammar as daemon/config/duration.ts parseDuration: one or more <number><unit>. */
-export const DURATION_PATTERN = "^\\s*(\\d+(\\.\\d+)?(ms|s|m|h|d))+\\s*$";
-/** Same grammar as daemon/config/size.ts parseSize. */
-export const SIZE_PATTERN = "^\\s*\\d+(\\.\\d+)?\\s*(B|KB|MB|GB|KiB|MiB|GiB)\\s*$";
-/** Sensor ids end up in readings, alert keys and log lines: the same rule as stored readings' `sensor`. */
-export const SENSOR_ID_PATTERN: string = SensorName.pattern ?? "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$";
+export { DURATION_PATTERN, SENSOR_ID_PATTERN, SIZE_PATTERN } from "./names.js";
 
 const closed = { additionalProperties: false } as const;
 
@@ -175,6 +171,9 @@ function driverProperties(driverOptions?: TObject): TProperties {
 
 /** With only the common keys; load.ts validates each entry with its driver's keys merged in. */
 export const SensorEntry = sensorEntrySchema();
+
+/** For sensors whose driver is unknown: the common keys only, the rest cannot be judged. */
+export const LenientSensorEntry = Type.Object(sensorCommonProperties);
 
 export const ThresholdEntry = Type.Object(
   {
@@ -450,8 +449,18 @@ export const configSections = {
 } satisfies TProperties;
 
 /**
+ * The file's top level as the loader checks it: `[[sensors]]` entries are
+ * checked one by one (daemon/config/sensors.ts), each with its driver's keys
+ * merged in, so unknown keys are errors per driver.
+ */
+export const ConfigTopLevel = Type.Object(
+  { ...configSections, sensors: Type.Optional(Type.Array(Type.Unknown())) },
+  { additionalProperties: false },
+);
+
+/**
  * The whole file. For a JSON Schema that also knows each driver's keys, use
- * `configFileSchema([...DRIVERS.values()])`.
+ * `configFileSchema(DRIVER_OPTION_SCHEMAS)` (daemon/drivers/option-schemas.ts).
  */
 export const ConfigFile = Type.Object(configSections, {
   ...closed,

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { TSchema } from "@sinclair/typebox";
-import { DRIVERS } from "../daemon/drivers/registry.js";
+import { DRIVER_OPTION_SCHEMAS } from "../daemon/drivers/option-schemas.js";
 import { AlertEvent } from "./alert.js";
 import { AlertBatch } from "./alert-batch.js";
 import { Batch, OriginalDocument } from "./batch.js";
@@ -19,7 +19,7 @@ export function jsonSchemas(): Record<string, TSchema> {
     "original.v1.json": OriginalDocument,
     "mqtt-alert.v1.json": MqttAlertPayload,
     "mqtt-reading.v1.json": MqttReadingPayload,
-    "config.v1.json": configFileSchema([...DRIVERS.values()]),
+    "config.v1.json": configFileSchema(DRIVER_OPTION_SCHEMAS),
   };
 }
 

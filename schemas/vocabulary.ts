@@ -1,78 +1,56 @@
 import { FormatRegistry, Type } from "@sinclair/typebox";
+import type * as Names from "./names.js";
+import {
+  GASES,
+  OPS,
+  PRINTABLE,
+  READING_FLAGS,
+  SENSOR_ID_PATTERN,
+  SEVERITIES,
+  UNITS,
+} from "./names.js";
 
 /**
- * Gases sensord knows by name. The first four are what the original system
- * sampled; the rest are the other MiCS-6814 channels, the Grove V2 VOC
- * channel and the Winsen ZE03 family (see shared/reference/sensor-protocols.md).
+ * The TypeBox schemas of sensord's names, for the wire formats, the JSON
+ * Schema export and config error messages; the plain lists live in names.ts.
  */
-export const GASES = [
-  "co",
-  "no2",
-  "c2h5oh",
-  "h2",
-  "nh3",
-  "ch4",
-  "c3h8",
-  "c4h10",
-  "voc",
-  "h2s",
-  "o2",
-  "no",
-] as const;
+
+export {
+  DEFAULT_UNIT,
+  DURATION_PATTERN,
+  GASES,
+  OPS,
+  PRINTABLE,
+  READING_FLAGS,
+  SENSOR_ID_PATTERN,
+  SEVERITIES,
+  SIZE_PATTERN,
+  UNITS,
+} from "./names.js";
+
 export const Gas = Type.Union(
   GASES.map((gas) => Type.Literal(gas)),
   { description: "Gas (channel) name" },
 );
-export type Gas = (typeof GASES)[number];
+export type Gas = Names.Gas;
 
-/**
- * Concentration units are convertible among themselves (ppm <-> ppb <-> %vol);
- * electrical units among themselves (V <-> mV); `raw` is an uncalibrated ADC count.
- */
-export const UNITS = ["ppm", "ppb", "%", "V", "mV", "raw"] as const;
 export const Unit = Type.Union(
   UNITS.map((unit) => Type.Literal(unit)),
   { description: "Measurement unit" },
 );
-export type Unit = (typeof UNITS)[number];
+export type Unit = Names.Unit;
 
-/** NO2 is reported in ppb (its limits are sub-ppm), O2 in %vol, everything else in ppm. */
-export const DEFAULT_UNIT: Record<Gas, Unit> = {
-  co: "ppm",
-  no2: "ppb",
-  c2h5oh: "ppm",
-  h2: "ppm",
-  nh3: "ppm",
-  ch4: "ppm",
-  c3h8: "ppm",
-  c4h10: "ppm",
-  voc: "raw",
-  h2s: "ppm",
-  o2: "%",
-  no: "ppm",
-};
-
-export const OPS = [">=", ">", "<=", "<"] as const;
 export const ComparisonOp = Type.Union(
   OPS.map((op) => Type.Literal(op)),
   { description: "Comparison that raises the alarm: value <op> threshold" },
 );
-export type ComparisonOp = (typeof OPS)[number];
+export type ComparisonOp = Names.ComparisonOp;
 
-export const SEVERITIES = ["warning", "critical"] as const;
 export const Severity = Type.Union(SEVERITIES.map((severity) => Type.Literal(severity)));
-export type Severity = (typeof SEVERITIES)[number];
+export type Severity = Names.Severity;
 
-/**
- * Why a stored reading must not be trusted as it stands: `warmup` and
- * `out_of_range` values are not live measurements; `clock_unsynced` readings
- * were stamped before the system clock was synchronized (a Pi without a
- * real-time clock runs from its last shutdown, or 1970, until NTP sets it), so
- * their `ts` may be wrong.
- */
-export const READING_FLAGS = ["warmup", "out_of_range", "clock_unsynced"] as const;
 export const ReadingFlag = Type.Union(READING_FLAGS.map((flag) => Type.Literal(flag)));
-export type ReadingFlag = (typeof READING_FLAGS)[number];
+export type ReadingFlag = Names.ReadingFlag;
 
 const ISO_UTC_MS = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$";
 /** Compiled once: the check runs for every reading of every batch an ingest receives. */
@@ -110,9 +88,6 @@ function digits(text: string, at: number, length: number): number {
   return value;
 }
 
-/** No C0 control characters and no DEL: they break logs, CSV and MQTT topics. */
-export const PRINTABLE = "^[^\\u0000-\\u001f\\u007f]*$";
-
 /** A device id or group on the wire: what the fleet side stores, indexes and shows. */
 export const WireName = (options: { minLength: number; description: string }) =>
   Type.String({ ...options, maxLength: 64, pattern: PRINTABLE });
@@ -128,6 +103,6 @@ export const IsoTimestamp = Type.String({
 });
 
 export const SensorName = Type.String({
-  pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+  pattern: SENSOR_ID_PATTERN,
   description: "Sensor id from the config, e.g. gas0",
 });

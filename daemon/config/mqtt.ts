@@ -1,6 +1,6 @@
 import { accessSync, constants } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
-import { PRINTABLE } from "../../schemas/vocabulary.js";
+import { PRINTABLE } from "../../schemas/names.js";
 import { describeError } from "../errors.js";
 import { asString, asTable, type Problems } from "./problems.js";
 import type { MqttConfig } from "./types.js";

@@ -1,10 +1,7 @@
-import { Type } from "@sinclair/typebox";
-import { Value } from "@sinclair/typebox/value";
-import { sensorCommonProperties, sensorEntrySchema } from "../../schemas/config.js";
-import { DEFAULT_UNIT, GASES, type Gas, UNITS, type Unit } from "../../schemas/vocabulary.js";
+import { SENSOR_COMMON_KEYS } from "../../schemas/compiled/validators.js";
+import { DEFAULT_UNIT, GASES, type Gas, UNITS, type Unit } from "../../schemas/names.js";
 import { DRIVERS, type DriverDefinition } from "../drivers/registry.js";
 import { canConvert } from "../units/convert.js";
-import { checkSchema } from "./check-schema.js";
 import { formatDuration } from "./duration.js";
 import {
   asNumber,
@@ -16,22 +13,26 @@ import {
   quoteList,
 } from "./problems.js";
 import { durationInRange } from "./sections.js";
+import type { ShapeChecks } from "./shape-checks.js";
 import { didYouMean } from "./suggest.js";
 import type { ChannelConfig, SensorConfig } from "./types.js";
 
 /** The shortest interval between reads, except "0s" (as fast as the driver goes) where allowed. */
 export const MIN_INTERVAL_MS = 10;
 
-const COMMON_KEYS: ReadonlySet<string> = new Set(Object.keys(sensorCommonProperties));
-/** For sensors whose driver is unknown: check the common keys only, the rest cannot be judged. */
-const LENIENT_ENTRY = Type.Object(sensorCommonProperties);
+const COMMON_KEYS: ReadonlySet<string> = new Set(SENSOR_COMMON_KEYS);
 
 function driverList(): string {
   return [...DRIVERS.keys()].join(", ");
 }
 
 /** `[[sensors]]` -> SensorConfig[], adding a problem for every bad key. */
-export function resolveSensors(raw: unknown, baseDir: string, problems: Problems): SensorConfig[] {
+export function resolveSensors(
+  raw: unknown,
+  baseDir: string,
+  problems: Problems,
+  checks: ShapeChecks,
+): SensorConfig[] {
   if (raw === undefined || (Array.isArray(raw) && raw.length === 0)) {
     problems.add(
       "sensors",
@@ -45,7 +46,7 @@ export function resolveSensors(raw: unknown, baseDir: string, problems: Problems
   const sensors: SensorConfig[] = [];
   raw.forEach((entry: unknown, index) => {
     const prefix = childKey("sensors", index);
-    const sensor = resolveSensor(entry, prefix, baseDir, problems);
+    const sensor = resolveSensor(entry, prefix, baseDir, problems, checks);
     if (sensor === null) return;
     const first = firstIndexOfId.get(sensor.id);
     if (first === undefined) {
@@ -66,6 +67,7 @@ function resolveSensor(
   prefix: string,
   baseDir: string,
   problems: Problems,
+  checks: ShapeChecks,
 ): SensorConfig | null {
   const table = asTable(entry);
   if (table === undefined) {
@@ -73,18 +75,7 @@ function resolveSensor(
     return null;
   }
   const definition = lookupDriver(table.driver, `${prefix}.driver`, problems);
-  const optionKeys = Object.keys(definition?.optionsSchema.properties ?? {});
-  checkSchema(
-    definition ? sensorEntrySchema(definition.optionsSchema) : LENIENT_ENTRY,
-    table,
-    prefix,
-    problems,
-    definition
-      ? {
-          keysNote: `driver "${definition.name}" adds: ${optionKeys.length > 0 ? optionKeys.join(", ") : "nothing"}`,
-        }
-      : {},
-  );
+  checks.sensorEntry(definition?.name, table, prefix, problems);
   const sensor: SensorConfig = {
     id: asString(table.id) ?? "",
     driver: definition?.name ?? asString(table.driver) ?? "",
@@ -96,7 +87,7 @@ function resolveSensor(
       problems,
     ),
     channels: resolveChannels(table.channels),
-    options: resolveOptions(table, definition),
+    options: driverOptions(table),
   };
   if (definition !== undefined) checkChannelUnits(sensor, definition, prefix, problems);
   if (definition?.check && !problems.hasUnder(prefix)) {
@@ -173,18 +164,16 @@ function resolveChannels(raw: unknown): SensorConfig["channels"] {
   return channels;
 }
 
-/** The driver's own keys, with the defaults its schema declares filled in. */
-function resolveOptions(
-  table: Record<string, unknown>,
-  definition: DriverDefinition | undefined,
-): Record<string, unknown> {
+/**
+ * The driver's own keys as written: drivers apply their own defaults
+ * (schemas/compile.ts refuses option schemas that declare any).
+ */
+function driverOptions(table: Record<string, unknown>): Record<string, unknown> {
   const options: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(table)) {
     if (!COMMON_KEYS.has(key)) options[key] = value;
   }
-  if (definition === undefined) return options;
-  const filled: unknown = Value.Default(definition.optionsSchema, options);
-  return asTable(filled) ?? options;
+  return options;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { DEFAULT_UNIT, GASES, OPS, SEVERITIES, UNITS } from "../../schemas/vocabulary.js";
+import { DEFAULT_UNIT, GASES, OPS, SEVERITIES, UNITS } from "../../schemas/names.js";
 import { effectiveRules } from "../thresholds/presets.js";
 import { duplicateRuleKeys, ruleKey } from "../thresholds/rule-key.js";
 import { ruleClearProblem, ruleRangeProblem, ruleUnitProblem } from "../thresholds/validate.js";

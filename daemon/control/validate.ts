@@ -1,4 +1,4 @@
-import { DEFAULT_UNIT, type Unit } from "../../schemas/vocabulary.js";
+import { DEFAULT_UNIT, type Unit } from "../../schemas/names.js";
 import { channelUnit } from "../config/sensors.js";
 import type { SensorConfig, ThresholdRule } from "../config/types.js";
 import { ruleClearProblem, ruleRangeProblem, ruleUnitProblem } from "../thresholds/validate.js";

@@ -1,49 +1,34 @@
-import { type Static, Type } from "@sinclair/typebox";
-import { Value } from "@sinclair/typebox/value";
-import { ComparisonOp, Gas, Severity, Unit } from "../../schemas/vocabulary.js";
+import { checkRuleSlotBody, checkThresholdRuleBody } from "../../schemas/compiled/validators.js";
+import type { RuleSlotBody, ThresholdRuleBody } from "./wire-schemas.js";
+
+export type { RuleSlotBody, ThresholdRuleBody } from "./wire-schemas.js";
+
+/** Which body a route expects: its generated validator, and its schema's name for the error path. */
+export interface BodyShape<T> {
+  name: "RuleSlotBody" | "ThresholdRuleBody";
+  guard: (value: unknown) => value is T;
+}
+
+export const RULE_SLOT_BODY: BodyShape<RuleSlotBody> = {
+  name: "RuleSlotBody",
+  guard: (value): value is RuleSlotBody => checkRuleSlotBody(value),
+};
+
+export const THRESHOLD_RULE_BODY: BodyShape<ThresholdRuleBody> = {
+  name: "ThresholdRuleBody",
+  guard: (value): value is ThresholdRuleBody => checkThresholdRuleBody(value),
+};
 
 /**
- * Request bodies of the control API, checked on arrival: the socket is the
- * daemon's boundary even though only sensorctl is expected on the other side.
+ * `value` as T, or the first mismatch as "path: message". The schemas (and
+ * TypeBox) load only for a bad body, so a daemon whose control socket only
+ * ever sees sensorctl's well-formed requests never carries them.
  */
-
-export const RuleSlotBody = Type.Object(
-  { gas: Gas, severity: Severity, sensor: Type.Union([Type.String(), Type.Null()]) },
-  { additionalProperties: false },
-);
-export type RuleSlotBody = Static<typeof RuleSlotBody>;
-
-export const ThresholdRuleBody = Type.Object(
-  {
-    gas: Gas,
-    op: ComparisonOp,
-    value: Type.Number(),
-    unit: Type.Union([Unit, Type.Null()]),
-    clear: Type.Union([Type.Number(), Type.Null()]),
-    forMs: Type.Integer({ minimum: 0 }),
-    severity: Severity,
-    sensor: Type.Union([Type.String(), Type.Null()]),
-  },
-  { additionalProperties: false },
-);
-export type ThresholdRuleBody = Static<typeof ThresholdRuleBody>;
-
-/** `value` as T, or the first mismatch as "path: message". */
-export function checkBody<T>(
-  schema: Parameters<typeof Value.Check>[0],
+export async function checkBody<T>(
+  shape: BodyShape<T>,
   value: unknown,
-  guard: (checked: unknown) => checked is T,
-): { ok: true; value: T } | { ok: false; error: string } {
-  if (guard(value)) return { ok: true, value };
-  const [first] = Value.Errors(schema, value);
-  const where = first?.path === "" || first === undefined ? "body" : first.path.slice(1);
-  return { ok: false, error: `${where}: ${first?.message ?? "invalid"}` };
-}
-
-export function isRuleSlotBody(value: unknown): value is RuleSlotBody {
-  return Value.Check(RuleSlotBody, value);
-}
-
-export function isThresholdRuleBody(value: unknown): value is ThresholdRuleBody {
-  return Value.Check(ThresholdRuleBody, value);
+): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
+  if (shape.guard(value)) return { ok: true, value };
+  const { firstMismatch } = await import("./wire-errors.js");
+  return { ok: false, error: firstMismatch(shape.name, value) };
 }

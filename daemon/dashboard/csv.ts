@@ -1,6 +1,6 @@
 import type { Writable } from "node:stream";
 import type Database from "better-sqlite3";
-import { READING_FLAGS } from "../../schemas/vocabulary.js";
+import { READING_FLAGS } from "../../schemas/names.js";
 import { readingId } from "../store/ids.js";
 import { FLAG_BITS } from "../store/types.js";
 import { seqRanges, type TimeIndex } from "./time-index.js";

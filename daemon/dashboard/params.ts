@@ -1,4 +1,4 @@
-import { GASES } from "../../schemas/vocabulary.js";
+import { GASES } from "../../schemas/names.js";
 import { MAX_WIDTH } from "../../web/server/buckets.js";
 
 /** A query parameter the dashboard API refuses: 400 with this message. */

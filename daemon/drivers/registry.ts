@@ -1,4 +1,3 @@
-import type { TObject } from "@sinclair/typebox";
 import type { Gas, Unit } from "../../schemas/vocabulary.js";
 import type { SensorConfig } from "../config/types.js";
 import type { ConfigProblem } from "../errors.js";
@@ -21,13 +20,13 @@ export interface DriverContext {
 
 /**
  * What the daemon needs to know about a driver besides how to read it: its
- * own config keys (validated with unknown keys rejected) and its defaults.
- * A new board is one DriverDefinition in its own file plus a line below.
+ * defaults and config checks. Its own config keys are a TypeBox schema in
+ * option-schemas.ts, kept out of this module so a running sensord never loads
+ * TypeBox. A new board is one DriverDefinition in its own file plus a line
+ * below, and its options schema plus a line in option-schemas.ts.
  */
 export interface DriverDefinition {
   name: string;
-  /** Keys this driver accepts under `[[sensors]]` besides the common ones. */
-  optionsSchema: TObject;
   defaultIntervalMs: number;
   defaultWarmupMs: number;
   /** Whether `interval = "0s"` (read back-to-back) makes sense, e.g. replaying a file. */

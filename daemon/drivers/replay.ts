@@ -1,8 +1,7 @@
 import { accessSync, constants } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
-import { Type } from "@sinclair/typebox";
-import { GASES, type Gas } from "../../schemas/vocabulary.js";
+import { GASES, type Gas } from "../../schemas/names.js";
 import type { SensorConfig } from "../config/types.js";
 import { DriverError, describeError } from "../errors.js";
 import type { ChannelValue, Sample, SensorDriver } from "./driver.js";
@@ -137,18 +136,8 @@ export function replayPath(sensor: SensorConfig, baseDir: string): string {
   return isAbsolute(file) ? file : resolve(baseDir, file);
 }
 
-const ReplayOptionsSchema = Type.Object({
-  file: Type.String({
-    description: "NDJSON file, one object of gas values per line; relative to the config file",
-  }),
-  loop: Type.Optional(
-    Type.Boolean({ description: "Start again at end of file (default false: stop producing)" }),
-  ),
-});
-
 export const replayDriver: DriverDefinition = {
   name: "replay",
-  optionsSchema: ReplayOptionsSchema,
   defaultIntervalMs: 1000,
   defaultWarmupMs: 0,
   allowsFullSpeed: true,

@@ -1,5 +1,3 @@
-import { Type } from "@sinclair/typebox";
-import { DURATION_PATTERN } from "../../schemas/config.js";
 import type { Gas } from "../../schemas/vocabulary.js";
 import { DURATION_HINT, parseDuration } from "../config/duration.js";
 import type { SensorConfig } from "../config/types.js";
@@ -85,23 +83,10 @@ export class GasSimulation {
   }
 }
 
-const SimOptionsSchema = Type.Object({
-  seed: Type.Optional(
-    Type.Integer({ minimum: 0, description: "PRNG seed; the same seed replays the same run" }),
-  ),
-  spike_every: Type.Optional(
-    Type.String({
-      pattern: DURATION_PATTERN,
-      description: 'Mean time between spikes, a duration such as "60s". Default: "60s"',
-    }),
-  ),
-});
-
 const DEFAULT_SPIKE_EVERY_MS = 60_000;
 
 export const simDriver: DriverDefinition = {
   name: "sim",
-  optionsSchema: SimOptionsSchema,
   defaultIntervalMs: 1000,
   defaultWarmupMs: 0,
   allowsFullSpeed: false,

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type Database from "better-sqlite3";
-import { UNITS, type Unit } from "../../schemas/vocabulary.js";
+import { UNITS, type Unit } from "../../schemas/names.js";
 import { dashboardFiles } from "../../web/server/assets.js";
 import { DEFAULT_WIDTH } from "../../web/server/buckets.js";
 import type { StaticFiles } from "../../web/server/static.js";

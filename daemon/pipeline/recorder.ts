@@ -1,4 +1,4 @@
-import { DEFAULT_UNIT } from "../../schemas/vocabulary.js";
+import { DEFAULT_UNIT } from "../../schemas/names.js";
 import type { ChannelConfig, SensorConfig } from "../config/types.js";
 import type { Sample } from "../drivers/driver.js";
 import { describeError } from "../errors.js";

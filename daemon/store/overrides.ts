@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { GASES, OPS, SEVERITIES, type Severity, UNITS } from "../../schemas/vocabulary.js";
+import { GASES, OPS, SEVERITIES, type Severity, UNITS } from "../../schemas/names.js";
 import type { ThresholdRule } from "../config/types.js";
 import { StoreError } from "../errors.js";
 

@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type { BatchReading } from "../../schemas/batch.js";
-import { READING_FLAGS, type ReadingFlag } from "../../schemas/vocabulary.js";
+import { READING_FLAGS, type ReadingFlag } from "../../schemas/names.js";
 import type { QuarantinedBatch, QueuedReading, QueueStats, SyncQueue } from "../../sync/queue.js";
 import { StoreError } from "../errors.js";
 import { readingId } from "./ids.js";

@@ -1,4 +1,4 @@
-import { GASES, OPS, SEVERITIES, UNITS } from "../../schemas/vocabulary.js";
+import { GASES, OPS, SEVERITIES, UNITS } from "../../schemas/names.js";
 import type { ThresholdRule } from "../config/types.js";
 
 /** The parts of a rule its key is made of. */

@@ -1,6 +1,6 @@
 import type { SensorConfig } from "../../daemon/config/types.js";
 import { DRIVERS } from "../../daemon/drivers/registry.js";
-import { DEFAULT_UNIT, GASES, type Gas, type Unit } from "../../schemas/vocabulary.js";
+import { DEFAULT_UNIT, GASES, type Gas, type Unit } from "../../schemas/names.js";
 import { readingTopic } from "./payload.js";
 
 /** Home Assistant's sensor device classes for our gases; the others have none. */

@@ -6,13 +6,7 @@ import {
   setOverride,
 } from "../overrides.js";
 import { type ControlReply, type ControlRoute, ok, problemReply } from "../router.js";
-import {
-  checkBody,
-  isRuleSlotBody,
-  isThresholdRuleBody,
-  RuleSlotBody,
-  ThresholdRuleBody,
-} from "../wire.js";
+import { checkBody, RULE_SLOT_BODY, THRESHOLD_RULE_BODY } from "../wire.js";
 import type { ControlDeps } from "./deps.js";
 
 /** `sensorctl threshold ...`: every change is stored first, then applied to the running engine. */
@@ -31,8 +25,8 @@ export function thresholdRoutes(deps: ControlDeps): ControlRoute[] {
     {
       method: "PUT",
       path: "/v1/thresholds",
-      handle: ({ body }) => {
-        const rule = checkBody(ThresholdRuleBody, body, isThresholdRuleBody);
+      handle: async ({ body }) => {
+        const rule = await checkBody(THRESHOLD_RULE_BODY, body);
         if (!rule.ok) return problemReply(400, rule.error);
         return reply(setOverride(deps.overrides(), rule.value));
       },
@@ -40,8 +34,8 @@ export function thresholdRoutes(deps: ControlDeps): ControlRoute[] {
     {
       method: "POST",
       path: "/v1/thresholds/remove",
-      handle: ({ body }) => {
-        const slot = checkBody(RuleSlotBody, body, isRuleSlotBody);
+      handle: async ({ body }) => {
+        const slot = await checkBody(RULE_SLOT_BODY, body);
         if (!slot.ok) return problemReply(400, slot.error);
         return reply(removeRule(deps.overrides(), slot.value));
       },
@@ -49,8 +43,8 @@ export function thresholdRoutes(deps: ControlDeps): ControlRoute[] {
     {
       method: "POST",
       path: "/v1/thresholds/reset",
-      handle: ({ body }) => {
-        const slot = checkBody(RuleSlotBody, body, isRuleSlotBody);
+      handle: async ({ body }) => {
+        const slot = await checkBody(RULE_SLOT_BODY, body);
         if (!slot.ok) return problemReply(400, slot.error);
         return reply(resetOverride(deps.overrides(), slot.value));
       },

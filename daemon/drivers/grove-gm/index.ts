@@ -1,31 +1,10 @@
-import { Type } from "@sinclair/typebox";
 import type { SensorConfig } from "../../config/types.js";
 import type { SensorDriver } from "../driver.js";
-import { addressOption, busOption, gasesOption, readGases, readInteger } from "../i2c/options.js";
+import { readGases, readInteger } from "../i2c/options.js";
 import type { I2cTiming } from "../i2c/transfer.js";
 import type { DriverContext, DriverDefinition } from "../registry.js";
 import { GM_TIMING, GmDriver, type GmOutput, type GmSettings } from "./driver.js";
 import { GM_DEFAULT_ADDRESS, GM_GASES, type GmGas } from "./protocol.js";
-
-export const GmOptionsSchema = Type.Object({
-  bus: Type.Optional(busOption()),
-  address: Type.Optional(addressOption(GM_DEFAULT_ADDRESS)),
-  gases: Type.Optional(
-    gasesOption(
-      GM_GASES,
-      GM_GASES,
-      " Elements: no2 GM-102B, c2h5oh GM-302B, voc GM-502B, co GM-702B.",
-    ),
-  ),
-  output: Type.Optional(
-    Type.Union([Type.Literal("raw"), Type.Literal("volts")], {
-      description:
-        'What to report: "raw" (the 10-bit ADC count, unit "raw") or "volts" (adc * 3.3 / 1023, ' +
-        'unit "V"). The vendor publishes no ppm curve for these elements: to get ppm, give the ' +
-        'channel a calibration = { slope, offset } measured against a reference. Default: "raw"',
-    }),
-  ),
-});
 
 export function gmSettings(options: Record<string, unknown>): GmSettings {
   const output: GmOutput = options.output === "volts" ? "volts" : "raw";
@@ -66,7 +45,6 @@ export function createGmDriver(
  */
 export const groveGmDriver: DriverDefinition = {
   name: "grove-gm",
-  optionsSchema: GmOptionsSchema,
   defaultIntervalMs: 1000,
   defaultWarmupMs: 30 * 60_000,
   allowsFullSpeed: false,

@@ -1,39 +1,11 @@
-import { Type } from "@sinclair/typebox";
 import type { SensorConfig } from "../../config/types.js";
 import type { SensorDriver } from "../driver.js";
-import { addressOption, busOption, gasesOption, readGases, readInteger } from "../i2c/options.js";
+import { readGases, readInteger } from "../i2c/options.js";
 import type { I2cTiming } from "../i2c/transfer.js";
 import type { DriverContext, DriverDefinition } from "../registry.js";
 import { MICS_DEFAULT_GASES, MICS_GASES, type MicsGas } from "./curves.js";
 import { MICS_TIMING, MicsDriver, type MicsSettings } from "./driver.js";
 import { MICS_CHANNELS, MICS_DEFAULT_ADDRESS, type MicsChannel } from "./protocol.js";
-
-const r0Option = (channel: MicsChannel) =>
-  Type.Optional(
-    Type.Integer({
-      minimum: 1,
-      maximum: 0xffff,
-      description:
-        `R0 (clean-air reading) of the ${channel.toUpperCase()} element, overriding the board's ` +
-        "stored calibration: ADC counts 1..1022 on firmware 2 (EEPROM words 8/10/12, factory 2/4/6), " +
-        "the firmware's own resistance value on firmware 1 (commands 0x11-0x13). Default: read from the board",
-    }),
-  );
-
-export const MicsOptionsSchema = Type.Object({
-  bus: Type.Optional(busOption()),
-  address: Type.Optional(addressOption(MICS_DEFAULT_ADDRESS)),
-  gases: Type.Optional(
-    gasesOption(
-      MICS_GASES,
-      MICS_DEFAULT_GASES,
-      " ch4, c3h8 and c4h10 use Seeed's curves, valid only above 1000 ppm (lower readings are flagged out of range).",
-    ),
-  ),
-  r0_nh3: r0Option("nh3"),
-  r0_co: r0Option("co"),
-  r0_no2: r0Option("no2"),
-});
 
 /** The sensor's options with defaults applied (the loader validated them against the schema). */
 export function micsSettings(options: Record<string, unknown>): MicsSettings {
@@ -78,7 +50,6 @@ export function createMicsDriver(
  */
 export const groveMics6814Driver: DriverDefinition = {
   name: "grove-mics6814",
-  optionsSchema: MicsOptionsSchema,
   defaultIntervalMs: 1000,
   defaultWarmupMs: 10 * 60_000,
   allowsFullSpeed: false,

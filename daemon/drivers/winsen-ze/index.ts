@@ -1,12 +1,10 @@
 import { isAbsolute } from "node:path";
-import { Type } from "@sinclair/typebox";
-import { DURATION_PATTERN } from "../../../schemas/config.js";
 import { DURATION_HINT, parseDuration } from "../../config/duration.js";
 import type { SensorConfig } from "../../config/types.js";
 import type { ConfigProblem } from "../../errors.js";
 import type { DriverDefinition } from "../registry.js";
 import { WinsenZeDriver, type WinsenZeSettings } from "./driver.js";
-import { MAX_DECIMALS, ZE_GASES, ZE_MODELS, type ZeGas, type ZeModel } from "./frame.js";
+import { ZE_GASES, ZE_MODELS, type ZeGas, type ZeModel } from "./frame.js";
 
 export { WinsenZeDriver } from "./driver.js";
 
@@ -15,50 +13,6 @@ const DEFAULT_BAUD = 9600;
 export const DEFAULT_TIMEOUT_MS = 2500;
 /** ZE15-CO manual: "Preheating time: 30 seconds" (manualspro.net/333661). */
 const DEFAULT_WARMUP_MS = 30_000;
-
-const WinsenZeOptionsSchema = Type.Object({
-  port: Type.String({
-    minLength: 1,
-    description: 'Serial device the module is wired to, e.g. "/dev/serial0" (Pi GPIO 14/15 UART)',
-  }),
-  gas: Type.Union(
-    ZE_GASES.map((gas) => Type.Literal(gas)),
-    {
-      description:
-        'Gas the module measures, e.g. "co"; frames reporting another gas code are rejected',
-    },
-  ),
-  baud: Type.Optional(
-    Type.Integer({ minimum: 1200, maximum: 115_200, description: "Baud rate. Default: 9600" }),
-  ),
-  mode: Type.Optional(
-    Type.Union([Type.Literal("active"), Type.Literal("qa")], {
-      description:
-        '"active": the module pushes a frame a second; "qa": sensord asks on every read. Default: "active"',
-    }),
-  ),
-  model: Type.Optional(
-    Type.Union(
-      ZE_MODELS.map((model) => Type.Literal(model)),
-      { description: 'Module family; selects the mode-switch command. Default: "ze07"' },
-    ),
-  ),
-  decimals: Type.Optional(
-    Type.Integer({
-      minimum: 0,
-      maximum: MAX_DECIMALS,
-      description:
-        "Q&A mode: digits after the decimal point of the reply (it carries none). " +
-        "Default: learned from the module's active frames, else 1 for ze07/ze15, per gas for ze03",
-    }),
-  ),
-  timeout: Type.Optional(
-    Type.String({
-      pattern: DURATION_PATTERN,
-      description: 'How long a read waits for a valid frame. Default: "2.5s"',
-    }),
-  ),
-});
 
 function option<T extends string>(value: unknown, allowed: readonly T[], fallback: T): T {
   return allowed.find((candidate) => candidate === value) ?? fallback;
@@ -97,7 +51,6 @@ export function winsenZeSettings(
  */
 export const winsenZeDriver: DriverDefinition = {
   name: "winsen-ze",
-  optionsSchema: WinsenZeOptionsSchema,
   defaultIntervalMs: 1000,
   defaultWarmupMs: DEFAULT_WARMUP_MS,
   allowsFullSpeed: false,

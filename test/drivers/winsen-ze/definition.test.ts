@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { SensorConfig } from "../../../daemon/config/types.js";
 import { serialOpenError } from "../../../daemon/drivers/serial/port.js";
 import { winsenZeDriver, winsenZeSettings } from "../../../daemon/drivers/winsen-ze/index.js";
+import { WinsenZeOptionsSchema } from "../../../daemon/drivers/winsen-ze/options-schema.js";
 import { createLogger } from "../../../daemon/log/logger.js";
 
 const log = createLogger({ level: "error", journald: true, write: () => {} });
@@ -42,7 +43,7 @@ describe("serial open errors and the driver definition", () => {
     ]);
     expect(winsenZeDriver.allowsFullSpeed).toBe(false);
     expect(winsenZeDriver.gases?.(sensor({ port: "/dev/serial0", gas: "h2s" }))).toEqual(["h2s"]);
-    const schema = winsenZeDriver.optionsSchema;
+    const schema = WinsenZeOptionsSchema;
     expect(Value.Check(schema, { port: "/dev/serial0", gas: "co" })).toBe(true);
     expect(
       Value.Check(schema, {

@@ -1,0 +1,15 @@
+import { Type } from "@sinclair/typebox";
+import { DURATION_PATTERN } from "../../schemas/names.js";
+
+/** The sim driver's own `[[sensors]]` keys; defaults are applied in sim.ts. */
+export const SimOptionsSchema = Type.Object({
+  seed: Type.Optional(
+    Type.Integer({ minimum: 0, description: "PRNG seed; the same seed replays the same run" }),
+  ),
+  spike_every: Type.Optional(
+    Type.String({
+      pattern: DURATION_PATTERN,
+      description: 'Mean time between spikes, a duration such as "60s". Default: "60s"',
+    }),
+  ),
+});

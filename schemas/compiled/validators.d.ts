@@ -1,0 +1,16 @@
+/** Types of validators.js, which schemas/compile.ts generates from the TypeBox schemas. */
+
+/** The keys every `[[sensors]]` entry accepts, whatever its driver. */
+export declare const SENSOR_COMMON_KEYS: readonly string[];
+/** ConfigTopLevel (schemas/config.ts). */
+export declare function checkConfigTopLevel(value: unknown): boolean;
+/** LenientSensorEntry (schemas/config.ts): a sensor whose driver is unknown. */
+export declare function checkLenientSensorEntry(value: unknown): boolean;
+/** Per driver name: its own option keys, and a `[[sensors]]` entry with them merged in. */
+export declare const SENSOR_ENTRY_CHECKS: Readonly<
+  Record<string, { optionKeys: readonly string[]; check(value: unknown): boolean }>
+>;
+/** RuleSlotBody (daemon/control/wire-schemas.ts). */
+export declare function checkRuleSlotBody(value: unknown): boolean;
+/** ThresholdRuleBody (daemon/control/wire-schemas.ts). */
+export declare function checkThresholdRuleBody(value: unknown): boolean;
