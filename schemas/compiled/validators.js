@@ -15,7 +15,8 @@ export const checkConfigTopLevel = (() => {
   const local_4 = /^\s*(\d+(\.\d+)?(ms|s|m|h|d))+\s*$/;
   const local_5 = /^\s*(\d+(\.\d+)?(ms|s|m|h|d))+\s*$/;
   const local_6 = /^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|KiB|MiB|GiB)\s*$/;
-  const local_7 = /^\s*(\d+(\.\d+)?(ms|s|m|h|d))+\s*$/;
+  const local_7 = /^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|KiB|MiB|GiB)\s*$/;
+  const local_8 = /^\s*(\d+(\.\d+)?(ms|s|m|h|d))+\s*$/;
   return function check(value) {
     return (
       typeof value === "object" &&
@@ -188,11 +189,20 @@ export const checkConfigTopLevel = (() => {
             ? typeof value["sync"]["batch_max_bytes"] === "string" &&
               local_6.test(value["sync"]["batch_max_bytes"])
             : true) &&
+          (value["sync"]["backlog_batch_max_readings"] !== undefined
+            ? Number.isInteger(value["sync"]["backlog_batch_max_readings"]) &&
+              value["sync"]["backlog_batch_max_readings"] <= 100000 &&
+              value["sync"]["backlog_batch_max_readings"] >= 1
+            : true) &&
+          (value["sync"]["backlog_batch_max_bytes"] !== undefined
+            ? typeof value["sync"]["backlog_batch_max_bytes"] === "string" &&
+              local_7.test(value["sync"]["backlog_batch_max_bytes"])
+            : true) &&
           (value["sync"]["max_rate"] !== undefined
             ? Number.isInteger(value["sync"]["max_rate"]) && value["sync"]["max_rate"] >= 1
             : true) &&
           (value["sync"]["timeout"] !== undefined
-            ? typeof value["sync"]["timeout"] === "string" && local_7.test(value["sync"]["timeout"])
+            ? typeof value["sync"]["timeout"] === "string" && local_8.test(value["sync"]["timeout"])
             : true) &&
           (value["sync"]["compress"] !== undefined
             ? typeof value["sync"]["compress"] === "boolean"
@@ -210,6 +220,8 @@ export const checkConfigTopLevel = (() => {
               "api_key_file",
               "batch_max_readings",
               "batch_max_bytes",
+              "backlog_batch_max_readings",
+              "backlog_batch_max_bytes",
               "max_rate",
               "timeout",
               "compress",
