@@ -1,4 +1,6 @@
 import { dirname } from "node:path";
+import { ConfigError, describeError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
 import type { EncoderThread } from "../sync/encoder.js";
 import type { EncoderSettings } from "../sync/encoder-protocol.js";
 import type { MqttRelay, MqttStatus } from "../sync/mqtt/relay.js";
@@ -15,8 +17,6 @@ import { DaemonServices, rulesInForce } from "./control/services.js";
 import { syncReport } from "./control/status.js";
 import { type I2cBusOpener, openI2cBus } from "./drivers/i2c/bus.js";
 import { DRIVERS } from "./drivers/registry.js";
-import { ConfigError, describeError } from "./errors.js";
-import type { Logger } from "./log/logger.js";
 import { Recorder, type RecorderStats } from "./pipeline/recorder.js";
 import { RunningSensor, type SensorStatus } from "./sampler/running-sensor.js";
 import type { SqliteStore } from "./store/store.js";

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from "node:path";
-import { describeError } from "../errors.js";
+import { describeError } from "../../core/errors.js";
 import { readApiKey } from "./api-key.js";
 import { asString, asTable, type Problems } from "./problems.js";
 import type { HttpConfig } from "./types.js";

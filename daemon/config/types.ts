@@ -1,3 +1,4 @@
+import type { LogLevel } from "../../core/logger.js";
 import type { ComparisonOp, Gas, Severity, Unit } from "../../schemas/vocabulary.js";
 
 /** Everything the daemon runs on, resolved: durations in ms, sizes in bytes, defaults filled in. */
@@ -92,7 +93,6 @@ export interface StorageConfig {
   maxBytes: number;
 }
 
-export type LogLevel = "error" | "warn" | "info" | "debug";
 export interface LogConfig {
   level: LogLevel;
 }

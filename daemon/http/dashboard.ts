@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type Database from "better-sqlite3";
+import { describeError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
 import { UNITS, type Unit } from "../../schemas/names.js";
 import { dashboardFiles } from "../../web/server/assets.js";
 import { DEFAULT_WIDTH } from "../../web/server/buckets.js";
@@ -15,8 +17,6 @@ import { BadParamError, parseDashboardParams } from "../dashboard/params.js";
 import { deviceSeries } from "../dashboard/series.js";
 import { thresholdLines } from "../dashboard/thresholds.js";
 import { BLOCK_SEQS, TimeIndex } from "../dashboard/time-index.js";
-import { describeError } from "../errors.js";
-import type { Logger } from "../log/logger.js";
 import { getMeta, META } from "../store/meta.js";
 import { openDatabase } from "../store/open.js";
 import { mayRead, presentedToken, tokenCookie } from "./auth.js";
