@@ -1,4 +1,5 @@
 import { dirname } from "node:path";
+import { readApiKey } from "../core/api-key.js";
 import { ConfigError, describeError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { EncoderThread } from "../sync/encoder.js";
@@ -6,7 +7,6 @@ import type { EncoderSettings } from "../sync/encoder-protocol.js";
 import type { MqttRelay, MqttStatus } from "../sync/mqtt/relay.js";
 import type { SyncStatus, SyncWorker } from "../sync/worker.js";
 import { ClockWatch, type ClockWatchOptions } from "./clock/clock-watch.js";
-import { readApiKey } from "./config/api-key.js";
 import { inapplicableRuleWarnings } from "./config/applicability.js";
 import type { SensorConfig, SensordConfig } from "./config/types.js";
 import { LastValues } from "./control/last-values.js";

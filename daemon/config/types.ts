@@ -72,9 +72,9 @@ export interface SyncConfig {
   compress: boolean;
   /**
    * `alerts_endpoint` as written: absent (undefined) takes the format's
-   * default, "" turns alert uploads off. sync/alerts-endpoint.ts resolves it.
+   * default, "" turns alert uploads off. daemon/config/alerts-endpoint.ts resolves it.
    */
-  /** Where alert events are POSTed (resolved, see sync/alerts-endpoint.ts); null: not uploaded. */
+  /** Where alert events are POSTed (resolved, see daemon/config/alerts-endpoint.ts); null: not uploaded. */
   alertsEndpoint: string | null;
 }
 

@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type Database from "better-sqlite3";
+import { readApiKey } from "../../core/api-key.js";
+import { DEFAULT_WIDTH } from "../../core/buckets.js";
 import { describeError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import { UNITS, type Unit } from "../../schemas/names.js";
 import { dashboardFiles } from "../../web/server/assets.js";
-import { DEFAULT_WIDTH } from "../../web/server/buckets.js";
 import type { StaticFiles } from "../../web/server/static.js";
-import { readApiKey } from "../config/api-key.js";
 import type { SensordConfig } from "../config/types.js";
 import { effectiveRules } from "../control/overrides.js";
 import type { ControlDeps } from "../control/routes/deps.js";

@@ -6,11 +6,12 @@ import { RatePacer, REJECTED_MAX_MS, reconnectDelayMs } from "../../core/reconne
 import type { DeviceConfig, MqttConfig, SensorConfig } from "../../daemon/config/types.js";
 import { readingId } from "../../daemon/store/ids.js";
 import type { NewAlert, NewReading } from "../../daemon/store/types.js";
+import { alertPayload, MAX_PAYLOAD_BYTES } from "../../schemas/mqtt-alert.js";
 import { authOptions } from "./client-options.js";
 import { brokerName, explainConnectError } from "./errors.js";
 import { alarmTopic, channelsOf, discoveryFilters, discoveryMessages } from "./homeassistant.js";
 import type { MqttOutbox, QueuedAlert } from "./outbox-store.js";
-import { alertPayload, MAX_PAYLOAD_BYTES, readingPayload, readingTopic } from "./payload.js";
+import { readingPayload, readingTopic } from "./payload.js";
 import { MqttFileError, readTlsMaterial } from "./tls.js";
 import { DeliveryWindow } from "./window.js";
 
