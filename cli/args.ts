@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from "commander";
-import { DURATION_HINT, parseDuration } from "../daemon/config/duration.js";
+import { DURATION_HINT, parseDuration } from "../core/duration.js";
 import { GASES, type Gas } from "../schemas/vocabulary.js";
 
 /** Commander argument parsers: a bad value names itself and exits 2 before anything runs. */

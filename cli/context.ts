@@ -1,7 +1,7 @@
 import type { Command } from "commander";
+import { ConfigError, SensordError } from "../core/errors.js";
 import { loadConfig } from "../daemon/config/load.js";
 import type { SensordConfig } from "../daemon/config/types.js";
-import { ConfigError, SensordError } from "../daemon/errors.js";
 import { openStoreReader, type SqliteStoreReader } from "../daemon/store/reader.js";
 import { CliExit, EXIT } from "./exit.js";
 

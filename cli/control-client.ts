@@ -1,5 +1,5 @@
 import { request } from "node:http";
-import { describeError } from "../daemon/errors.js";
+import { describeError } from "../core/errors.js";
 import { CliExit, EXIT } from "./exit.js";
 
 export interface ControlAnswer {

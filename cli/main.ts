@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from "commander";
-import { describeError } from "../daemon/errors.js";
-import { VERSION } from "../daemon/version.js";
+import { describeError } from "../core/errors.js";
+import { VERSION } from "../core/version.js";
 import { registerConfigCommands } from "./commands/config.js";
 import { registerReadingCommands } from "./commands/readings.js";
 import { registerStatusCommand } from "./commands/status.js";

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from "commander";
-import { DURATION_HINT, parseDuration } from "../daemon/config/duration.js";
+import { DURATION_HINT, parseDuration } from "../core/duration.js";
 
 /** Commander parsers for `threshold set`: a bad value names itself and exits 2. */
 

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { Value } from "@sinclair/typebox/value";
 import type { Command } from "commander";
 import mqtt from "mqtt";
-import { describeError } from "../daemon/errors.js";
+import { describeError } from "../core/errors.js";
 import { MqttAlertPayload } from "../schemas/mqtt.js";
 import { authOptions } from "../sync/mqtt/client-options.js";
 import { brokerName, explainConnectError } from "../sync/mqtt/errors.js";

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { readApiKey } from "../daemon/config/api-key.js";
-import { DURATION_HINT, formatDuration, parseDuration } from "../daemon/config/duration.js";
-import { formatSize, parseSize, SIZE_HINT } from "../daemon/config/size.js";
-import type { LogLevel } from "../daemon/config/types.js";
-import { describeError, EXIT_CONFIG, EXIT_USAGE, SensordError } from "../daemon/errors.js";
-import { processLogger } from "../daemon/log/logger.js";
-import { VERSION } from "../daemon/version.js";
+import { readApiKey } from "../core/api-key.js";
+import { DURATION_HINT, formatDuration, parseDuration } from "../core/duration.js";
+import { describeError, EXIT_CONFIG, EXIT_USAGE, SensordError } from "../core/errors.js";
+import type { LogLevel } from "../core/logger.js";
+import { processLogger } from "../core/logger.js";
+import { formatSize, parseSize, SIZE_HINT } from "../core/size.js";
+import { VERSION } from "../core/version.js";
 import { DEFAULT_MAX_BODY } from "./core/decode.js";
 import { DEFAULT_MAX_INFLIGHT_BYTES } from "./http/inflight.js";
 import { DEFAULT_LISTEN, LISTEN_HINT, type ListenAddress, parseListen } from "./http/listen.js";

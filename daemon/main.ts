@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { ConfigError, describeError, EXIT_CONFIG, EXIT_USAGE } from "../core/errors.js";
+import { processLogger } from "../core/logger.js";
+import { VERSION } from "../core/version.js";
 import { loadDaemonConfig } from "./config/load-daemon.js";
 import { claimControlSocket } from "./control/services.js";
 import { Daemon } from "./daemon.js";
 import { openI2cBus } from "./drivers/i2c/bus.js";
-import { ConfigError, describeError, EXIT_CONFIG, EXIT_USAGE } from "./errors.js";
-import { processLogger } from "./log/logger.js";
 import { startServiceNotifications } from "./notify/service.js";
 import { probe } from "./probe/probe.js";
-import { VERSION } from "./version.js";
 
 interface RunOptions {
   config?: string;

@@ -9,9 +9,9 @@ import { relative, resolve } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { controlRequest } from "../cli/control-client.js";
 import { startIngestServer } from "../cloud/http/server.js";
-import { parseDuration } from "../daemon/config/duration.js";
-import { describeError } from "../daemon/errors.js";
-import { processLogger } from "../daemon/log/logger.js";
+import { parseDuration } from "../core/duration.js";
+import { describeError } from "../core/errors.js";
+import { processLogger } from "../core/logger.js";
 import { startBroker } from "./broker.js";
 import { demoConfig } from "./config.js";
 

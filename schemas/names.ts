@@ -70,7 +70,7 @@ export const PRINTABLE = "^[^\\u0000-\\u001f\\u007f]*$";
 /** Sensor ids end up in readings, alert keys and log lines: the same rule as stored readings' `sensor`. */
 export const SENSOR_ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$";
 
-/** Same grammar as daemon/config/duration.ts parseDuration: one or more <number><unit>. */
+/** Same grammar as core/duration.ts parseDuration: one or more <number><unit>. */
 export const DURATION_PATTERN = "^\\s*(\\d+(\\.\\d+)?(ms|s|m|h|d))+\\s*$";
-/** Same grammar as daemon/config/size.ts parseSize. */
+/** Same grammar as core/size.ts parseSize. */
 export const SIZE_PATTERN = "^\\s*\\d+(\\.\\d+)?\\s*(B|KB|MB|GB|KiB|MiB|GiB)\\s*$";

@@ -1,5 +1,5 @@
-import { describeError } from "../daemon/errors.js";
-import type { Logger } from "../daemon/log/logger.js";
+import { describeError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
 import type { BatchDevice } from "../schemas/batch.js";
 import { alertBatchJson, alertEnvelopeBytes, MAX_ALERTS_PER_BATCH } from "./alerts-batch.js";
 import type { AlertUploadQueue, QueuedAlertUpload } from "./alerts-queue.js";

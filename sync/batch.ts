@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { promisify } from "node:util";
 import { gzip, gzipSync } from "node:zlib";
-import { VERSION } from "../daemon/version.js";
+import { VERSION } from "../core/version.js";
 import type { Batch, BatchDevice } from "../schemas/batch.js";
 
 export const BATCH_SCHEMA = "sensord.batch.v1";

@@ -1,4 +1,4 @@
-import { SensordError } from "../daemon/errors.js";
+import { SensordError } from "../core/errors.js";
 
 /**
  * Stable codes for upload failures. The sync policy branches on these (never on

@@ -1,5 +1,5 @@
 import { Agent, type Dispatcher, request } from "undici";
-import { describeError } from "../daemon/errors.js";
+import { describeError } from "../core/errors.js";
 import { UPLOAD_ERROR_CODES, UploadError, type UploadErrorCode } from "./errors.js";
 
 /**

@@ -1,5 +1,5 @@
-import { describeError } from "../daemon/errors.js";
-import { type BackoffPolicy, backoffDelay } from "../daemon/sampler/backoff.js";
+import { type BackoffPolicy, backoffDelay } from "../core/backoff.js";
+import { describeError } from "../core/errors.js";
 import { UPLOAD_ERROR_CODES, UploadError } from "./errors.js";
 
 /** What to do with a batch after one attempt to upload it. */

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { SensordError } from "../../daemon/errors.js";
+import { SensordError } from "../../core/errors.js";
 import { openStoreReader, type SqliteStoreReader } from "../../daemon/store/reader.js";
 import { configFor, print } from "../context.js";
 import { controlRequest, DaemonDown } from "../control-client.js";

@@ -1,6 +1,8 @@
 import { chownSync, existsSync, statSync } from "node:fs";
 import { type Command, Option } from "commander";
-import { formatDuration } from "../../daemon/config/duration.js";
+import { formatDuration } from "../../core/duration.js";
+import { describeError, SensordError } from "../../core/errors.js";
+import { createLogger } from "../../core/logger.js";
 import type { SensordConfig, ThresholdRule } from "../../daemon/config/types.js";
 import {
   type OverrideContext,
@@ -11,8 +13,6 @@ import {
 } from "../../daemon/control/overrides.js";
 import { applyOverrides, type EffectiveRules, resetCommand } from "../../daemon/control/rules.js";
 import { ruleProblems } from "../../daemon/control/validate.js";
-import { describeError, SensordError } from "../../daemon/errors.js";
-import { createLogger } from "../../daemon/log/logger.js";
 import { openDatabase } from "../../daemon/store/open.js";
 import type { RuleSlot } from "../../daemon/store/overrides.js";
 import { ThresholdOverrideTable } from "../../daemon/store/overrides.js";

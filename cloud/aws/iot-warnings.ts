@@ -1,10 +1,10 @@
 import { type IoTDataPlaneClient, PublishCommand } from "@aws-sdk/client-iot-data-plane";
-import { describeError } from "../../daemon/errors.js";
-import type { Logger } from "../../daemon/log/logger.js";
+import { describeError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
 import type { AlertBatch } from "../../schemas/alert-batch.js";
 // The relay's own payload, so cloud subscribers see what a device's MQTT sends.
 // cloud/ importing sync/ is a layering wart, moved to a shared module in issue 13.
-import { alertPayload, MAX_PAYLOAD_BYTES } from "../../sync/mqtt/payload.js";
+import { alertPayload, MAX_PAYLOAD_BYTES } from "../../schemas/mqtt-alert.js";
 import type { AlertsStoredHook } from "../core/route.js";
 
 /** The original system's warning topic for a group (it published to `pi/1`). */

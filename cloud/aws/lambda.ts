@@ -18,8 +18,8 @@
  */
 import { IoTDataPlaneClient } from "@aws-sdk/client-iot-data-plane";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
-import { describeError } from "../../daemon/errors.js";
-import { type Logger, processLogger } from "../../daemon/log/logger.js";
+import { describeError } from "../../core/errors.js";
+import { type Logger, processLogger } from "../../core/logger.js";
 import { createIngestCore, type IngestCore } from "../core/core.js";
 import { jsonResponse } from "../core/exchange.js";
 import type { CloudStore } from "../store/types.js";

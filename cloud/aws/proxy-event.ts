@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
-import { formatSize } from "../../daemon/config/size.js";
+import { formatSize } from "../../core/size.js";
 import { errorResponse, HttpError } from "../core/errors.js";
 import type { CoreHeaders, CoreRequest, CoreResponse } from "../core/exchange.js";
 

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { hostAllowed } from "../../web/server/host.js";
+import { hostAllowed } from "../../core/host.js";
 import { HttpError } from "./errors.js";
 import type { CoreHeaders } from "./exchange.js";
 

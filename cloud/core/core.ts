@@ -1,4 +1,4 @@
-import { describeError } from "../../daemon/errors.js";
+import { describeError } from "../../core/errors.js";
 import {
   type CloudStore,
   type IngestStats,

@@ -1,6 +1,6 @@
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
-import { formatSize } from "../../daemon/config/size.js";
+import { formatSize } from "../../core/size.js";
 import { HttpError } from "./errors.js";
 import type { CoreHeaders } from "./exchange.js";
 

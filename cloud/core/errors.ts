@@ -1,4 +1,4 @@
-import { SensordError } from "../../daemon/errors.js";
+import { SensordError } from "../../core/errors.js";
 import { type CoreResponse, jsonResponse } from "./exchange.js";
 
 /**

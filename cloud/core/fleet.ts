@@ -1,6 +1,6 @@
 import { TypeCompiler } from "@sinclair/typebox/compiler";
+import { planBuckets } from "../../core/buckets.js";
 import { AlertBatch } from "../../schemas/alert-batch.js";
-import { planBuckets } from "../../web/server/buckets.js";
 import { MAX_LINES, TooManyLinesError } from "../store/types.js";
 import { csvLines } from "./csv.js";
 import { checkJsonHead, decodeJson } from "./decode.js";

@@ -1,4 +1,4 @@
-import { DEFAULT_WIDTH, MAX_WIDTH } from "../../web/server/buckets.js";
+import { DEFAULT_WIDTH, MAX_WIDTH } from "../../core/buckets.js";
 import { badParam, parseTime } from "./query.js";
 
 export interface FleetParams {

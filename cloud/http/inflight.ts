@@ -1,4 +1,4 @@
-import { formatSize } from "../../daemon/config/size.js";
+import { formatSize } from "../../core/size.js";
 import { HttpError } from "../core/errors.js";
 
 export const DEFAULT_MAX_INFLIGHT_BYTES = 64 * 1024 * 1024;

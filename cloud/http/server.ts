@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { describeError } from "../../daemon/errors.js";
-import { createLogger, type Logger } from "../../daemon/log/logger.js";
+import { describeError } from "../../core/errors.js";
+import { createLogger, type Logger } from "../../core/logger.js";
 import { dashboardFiles } from "../../web/server/assets.js";
 import { createIngestCore, type IngestCore } from "../core/core.js";
 import { DEFAULT_MAX_BODY } from "../core/decode.js";

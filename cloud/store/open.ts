@@ -1,4 +1,4 @@
-import { StoreError } from "../../daemon/errors.js";
+import { StoreError } from "../../core/errors.js";
 import { openSqliteStore } from "./sqlite/index.js";
 import type { CloudStore } from "./types.js";
 

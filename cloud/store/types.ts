@@ -1,6 +1,6 @@
+import type { BucketPlan } from "../../core/buckets.js";
 import type { AlertEvent } from "../../schemas/alert.js";
 import type { AlertBatch } from "../../schemas/alert-batch.js";
-import type { BucketPlan } from "../../web/server/buckets.js";
 
 /**
  * The contract between the ingest core (cloud/core/) and a database. The

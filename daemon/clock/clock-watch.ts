@@ -1,7 +1,7 @@
 import { execFile, execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { describeError } from "../errors.js";
-import type { Logger } from "../log/logger.js";
+import { describeError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
 
 /**
  * No reading this build makes can be older than this: sensord did not exist

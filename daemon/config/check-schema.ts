@@ -1,11 +1,11 @@
 import type { TSchema } from "@sinclair/typebox";
 import { type ValueError, ValueErrorType } from "@sinclair/typebox/errors";
 import { Value } from "@sinclair/typebox/value";
+import { DURATION_HINT } from "../../core/duration.js";
+import { SIZE_HINT } from "../../core/size.js";
 import { DURATION_PATTERN, SENSOR_ID_PATTERN, SIZE_PATTERN } from "../../schemas/config.js";
 import { GASES, PRINTABLE } from "../../schemas/vocabulary.js";
-import { DURATION_HINT } from "./duration.js";
 import { describeValue, type Problems, pointerToKey, quoteList, tomlType } from "./problems.js";
-import { SIZE_HINT } from "./size.js";
 import { didYouMean } from "./suggest.js";
 
 /** What a list of literal choices is called in messages, by the key that holds it. */

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from "node:path";
-import { describeError } from "../errors.js";
-import { readApiKey } from "./api-key.js";
+import { readApiKey } from "../../core/api-key.js";
+import { describeError } from "../../core/errors.js";
 import { asString, asTable, type Problems } from "./problems.js";
 import type { HttpConfig } from "./types.js";
 

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { ConfigError } from "../errors.js";
+import { ConfigError } from "../../core/errors.js";
 
 export const DEFAULT_CONFIG_PATH = "/etc/sensord/sensord.toml";
 export const CONFIG_ENV = "SENSORD_CONFIG";

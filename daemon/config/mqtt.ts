@@ -1,7 +1,7 @@
 import { accessSync, constants } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
+import { describeError } from "../../core/errors.js";
 import { PRINTABLE } from "../../schemas/names.js";
-import { describeError } from "../errors.js";
 import { asString, asTable, type Problems } from "./problems.js";
 import type { MqttConfig } from "./types.js";
 

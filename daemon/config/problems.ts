@@ -1,4 +1,4 @@
-import type { ConfigProblem } from "../errors.js";
+import type { ConfigProblem } from "../../core/errors.js";
 
 /**
  * Collects problems, at most one per key: the first (most basic, e.g. "wrong

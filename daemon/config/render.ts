@@ -1,7 +1,7 @@
 import { stringify } from "smol-toml";
-import { formatDuration } from "./duration.js";
+import { formatDuration } from "../../core/duration.js";
+import { formatSize } from "../../core/size.js";
 import { formatListen } from "./http.js";
-import { formatSize } from "./size.js";
 import type {
   ChannelConfig,
   MqttConfig,

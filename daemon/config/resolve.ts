@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parse, TomlError } from "smol-toml";
-import { ConfigError, describeError } from "../errors.js";
+import { ConfigError, describeError } from "../../core/errors.js";
 import { resolveControl } from "./control.js";
 import { resolveHttp } from "./http.js";
 import {

@@ -1,8 +1,8 @@
+import { formatDuration } from "../../core/duration.js";
 import { SENSOR_COMMON_KEYS } from "../../schemas/compiled/validators.js";
 import { DEFAULT_UNIT, GASES, type Gas, UNITS, type Unit } from "../../schemas/names.js";
 import { DRIVERS, type DriverDefinition } from "../drivers/registry.js";
 import { canConvert } from "../units/convert.js";
-import { formatDuration } from "./duration.js";
 import {
   asNumber,
   asString,

@@ -1,11 +1,11 @@
 import { accessSync, constants } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import cron from "node-cron";
-import { alertsEndpoint } from "../../sync/alerts-endpoint.js";
-import { describeError } from "../errors.js";
+import { describeError } from "../../core/errors.js";
+import { formatSize, parseSize, SIZE_HINT } from "../../core/size.js";
+import { alertsEndpoint } from "./alerts-endpoint.js";
 import { asString, asTable, type Problems } from "./problems.js";
 import { durationInRange } from "./sections.js";
-import { formatSize, parseSize, SIZE_HINT } from "./size.js";
 import type { SyncConfig } from "./types.js";
 
 export const SYNC_DEFAULTS = {

@@ -1,3 +1,4 @@
+import type { LogLevel } from "../../core/logger.js";
 import type { ComparisonOp, Gas, Severity, Unit } from "../../schemas/vocabulary.js";
 
 /** Everything the daemon runs on, resolved: durations in ms, sizes in bytes, defaults filled in. */
@@ -71,9 +72,9 @@ export interface SyncConfig {
   compress: boolean;
   /**
    * `alerts_endpoint` as written: absent (undefined) takes the format's
-   * default, "" turns alert uploads off. sync/alerts-endpoint.ts resolves it.
+   * default, "" turns alert uploads off. daemon/config/alerts-endpoint.ts resolves it.
    */
-  /** Where alert events are POSTed (resolved, see sync/alerts-endpoint.ts); null: not uploaded. */
+  /** Where alert events are POSTed (resolved, see daemon/config/alerts-endpoint.ts); null: not uploaded. */
   alertsEndpoint: string | null;
 }
 
@@ -92,7 +93,6 @@ export interface StorageConfig {
   maxBytes: number;
 }
 
-export type LogLevel = "error" | "warn" | "info" | "debug";
 export interface LogConfig {
   level: LogLevel;
 }

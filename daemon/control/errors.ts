@@ -1,4 +1,4 @@
-import { SensordError } from "../errors.js";
+import { SensordError } from "../../core/errors.js";
 
 /** The control socket cannot be taken: another sensord answers on it, or the path is something else. */
 export class ControlSocketError extends SensordError {

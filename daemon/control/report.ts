@@ -1,6 +1,6 @@
+import { VERSION } from "../../core/version.js";
 import type { SensordConfig } from "../config/types.js";
 import type { DaemonStatus } from "../daemon.js";
-import { VERSION } from "../version.js";
 import type { LastValues } from "./last-values.js";
 import {
   clockReport,

@@ -1,7 +1,7 @@
 import { chmodSync, unlinkSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { describeError } from "../errors.js";
-import type { Logger } from "../log/logger.js";
+import { describeError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
 import { type ControlReply, type ControlRoute, problemReply } from "./router.js";
 
 /** Owner and group read/write: members of the service's group may manage sensord, nobody else. */

@@ -1,13 +1,13 @@
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Registry } from "prom-client";
+import { describeError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
 import { formatListen } from "../config/http.js";
 import type { SensordConfig, ThresholdRule } from "../config/types.js";
-import { describeError } from "../errors.js";
 import { createDashboard } from "../http/dashboard.js";
 import { healthProblems } from "../http/health.js";
 import { type HttpServer, startHttpServer } from "../http/server.js";
-import type { Logger } from "../log/logger.js";
 import type { ThresholdOverrideTable } from "../store/overrides.js";
 import type { ControlDeps } from "./routes/deps.js";
 import { statusRoutes } from "./routes/status.js";

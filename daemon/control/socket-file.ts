@@ -1,7 +1,7 @@
 import { existsSync, lstatSync, unlinkSync } from "node:fs";
 import { connect } from "node:net";
 import { dirname } from "node:path";
-import { describeError } from "../errors.js";
+import { describeError } from "../../core/errors.js";
 import { ControlSocketError } from "./errors.js";
 
 /** How long a live sensord gets to accept a connection before its socket counts as stale. */

@@ -1,5 +1,5 @@
 import { Value } from "@sinclair/typebox/value";
-import { RuleSlotBody, ThresholdRuleBody } from "./wire-schemas.js";
+import { RuleSlotBody, ThresholdRuleBody } from "../../schemas/control.js";
 
 const SCHEMAS = { RuleSlotBody, ThresholdRuleBody };
 

@@ -1,7 +1,7 @@
 import { checkRuleSlotBody, checkThresholdRuleBody } from "../../schemas/compiled/validators.js";
-import type { RuleSlotBody, ThresholdRuleBody } from "./wire-schemas.js";
+import type { RuleSlotBody, ThresholdRuleBody } from "../../schemas/control.js";
 
-export type { RuleSlotBody, ThresholdRuleBody } from "./wire-schemas.js";
+export type { RuleSlotBody, ThresholdRuleBody } from "../../schemas/control.js";
 
 /** Which body a route expects: its generated validator, and its schema's name for the error path. */
 export interface BodyShape<T> {

@@ -1,5 +1,5 @@
-import type { BucketPlan } from "../../web/server/buckets.js";
-import { bucketStart } from "../../web/server/buckets.js";
+import type { BucketPlan } from "../../core/buckets.js";
+import { bucketStart } from "../../core/buckets.js";
 
 /** What a chart line is drawn for: one sensor's gas in one unit. */
 export interface LineKey {

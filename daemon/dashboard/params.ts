@@ -1,5 +1,5 @@
+import { MAX_WIDTH } from "../../core/buckets.js";
 import { GASES } from "../../schemas/names.js";
-import { MAX_WIDTH } from "../../web/server/buckets.js";
 
 /** A query parameter the dashboard API refuses: 400 with this message. */
 export class BadParamError extends Error {

@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { type BucketPlan, planBuckets } from "../../web/server/buckets.js";
+import { type BucketPlan, planBuckets } from "../../core/buckets.js";
 import { BucketAccumulator, type SeriesLine } from "./downsample.js";
 import { seqRanges, type TimeIndex } from "./time-index.js";
 

@@ -1,9 +1,9 @@
 import { accessSync, constants } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
+import { DriverError, describeError } from "../../core/errors.js";
 import { GASES, type Gas } from "../../schemas/names.js";
 import type { SensorConfig } from "../config/types.js";
-import { DriverError, describeError } from "../errors.js";
 import type { ChannelValue, Sample, SensorDriver } from "./driver.js";
 import type { DriverDefinition } from "./registry.js";
 

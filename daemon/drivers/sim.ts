@@ -1,5 +1,5 @@
+import { DURATION_HINT, parseDuration } from "../../core/duration.js";
 import type { Gas } from "../../schemas/vocabulary.js";
-import { DURATION_HINT, parseDuration } from "../config/duration.js";
 import type { SensorConfig } from "../config/types.js";
 import type { Sample, SensorDriver } from "./driver.js";
 import type { DriverDefinition } from "./registry.js";

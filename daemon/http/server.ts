@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { Registry } from "prom-client";
-import { hostAllowed } from "../../web/server/host.js";
-import { describeError } from "../errors.js";
-import type { Logger } from "../log/logger.js";
+import { describeError } from "../../core/errors.js";
+import { hostAllowed } from "../../core/host.js";
+import type { Logger } from "../../core/logger.js";
 import type { Dashboard } from "./dashboard.js";
 
 export interface HttpServer {
@@ -37,7 +37,7 @@ export async function startHttpServer(options: {
 }): Promise<HttpServer> {
   const { metrics, health, dashboard, log } = options;
   // Without a token, loopback is the only thing guarding the data, and DNS
-  // rebinding gets a web page past it (see web/server/host.ts).
+  // rebinding gets a web page past it (see core/host.ts).
   const checkHost = dashboard?.guarded === true ? null : hostAllowed(options.host);
   const connections = new ConnectionCap(MAX_CONNECTIONS, HEADERS_TIMEOUT_MS);
   let boundPort = options.port;

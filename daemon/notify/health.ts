@@ -1,4 +1,4 @@
-import { parseDuration } from "../config/duration.js";
+import { parseDuration } from "../../core/duration.js";
 import type { SensorConfig } from "../config/types.js";
 import type { RecorderStats } from "../pipeline/recorder.js";
 import type { SensorStatus } from "../sampler/running-sensor.js";

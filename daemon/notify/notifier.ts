@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import type { Logger } from "../log/logger.js";
+import type { Logger } from "../../core/logger.js";
 
 /** What sensord tells its service manager (sd_notify(3)). */
 export interface Notifier {

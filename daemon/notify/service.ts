@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
+import { describeError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
 import type { Daemon } from "../daemon.js";
-import { describeError } from "../errors.js";
-import type { Logger } from "../log/logger.js";
 import { type HealthVerdict, healthVerdict } from "./health.js";
 import { createNotifier, type Notifier } from "./notifier.js";
 import { statusLine } from "./status-line.js";

@@ -1,8 +1,8 @@
+import { describeError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
 import { DEFAULT_UNIT } from "../../schemas/names.js";
 import type { ChannelConfig, SensorConfig } from "../config/types.js";
 import type { Sample } from "../drivers/driver.js";
-import { describeError } from "../errors.js";
-import type { Logger } from "../log/logger.js";
 import { FLAG_BITS, type NewAlert, type NewReading, type ReadingStore } from "../store/types.js";
 import type { ThresholdEngine } from "../thresholds/engine.js";
 import { convert } from "../units/convert.js";

@@ -1,4 +1,5 @@
 import { readdirSync } from "node:fs";
+import { DriverError, describeError } from "../../core/errors.js";
 import { GM_TIMING } from "../drivers/grove-gm/driver.js";
 import {
   decodeGmReply,
@@ -18,7 +19,6 @@ import {
 } from "../drivers/grove-mics6814/protocol.js";
 import type { I2cBusOpener } from "../drivers/i2c/bus.js";
 import { closeQuietly, openI2cDevice } from "../drivers/i2c/transfer.js";
-import { DriverError, describeError } from "../errors.js";
 
 export type FoundBoard =
   | { driver: "grove-mics6814"; busNumber: number; address: number; firmware: MicsFirmware }

@@ -1,10 +1,10 @@
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
+import { type BackoffPolicy, backoffDelay, DRIVER_BACKOFF } from "../../core/backoff.js";
+import { DriverError, describeError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
 import type { SensorConfig } from "../config/types.js";
 import type { Sample, SensorDriver } from "../drivers/driver.js";
-import { DriverError, describeError } from "../errors.js";
-import type { Logger } from "../log/logger.js";
-import { type BackoffPolicy, backoffDelay, DRIVER_BACKOFF } from "./backoff.js";
 import { nextTick } from "./schedule.js";
 
 /** `finished`: a replay file ran out (loop = false); the daemon keeps running. */

@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { StoreError } from "../errors.js";
+import { StoreError } from "../../core/errors.js";
 
 export interface Migration {
   /** The `PRAGMA user_version` the database has once this migration ran. */

@@ -1,8 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { describeError, StoreError } from "../errors.js";
-import type { Logger } from "../log/logger.js";
+import { describeError, StoreError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
 import { assertNotTooNew, LATEST_VERSION, migrate } from "./migrations.js";
 
 export interface OpenOptions {

@@ -1,11 +1,11 @@
 import type Database from "better-sqlite3";
+import { StoreError } from "../../core/errors.js";
+import { createLogger } from "../../core/logger.js";
 import type { AlertEvent } from "../../schemas/alert.js";
 import type { Reading } from "../../schemas/reading.js";
 import type { AlertUploadStats } from "../../sync/alerts-queue.js";
 import { SqliteAlertUploadQueue } from "../../sync/alerts-store.js";
 import type { QuarantinedBatch, QueueStats } from "../../sync/queue.js";
-import { StoreError } from "../errors.js";
-import { createLogger } from "../log/logger.js";
 import { getMeta, getMetaInt, META } from "./meta.js";
 import { openDatabase } from "./open.js";
 import { type ThresholdOverride, ThresholdOverrideTable } from "./overrides.js";

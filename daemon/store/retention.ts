@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import type { Logger } from "../log/logger.js";
+import type { Logger } from "../../core/logger.js";
 import { getMetaInt, META, type MetaKey, setMetaInt } from "./meta.js";
 
 /** Prune down to this share of the cap, so the next prune is a while away (hysteresis). */

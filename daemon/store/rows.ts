@@ -1,7 +1,7 @@
+import { StoreError } from "../../core/errors.js";
 import type { AlertEvent, AlertKind } from "../../schemas/alert.js";
 import { GASES, OPS, READING_FLAGS, SEVERITIES, UNITS } from "../../schemas/names.js";
 import type { Reading } from "../../schemas/reading.js";
-import { StoreError } from "../errors.js";
 import { alertId, readingId } from "./ids.js";
 import { FLAG_BITS, type NewAlert } from "./types.js";
 

@@ -1,8 +1,8 @@
 import type Database from "better-sqlite3";
+import { describeError, StoreError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
 import { SqliteAlertUploadQueue } from "../../sync/alerts-store.js";
 import { SqliteMqttOutbox } from "../../sync/mqtt/outbox-store.js";
-import { describeError, StoreError } from "../errors.js";
-import type { Logger } from "../log/logger.js";
 import { newIdPrefix } from "./ids.js";
 import { getMeta, getMetaInt, META, setMeta } from "./meta.js";
 import { openDatabase } from "./open.js";

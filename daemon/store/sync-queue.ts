@@ -1,8 +1,8 @@
 import type Database from "better-sqlite3";
+import { StoreError } from "../../core/errors.js";
 import type { BatchReading } from "../../schemas/batch.js";
 import { READING_FLAGS, type ReadingFlag } from "../../schemas/names.js";
 import type { QuarantinedBatch, QueuedReading, QueueStats, SyncQueue } from "../../sync/queue.js";
-import { StoreError } from "../errors.js";
 import { readingId } from "./ids.js";
 import { isoTime } from "./iso-time.js";
 import { toReading } from "./rows.js";

@@ -10,7 +10,7 @@ export declare function checkLenientSensorEntry(value: unknown): boolean;
 export declare const SENSOR_ENTRY_CHECKS: Readonly<
   Record<string, { optionKeys: readonly string[]; check(value: unknown): boolean }>
 >;
-/** RuleSlotBody (daemon/control/wire-schemas.ts). */
+/** RuleSlotBody (schemas/control.ts). */
 export declare function checkRuleSlotBody(value: unknown): boolean;
-/** ThresholdRuleBody (daemon/control/wire-schemas.ts). */
+/** ThresholdRuleBody (schemas/control.ts). */
 export declare function checkThresholdRuleBody(value: unknown): boolean;

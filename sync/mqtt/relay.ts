@@ -1,16 +1,17 @@
 import { createRequire } from "node:module";
 import type { IClientOptions, MqttClient } from "mqtt";
+import { describeError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
+import { RatePacer, REJECTED_MAX_MS, reconnectDelayMs } from "../../core/reconnect-backoff.js";
 import type { DeviceConfig, MqttConfig, SensorConfig } from "../../daemon/config/types.js";
-import { describeError } from "../../daemon/errors.js";
-import type { Logger } from "../../daemon/log/logger.js";
 import { readingId } from "../../daemon/store/ids.js";
 import type { NewAlert, NewReading } from "../../daemon/store/types.js";
-import { RatePacer, REJECTED_MAX_MS, reconnectDelayMs } from "./backoff.js";
+import { alertPayload, MAX_PAYLOAD_BYTES } from "../../schemas/mqtt-alert.js";
 import { authOptions } from "./client-options.js";
 import { brokerName, explainConnectError } from "./errors.js";
 import { alarmTopic, channelsOf, discoveryFilters, discoveryMessages } from "./homeassistant.js";
 import type { MqttOutbox, QueuedAlert } from "./outbox-store.js";
-import { alertPayload, MAX_PAYLOAD_BYTES, readingPayload, readingTopic } from "./payload.js";
+import { readingPayload, readingTopic } from "./payload.js";
 import { MqttFileError, readTlsMaterial } from "./tls.js";
 import { DeliveryWindow } from "./window.js";
 

@@ -4,7 +4,7 @@ import { createLambdaHandler, type LambdaHandlerOptions } from "../../cloud/aws/
 import { startIngestServer } from "../../cloud/index.js";
 import { openStore } from "../../cloud/store/open.js";
 import type { CloudStore, IngestStats } from "../../cloud/store/types.js";
-import { createLogger, type Logger } from "../../daemon/log/logger.js";
+import { createLogger, type Logger } from "../../core/logger.js";
 import type { AdapterSetup, CaseAnswer, CaseRequest } from "../cloud/adapter-cases.js";
 import { encodeRequest } from "../cloud/adapter-cases.js";
 import { makeTempDir } from "../support/processes.js";

@@ -3,7 +3,7 @@ import type { APIGatewayProxyResult } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { AlertBatch } from "../../schemas/alert-batch.js";
-import { alertPayload } from "../../sync/mqtt/payload.js";
+import { alertPayload } from "../../schemas/mqtt-alert.js";
 import { alertPair } from "../cloud/fleet-fixtures.js";
 import { BASE_MS } from "../cloud/helpers.js";
 import { LAMBDA_ENV, recordingLogger, useAdapters } from "./adapters.js";

@@ -2,8 +2,8 @@ import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { openIngestDatabase } from "../../cloud/store/sqlite/db.js";
 import { seriesQuery } from "../../cloud/store/sqlite/series.js";
+import { bucketOf, planBuckets } from "../../core/buckets.js";
 import type { BatchReading } from "../../schemas/batch.js";
-import { bucketOf, planBuckets } from "../../web/server/buckets.js";
 import { makeTempDir } from "../support/processes.js";
 import {
   alertPair,

@@ -6,9 +6,9 @@ import { openStore } from "../../cloud/store/open.js";
 import { openPostgresStore, type PostgresStore } from "../../cloud/store/postgres/index.js";
 import type { CloudStore, CsvRow, IngestRow, IngestUnit } from "../../cloud/store/types.js";
 import { TooManyLinesError } from "../../cloud/store/types.js";
+import { planBuckets } from "../../core/buckets.js";
 import { seededRandom } from "../../daemon/drivers/sim.js";
 import type { AlertBatch } from "../../schemas/alert-batch.js";
-import { planBuckets } from "../../web/server/buckets.js";
 import { freePort } from "../support/mosquitto.js";
 import { type PgCluster, startPgCluster } from "../support/postgres.js";
 

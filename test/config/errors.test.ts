@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { DURATION_HINT } from "../../daemon/config/duration.js";
-import { SIZE_HINT } from "../../daemon/config/size.js";
-import { ConfigError } from "../../daemon/errors.js";
+import { DURATION_HINT } from "../../core/duration.js";
+import { ConfigError } from "../../core/errors.js";
+import { SIZE_HINT } from "../../core/size.js";
 import { configError, load, ONE_SENSOR, problemsOf, writeConfig } from "./helpers.js";
 
 /** Asserts that loading `text` reports exactly one problem, at `key`, mentioning each phrase. */

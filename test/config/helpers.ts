@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach } from "vitest";
+import { ConfigError, type ConfigProblem } from "../../core/errors.js";
 import { loadConfig } from "../../daemon/config/load.js";
 import type { MachineDefaults } from "../../daemon/config/sections.js";
 import type { SensordConfig } from "../../daemon/config/types.js";
-import { ConfigError, type ConfigProblem } from "../../daemon/errors.js";
 
 /** Fixed, so defaults are predictable on any machine. */
 export const MACHINE: MachineDefaults = { hostname: "test-host", timezone: "UTC" };

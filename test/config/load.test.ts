@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { EXIT_CONFIG } from "../../core/errors.js";
 import { defaultConfig, loadConfig, parseConfig } from "../../daemon/config/load.js";
 import { CONFIG_ENV } from "../../daemon/config/locate.js";
-import { EXIT_CONFIG } from "../../daemon/errors.js";
 import { ORIGINAL_RULES, SAFETY_RULES } from "../../daemon/thresholds/presets.js";
 import {
   configError,

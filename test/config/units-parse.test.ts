@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { formatDuration, parseDuration } from "../../daemon/config/duration.js";
-import { formatSize, parseSize } from "../../daemon/config/size.js";
+import { formatDuration, parseDuration } from "../../core/duration.js";
+import { formatSize, parseSize } from "../../core/size.js";
 
 describe("durations", () => {
   it.each([

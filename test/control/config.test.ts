@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../core/errors.js";
 import { defaultConfig, parseConfig } from "../../daemon/config/load.js";
 import { renderConfig } from "../../daemon/config/render.js";
-import { ConfigError } from "../../daemon/errors.js";
 import { MACHINE } from "../config/helpers.js";
 
 const SENSOR = '[[sensors]]\nid = "gas0"\ndriver = "sim"\n';

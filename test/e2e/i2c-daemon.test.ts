@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createLogger } from "../../core/logger.js";
 import { parseConfig } from "../../daemon/config/load.js";
 import { Daemon } from "../../daemon/daemon.js";
-import { createLogger } from "../../daemon/log/logger.js";
 import { openStoreReader } from "../../daemon/store/reader.js";
 import type { Reading } from "../../schemas/reading.js";
 import { GmV2Board, MicsV2Board } from "../support/i2c/boards.js";

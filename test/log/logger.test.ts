@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createLogger } from "../../daemon/log/logger.js";
+import { createLogger } from "../../core/logger.js";
 
 describe("logger", () => {
   it("prefixes syslog priorities and omits timestamps under journald", () => {

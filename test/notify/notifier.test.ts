@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createLogger } from "../../daemon/log/logger.js";
+import { createLogger } from "../../core/logger.js";
 import { createNotifier, NOOP_NOTIFIER } from "../../daemon/notify/notifier.js";
 import { makeTempDir, waitUntil } from "../support/processes.js";
 import { NotifyReceiver, stopAllReceivers } from "./receiver.js";

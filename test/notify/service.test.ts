@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { afterEach, describe, expect, it } from "vitest";
+import { createLogger } from "../../core/logger.js";
 import type { DaemonStatus } from "../../daemon/daemon.js";
-import { createLogger } from "../../daemon/log/logger.js";
 import type { Notifier } from "../../daemon/notify/notifier.js";
 import { ServiceNotifications } from "../../daemon/notify/service.js";
 import { waitUntil } from "../support/processes.js";

@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { StoreError } from "../../core/errors.js";
+import { createLogger } from "../../core/logger.js";
 import type { SensorConfig, ThresholdRule } from "../../daemon/config/types.js";
-import { StoreError } from "../../daemon/errors.js";
-import { createLogger } from "../../daemon/log/logger.js";
 import { Recorder } from "../../daemon/pipeline/recorder.js";
 import { openStoreReader } from "../../daemon/store/reader.js";
 import { openStore } from "../../daemon/store/store.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelay } from "../../daemon/sampler/backoff.js";
+import { backoffDelay } from "../../core/backoff.js";
 import { nextTick } from "../../daemon/sampler/schedule.js";
 
 describe("nextTick", () => {

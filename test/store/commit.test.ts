@@ -1,6 +1,6 @@
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { StoreError } from "../../daemon/errors.js";
+import { StoreError } from "../../core/errors.js";
 import { openStoreReader } from "../../daemon/store/reader.js";
 import { openStore } from "../../daemon/store/store.js";
 import type { NewReading } from "../../daemon/store/types.js";

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { StoreError } from "../../daemon/errors.js";
+import { StoreError } from "../../core/errors.js";
 import { openStoreReader } from "../../daemon/store/reader.js";
 import { openStore } from "../../daemon/store/store.js";
 import { catchError, memoryLogger, readings, tempDir } from "./helpers.js";

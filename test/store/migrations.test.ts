@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { StoreError } from "../../daemon/errors.js";
+import { StoreError } from "../../core/errors.js";
 import { LATEST_VERSION, MIGRATIONS, migrate } from "../../daemon/store/migrations.js";
 import { openStoreReader } from "../../daemon/store/reader.js";
 import { openStore } from "../../daemon/store/store.js";

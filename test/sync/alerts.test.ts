@@ -1,5 +1,6 @@
 import { Value } from "@sinclair/typebox/value";
 import { describe, expect, it } from "vitest";
+import { alertsEndpoint, appendPath } from "../../daemon/config/alerts-endpoint.js";
 import { renderConfig } from "../../daemon/config/render.js";
 import type { AlertEvent } from "../../schemas/alert.js";
 import { AlertBatch } from "../../schemas/alert-batch.js";
@@ -9,7 +10,6 @@ import {
   alertBatchJson,
   alertEnvelopeBytes,
 } from "../../sync/alerts-batch.js";
-import { alertsEndpoint, appendPath } from "../../sync/alerts-endpoint.js";
 import { batchId } from "../../sync/batch.js";
 import { configError, loadText } from "../config/helpers.js";
 

@@ -1,7 +1,7 @@
 import { gunzipSync } from "node:zlib";
 import { Value } from "@sinclair/typebox/value";
 import { describe, expect, it } from "vitest";
-import { VERSION } from "../../daemon/version.js";
+import { VERSION } from "../../core/version.js";
 import { Batch, type BatchDevice, type BatchReading } from "../../schemas/batch.js";
 import {
   BATCH_ID_LENGTH,

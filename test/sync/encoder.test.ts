@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createLogger } from "../../core/logger.js";
 import type { SyncConfig } from "../../daemon/config/types.js";
-import { createLogger } from "../../daemon/log/logger.js";
 import { openStore, type SqliteStore } from "../../daemon/store/store.js";
 import { SqliteSyncQueue } from "../../daemon/store/sync-queue.js";
 import type { Batch } from "../../schemas/batch.js";

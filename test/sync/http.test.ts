@@ -1,6 +1,6 @@
 import { getEventListeners } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
-import { VERSION } from "../../daemon/version.js";
+import { VERSION } from "../../core/version.js";
 import type { BatchDevice, BatchReading } from "../../schemas/batch.js";
 import { batchJson, encodeBody, uploadHeaders } from "../../sync/batch.js";
 import { UPLOAD_ERROR_CODES, UploadError } from "../../sync/errors.js";

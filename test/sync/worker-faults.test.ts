@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type IngestServer, startIngestServer } from "../../cloud/index.js";
+import { createLogger } from "../../core/logger.js";
 import type { SyncConfig } from "../../daemon/config/types.js";
-import { createLogger } from "../../daemon/log/logger.js";
 import { openStore, type SqliteStore } from "../../daemon/store/store.js";
 import type { NewReading } from "../../daemon/store/types.js";
 import { SyncWorker } from "../../sync/worker.js";

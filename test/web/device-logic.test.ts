@@ -1,6 +1,7 @@
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { ConfigError } from "../../core/errors.js";
 import { isLoopback } from "../../daemon/config/http.js";
 import { parseConfig } from "../../daemon/config/load.js";
 import { renderConfig } from "../../daemon/config/render.js";
@@ -8,7 +9,6 @@ import type { RuleInForce } from "../../daemon/control/rules.js";
 import { parseCursor } from "../../daemon/dashboard/live.js";
 import { BadParamError, parseDashboardParams } from "../../daemon/dashboard/params.js";
 import { thresholdLines } from "../../daemon/dashboard/thresholds.js";
-import { ConfigError } from "../../daemon/errors.js";
 import { mayRead, presentedToken, TOKEN_COOKIE, tokenCookie } from "../../daemon/http/auth.js";
 import { gapStarts, gasCharts, thresholdsInView } from "../../web/src/chart-data.js";
 import { advance, type LiveView } from "../../web/src/live.js";

@@ -1,6 +1,7 @@
 import { PassThrough } from "node:stream";
 import type Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { planBuckets } from "../../core/buckets.js";
 import { DEVICE_CSV_HEADER, deviceCsv } from "../../daemon/dashboard/csv.js";
 import { BucketAccumulator } from "../../daemon/dashboard/downsample.js";
 import { deviceSeries } from "../../daemon/dashboard/series.js";
@@ -10,7 +11,6 @@ import { openDatabase } from "../../daemon/store/open.js";
 import { openStore, type SqliteStore } from "../../daemon/store/store.js";
 import type { NewReading } from "../../daemon/store/types.js";
 import type { Gas, Unit } from "../../schemas/vocabulary.js";
-import { planBuckets } from "../../web/server/buckets.js";
 import { memoryLogger, tempDir } from "../store/helpers.js";
 
 /**
@@ -92,7 +92,7 @@ afterAll(() => {
 /**
  * The documented bucket width (cloud/README.md, `GET /readings/series`:
  * `ceil((to - from) / width)` ms, at least 1), computed here rather than by
- * web/server/buckets.ts: a brute force sharing the product's bucketing would
+ * core/buckets.ts: a brute force sharing the product's bucketing would
  * agree with its bugs.
  */
 function expectedBucketMs(fromMs: number, toMs: number, width: number): number {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hostAllowed, hostName, isLoopbackName } from "../../web/server/host.js";
+import { hostAllowed, hostName, isLoopbackName } from "../../core/host.js";
 
 describe("the Host rule against DNS rebinding (sensord and sensord-ingest)", () => {
   it("takes loopback names, the listen address and the names allowed; nothing else", () => {

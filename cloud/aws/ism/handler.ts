@@ -2,7 +2,7 @@ import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import { Client } from "@opensearch-project/opensearch";
 import { AwsSigv4Signer } from "@opensearch-project/opensearch/aws-v3";
 import type { CloudFormationCustomResourceEvent } from "aws-lambda";
-import { SensordError } from "../../../daemon/errors.js";
+import { SensordError } from "../../../core/errors.js";
 import { type RetentionPolicySpec, retentionPolicyDocument } from "./policy.js";
 
 /**

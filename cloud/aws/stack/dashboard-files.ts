@@ -1,6 +1,6 @@
 import { copyFileSync, cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { SensordError } from "../../../daemon/errors.js";
+import { SensordError } from "../../../core/errors.js";
 import { uplotDir } from "../../../web/server/assets.js";
 
 export class DashboardFilesError extends SensordError {

@@ -1,4 +1,4 @@
-import { bucketStart } from "../../../web/server/buckets.js";
+import { bucketStart } from "../../../core/buckets.js";
 import { MAX_AHEAD_MS } from "../limits.js";
 import {
   type AlertFilter,

@@ -1,4 +1,4 @@
-import { describeError, StoreError } from "../../../daemon/errors.js";
+import { describeError, StoreError } from "../../../core/errors.js";
 
 /**
  * A PostgreSQL store failure, `path` being the password-free location

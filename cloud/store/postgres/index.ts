@@ -1,5 +1,5 @@
 import pg from "pg";
-import { describeError } from "../../../daemon/errors.js";
+import { describeError } from "../../../core/errors.js";
 import type { CloudStore } from "../types.js";
 import { insertAlerts, selectAlerts } from "./alerts.js";
 import { type PostgresStoreOptions, planConnection } from "./connection.js";

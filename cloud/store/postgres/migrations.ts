@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { describeError } from "../../../daemon/errors.js";
+import { describeError } from "../../../core/errors.js";
 import { inTransaction } from "./database.js";
 import { errorCode, PostgresStoreError } from "./errors.js";
 import { LOCKS } from "./sql.js";

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { bucketStart } from "../../../web/server/buckets.js";
+import { bucketStart } from "../../../core/buckets.js";
 import { MAX_AHEAD_MS } from "../limits.js";
 import {
   groupSeries,

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { describeError, StoreError } from "../../../daemon/errors.js";
+import { describeError, StoreError } from "../../../core/errors.js";
 
 /** "sdig" in ASCII: marks a file as an ingest database, so --db cannot scribble over the daemon's. */
 export const INGEST_APPLICATION_ID = 0x73646967;

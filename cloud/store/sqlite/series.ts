@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { type BucketPlan, bucketEnd, bucketStart } from "../../../web/server/buckets.js";
+import { type BucketPlan, bucketEnd, bucketStart } from "../../../core/buckets.js";
 import { MAX_LINES, type SeriesLine, type SeriesQuery, TooManyLinesError } from "../types.js";
 import { selectSeries } from "./select-series.js";
 

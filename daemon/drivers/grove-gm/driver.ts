@@ -1,5 +1,5 @@
-import { DriverError } from "../../errors.js";
-import type { Logger } from "../../log/logger.js";
+import { DriverError } from "../../../core/errors.js";
+import type { Logger } from "../../../core/logger.js";
 import type { ChannelValue, Sample, SensorDriver } from "../driver.js";
 import type { I2cBus, I2cBusOpener } from "../i2c/bus.js";
 import { hexAddress, type I2cTarget, i2cError } from "../i2c/errors.js";

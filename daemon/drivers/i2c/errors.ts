@@ -1,4 +1,4 @@
-import { DriverError, describeError } from "../../errors.js";
+import { DriverError, describeError } from "../../../core/errors.js";
 import { GateTimeout } from "./gate.js";
 
 /** Stable error codes of the I2C drivers; callers branch on these, never on the message text. */

@@ -1,7 +1,7 @@
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import type { SerialPort } from "serialport";
-import { DriverError, describeError } from "../../errors.js";
+import { DriverError, describeError } from "../../../core/errors.js";
 
 /**
  * A serial port for UART drivers: opened 8N1 with serialport, failures turned

@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
+import { DriverError } from "../../../core/errors.js";
+import type { Logger } from "../../../core/logger.js";
 import type { Unit } from "../../../schemas/vocabulary.js";
-import { DriverError } from "../../errors.js";
-import type { Logger } from "../../log/logger.js";
 import type { Sample, SensorDriver } from "../driver.js";
 import { openSerialPort, type SerialLink } from "../serial/port.js";
 import {

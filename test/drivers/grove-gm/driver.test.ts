@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { DriverError } from "../../../core/errors.js";
 import type { Sample } from "../../../daemon/drivers/driver.js";
 import { createGmDriver, groveGmDriver } from "../../../daemon/drivers/grove-gm/index.js";
 import { decodeGmReply, gmVolts } from "../../../daemon/drivers/grove-gm/protocol.js";
 import { createMicsDriver } from "../../../daemon/drivers/grove-mics6814/index.js";
 import { InvalidFrame } from "../../../daemon/drivers/i2c/errors.js";
-import { DriverError } from "../../../daemon/errors.js";
 import { GmV2Board, MicsV2Board } from "../../support/i2c/boards.js";
 import { EmulatedI2cBus } from "../../support/i2c/bus.js";
 import { captureLog, FAST_TIMING, rejectionOf, sensorConfig } from "../../support/i2c/rig.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { DriverError } from "../../../core/errors.js";
 import type { Sample } from "../../../daemon/drivers/driver.js";
 import { createMicsDriver } from "../../../daemon/drivers/grove-mics6814/index.js";
-import { DriverError } from "../../../daemon/errors.js";
 import { MicsV1Board, MicsV2Board } from "../../support/i2c/boards.js";
 import { EmulatedI2cBus } from "../../support/i2c/bus.js";
 import { captureLog, FAST_TIMING, rejectionOf, sensorConfig } from "../../support/i2c/rig.js";

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { DriverError } from "../../../core/errors.js";
 import type { I2cBus } from "../../../daemon/drivers/i2c/bus.js";
 import { I2C_CODES, InvalidFrame, i2cError } from "../../../daemon/drivers/i2c/errors.js";
 import { BusGate, GateTimeout } from "../../../daemon/drivers/i2c/gate.js";
 import { closeQuietly, openI2cDevice } from "../../../daemon/drivers/i2c/transfer.js";
-import { DriverError } from "../../../daemon/errors.js";
 import { GmV2Board, MicsV2Board } from "../../support/i2c/boards.js";
 import { EmulatedI2cBus, type Fault } from "../../support/i2c/bus.js";
 import { rejectionOf } from "../../support/i2c/rig.js";

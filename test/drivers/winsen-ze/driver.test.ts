@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DriverError } from "../../../core/errors.js";
+import { createLogger } from "../../../core/logger.js";
 import type { SensorConfig } from "../../../daemon/config/types.js";
 import { WinsenZeDriver, winsenZeSettings } from "../../../daemon/drivers/winsen-ze/index.js";
-import { DriverError } from "../../../daemon/errors.js";
-import { createLogger } from "../../../daemon/log/logger.js";
 import { makeTempDir } from "../../support/processes.js";
 import { SocatPair, stopAllSocat } from "../../support/serial/socat.js";
 import { corrupt, uploadFrame, ZeEmulator } from "../../support/serial/ze-emulator.js";

@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from "node:fs";
-import { describeError } from "../errors.js";
+import { describeError } from "./errors.js";
 
 export interface ApiKey {
   key: string;

@@ -1,5 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { ComparisonOp, Gas, Severity, Unit } from "../../schemas/vocabulary.js";
+import { ComparisonOp, Gas, Severity, Unit } from "./vocabulary.js";
 
 /**
  * Request bodies of the control API, checked on arrival: the socket is the

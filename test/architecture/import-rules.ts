@@ -1,0 +1,286 @@
+import { type SourceImport, topLevelFolder } from "./import-graph.js";
+
+/**
+ * Which top-level folders each folder may import, lowest layer first. `core/`
+ * holds the basics everything shares and imports only `node:` and npm
+ * packages; `schemas/` holds the wire and config contracts; the programs
+ * (daemon, outputs, ingest, dashboard, CLI) build on both and not on each
+ * other. demo/, bench/ and test/ sit on top and may import anything.
+ */
+export const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[] | "any">> = {
+  core: [],
+  schemas: ["core"],
+  daemon: ["core", "schemas"],
+  sync: ["core", "schemas"],
+  cloud: ["core", "schemas"],
+  web: ["core", "schemas"],
+  cli: ["core", "schemas"],
+  demo: "any",
+  bench: "any",
+  test: "any",
+};
+
+/** The folders the rule covers: every top-level folder with TypeScript in it. */
+export const CHECKED_FOLDERS = Object.keys(ALLOWED_IMPORTS);
+
+/**
+ * An import the rule forbids that exists today and needs issue 13's deeper
+ * redesign rather than a file move. `from` and `to` are repository-relative
+ * prefixes (a file or a folder ending in `/`). Remove the entry with the
+ * import it covers: an entry nothing matches fails the test.
+ */
+export interface KnownException {
+  from: string;
+  to: string;
+  reason: string;
+  issue: number;
+}
+
+export const KNOWN_EXCEPTIONS: readonly KnownException[] = [
+  {
+    from: "daemon/daemon.ts",
+    to: "sync/",
+    reason: "the daemon wires each output by hand; the output registry (RunningOutput) replaces it",
+    issue: 13,
+  },
+  {
+    from: "daemon/control/status.ts",
+    to: "sync/",
+    reason:
+      "the status report names each output's status type; RunningOutput gives one status shape",
+    issue: 13,
+  },
+  {
+    from: "daemon/store/",
+    to: "sync/",
+    reason: "the store owns the upload queues whose SQL lives in sync/; queues move under storage",
+    issue: 13,
+  },
+  {
+    from: "sync/alerts-store.ts",
+    to: "daemon/store/rows.ts",
+    reason: "the alerts queue maps rows with the store's helpers; queues move under storage",
+    issue: 13,
+  },
+  {
+    from: "sync/mqtt/outbox-store.ts",
+    to: "daemon/store/rows.ts",
+    reason: "the MQTT outbox maps rows with the store's helpers; queues move under storage",
+    issue: 13,
+  },
+  {
+    from: "sync/encoder-thread.ts",
+    to: "daemon/store/sync-queue.ts",
+    reason: "the encoder thread opens the concrete readings queue; outputs should see an interface",
+    issue: 13,
+  },
+  {
+    from: "sync/mqtt/",
+    to: "daemon/store/",
+    reason: "the relay takes reading types and ids from the store; as an Output it gets a batch",
+    issue: 13,
+  },
+  {
+    from: "sync/",
+    to: "daemon/config/types.ts",
+    reason: "outputs take hand-written resolved config types; the schema becomes their one source",
+    issue: 13,
+  },
+  {
+    from: "sync/mqtt/homeassistant.ts",
+    to: "daemon/drivers/registry.ts",
+    reason:
+      "discovery lists each driver's channels from the driver registry; needs a channel contract",
+    issue: 13,
+  },
+  {
+    from: "schemas/",
+    to: "daemon/drivers/option-schemas.ts",
+    reason:
+      "driver option schemas live in their driver's folder; the config work decides their home",
+    issue: 13,
+  },
+  {
+    from: "cli/",
+    to: "daemon/config/",
+    reason:
+      "sensorctl loads the daemon's config to find its database; the config work moves the types",
+    issue: 13,
+  },
+  {
+    from: "cli/",
+    to: "daemon/store/",
+    reason: "sensorctl reads the daemon's database offline; storage gets a reader interface",
+    issue: 13,
+  },
+  {
+    from: "cli/",
+    to: "daemon/control/",
+    reason: "sensorctl speaks the control API whose types live with the daemon's control server",
+    issue: 13,
+  },
+  {
+    from: "cli/watch.ts",
+    to: "sync/mqtt/",
+    reason: "sensorctl watch reuses the relay's MQTT options, TLS and errors; they move with it",
+    issue: 13,
+  },
+  {
+    from: "daemon/http/dashboard.ts",
+    to: "web/server/",
+    reason: "the device dashboard serves web/'s built assets; the shared HTTP router takes it",
+    issue: 13,
+  },
+  {
+    from: "cloud/",
+    to: "web/server/assets.ts",
+    reason: "sensord-ingest serves web/'s built assets; the shared HTTP router takes it",
+    issue: 13,
+  },
+];
+
+/**
+ * Import cycles between top-level folders that exist today. Each is also a
+ * set of known exceptions above, except where both folders sit on top.
+ */
+export interface KnownCycle {
+  folders: readonly string[];
+  reason: string;
+  issue: number;
+}
+
+export const KNOWN_CYCLES: readonly KnownCycle[] = [
+  {
+    // One component: schemas/ -> daemon/ (build scripts read the driver option
+    // schemas) joins the daemon <-> sync loop. Without the former it reads daemon <-> sync.
+    folders: ["daemon", "schemas", "sync"],
+    reason: "store <-> queues, daemon.ts <-> outputs, schemas' build <-> driver option schemas",
+    issue: 13,
+  },
+  {
+    folders: ["bench", "test"],
+    reason: "bench reuses test/support's emulators and PostgreSQL; tests cover bench's pure parts",
+    issue: 13,
+  },
+];
+
+export interface Violation {
+  import: SourceImport;
+  rule: string;
+}
+
+function allowedTargets(folder: string): readonly string[] | "any" {
+  return ALLOWED_IMPORTS[folder] ?? [];
+}
+
+function describeAllowed(folder: string): string {
+  const allowed = allowedTargets(folder);
+  if (allowed === "any") return `${folder}/ may import anything`;
+  if (allowed.length === 0) return `${folder}/ may import only node: and npm packages`;
+  return `${folder}/ may import only ${allowed.map((name) => `${name}/`).join(", ")}, node: and npm packages`;
+}
+
+/** Whether the direction table allows this import (same folder always is). */
+export function allowedByTable(entry: SourceImport): boolean {
+  const from = topLevelFolder(entry.file);
+  const to = topLevelFolder(entry.target);
+  if (from === to) return true;
+  const allowed = allowedTargets(from);
+  return allowed === "any" || allowed.includes(to);
+}
+
+export function matchesException(entry: SourceImport, exception: KnownException): boolean {
+  return entry.file.startsWith(exception.from) && entry.target.startsWith(exception.to);
+}
+
+/** Imports the table forbids and no known exception covers, each with the rule it breaks. */
+export function violations(
+  imports: readonly SourceImport[],
+  exceptions: readonly KnownException[] = KNOWN_EXCEPTIONS,
+): Violation[] {
+  return imports
+    .filter((entry) => !allowedByTable(entry))
+    .filter((entry) => !exceptions.some((exception) => matchesException(entry, exception)))
+    .map((entry) => ({ import: entry, rule: describeAllowed(topLevelFolder(entry.file)) }));
+}
+
+/** Known exceptions that match no import any more: the import went, so must the entry. */
+export function staleExceptions(
+  imports: readonly SourceImport[],
+  exceptions: readonly KnownException[] = KNOWN_EXCEPTIONS,
+): KnownException[] {
+  return exceptions.filter(
+    (exception) =>
+      !imports.some((entry) => !allowedByTable(entry) && matchesException(entry, exception)),
+  );
+}
+
+/** `file imports "specifier" (target): rule`, one line a violation. */
+export function formatViolation({ import: entry, rule }: Violation): string {
+  return `${entry.file} imports "${entry.specifier}" (${entry.target}): ${rule}`;
+}
+
+/** Folder -> the folders it imports, from every import between different top-level folders. */
+export function folderGraph(imports: readonly SourceImport[]): Map<string, Set<string>> {
+  const graph = new Map<string, Set<string>>();
+  for (const entry of imports) {
+    const from = topLevelFolder(entry.file);
+    const to = topLevelFolder(entry.target);
+    if (from === to) continue;
+    const targets = graph.get(from) ?? new Set<string>();
+    targets.add(to);
+    graph.set(from, targets);
+  }
+  return graph;
+}
+
+/**
+ * Groups of folders that import each other, directly or around a loop
+ * (strongly connected components of more than one folder, Tarjan's
+ * algorithm), each sorted, the list sorted.
+ */
+export function folderCycles(graph: ReadonlyMap<string, ReadonlySet<string>>): string[][] {
+  const index = new Map<string, number>();
+  const lowLink = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const cycles: string[][] = [];
+  const visit = (folder: string): void => {
+    index.set(folder, index.size);
+    lowLink.set(folder, index.get(folder) ?? 0);
+    stack.push(folder);
+    onStack.add(folder);
+    for (const next of graph.get(folder) ?? []) {
+      if (!index.has(next)) {
+        visit(next);
+        lowLink.set(folder, Math.min(lowLink.get(folder) ?? 0, lowLink.get(next) ?? 0));
+      } else if (onStack.has(next)) {
+        lowLink.set(folder, Math.min(lowLink.get(folder) ?? 0, index.get(next) ?? 0));
+      }
+    }
+    if (lowLink.get(folder) !== index.get(folder)) return;
+    const component: string[] = [];
+    for (let member = stack.pop(); member !== undefined; member = stack.pop()) {
+      onStack.delete(member);
+      component.push(member);
+      if (member === folder) break;
+    }
+    if (component.length > 1) cycles.push(component.sort());
+  };
+  for (const folder of [...graph.keys()].sort()) if (!index.has(folder)) visit(folder);
+  return cycles.sort((a, b) => a.join().localeCompare(b.join()));
+}
+
+/** The imports that make up one folder cycle, as `file imports "specifier"` lines. */
+export function cycleImports(
+  imports: readonly SourceImport[],
+  folders: readonly string[],
+): string[] {
+  return imports
+    .filter((entry) => {
+      const from = topLevelFolder(entry.file);
+      const to = topLevelFolder(entry.target);
+      return from !== to && folders.includes(from) && folders.includes(to);
+    })
+    .map((entry) => `${entry.file} imports "${entry.specifier}" (${entry.target})`);
+}
