@@ -147,6 +147,20 @@ describe("postBody on node:http: connections", () => {
     expect(idleMs).toBeLessThan(4900);
   });
 
+  it("waits for an answer slower than the idle timeout on a reused socket", async () => {
+    let requests = 0;
+    const server = await listen((req, res) => {
+      req.resume();
+      const delay = requests++ === 0 ? 0 : IDLE_SOCKET_TIMEOUT_MS + 500;
+      req.on("end", () => setTimeout(() => res.end(`answer ${requests}`), delay));
+    });
+    const opts = options({ headersTimeoutMs: IDLE_SOCKET_TIMEOUT_MS + 2000 });
+    await postBody(server.url, body, {}, opts);
+    const slow = await postBody(server.url, body, {}, opts);
+    expect(slow).toMatchObject({ status: 200, body: "answer 2" });
+    expect(server.connections).toBe(1);
+  });
+
   it("sends again on a new connection when the server closed the idle one a moment ago", async () => {
     const server = await listen(answer());
     const opts = options();
