@@ -1,4 +1,4 @@
-import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from "node:http";
+import type { Agent, ClientRequest, IncomingHttpHeaders, IncomingMessage } from "node:http";
 import { request } from "node:http";
 import { describeError } from "../daemon/errors.js";
 import { UPLOAD_ERROR_CODES, UploadError, type UploadErrorCode } from "./errors.js";
@@ -178,7 +178,7 @@ class Exchange {
     target: URL,
     body: Buffer,
     headers: Record<string, string>,
-    agent: import("node:http").Agent,
+    agent: Agent,
   ): Promise<PostResult> {
     return new Promise<PostResult>((resolve, reject) => {
       this.resolveRun = resolve;
