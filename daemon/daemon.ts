@@ -42,9 +42,10 @@ export interface DaemonHardware {
 }
 
 /**
- * The code of the sections a config turns on, imported only then: mqtt and
- * undici (the sync worker's HTTP client) are ~20 MiB of RSS each once loaded
- * (bench/memory.ts), too much to carry on a 512 MB Pi that does not use them.
+ * The code of the sections a config turns on, imported only then: the mqtt
+ * client alone is ~13 MiB of RSS once loaded and the sync worker with its
+ * encoder thread more (bench/memory.ts), too much to carry on a 512 MB Pi
+ * that does not use them.
  */
 interface Features {
   sync: { SyncWorker: typeof SyncWorker; EncoderThread: typeof EncoderThread } | null;

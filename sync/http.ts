@@ -1,13 +1,12 @@
-import { Agent, type Dispatcher, request } from "undici";
+import type { Agent, ClientRequest, IncomingHttpHeaders, IncomingMessage } from "node:http";
+import { request } from "node:http";
 import { describeError } from "../core/errors.js";
 import { UPLOAD_ERROR_CODES, UploadError, type UploadErrorCode } from "./errors.js";
+import { UploadAgent } from "./upload-agent.js";
 
-/**
- * undici enforces these three on a ~0.5 s tick ("fast timers"): fine at the
- * daemon's seconds-scale values; a 50 ms setting fires after 0.5-1.5 s.
- */
+/** Each is a plain timer armed for its phase, so a 50 ms setting fires after 50 ms. */
 export interface UploadTimeouts {
-  /** TCP (and TLS) connect; an endpoint that drops SYNs hangs here. */
+  /** TCP (and TLS) connect of a new socket; an endpoint that drops SYNs hangs here. */
   connectTimeoutMs: number;
   /** From sending the request (refreshed while the body is written) to the end of the response headers. */
   headersTimeoutMs: number;
@@ -26,8 +25,11 @@ export interface PostOptions extends UploadTimeouts {
   deadlineMs?: number;
   /** Aborts the request (daemon shutdown). */
   signal?: AbortSignal;
-  /** Default: a shared keep-alive agent per connect timeout (see createUploadAgent). */
-  dispatcher?: Dispatcher;
+  /**
+   * The connection pool, which also owns the connect timeout. Default: a
+   * shared keep-alive agent per connect timeout (see createUploadAgent).
+   */
+  dispatcher?: UploadAgent;
 }
 
 export interface PostResult {
@@ -38,31 +40,17 @@ export interface PostResult {
   truncated: boolean;
 }
 
-/**
- * A keep-alive connection pool for uploads: a drain of a million readings is a
- * few hundred back-to-back requests, and reconnecting (TLS especially) for each
- * would cost more Pi CPU than the gzip. The idle timeout stays at undici's 4 s,
- * under Node's and most proxies' 5 s server default, so the client drops an
- * idle socket before the server does and a request is not written into a
- * socket the server is closing (that would surface as a reset and a backoff);
- * servers that advertise `Keep-Alive: timeout=N` are honoured.
- */
+/** A keep-alive connection pool for uploads (see UploadAgent). */
 export function createUploadAgent(
   timeouts: UploadTimeouts,
   options: { connections?: number } = {},
-): Agent {
-  return new Agent({
-    connect: { timeout: timeouts.connectTimeoutMs },
-    headersTimeout: timeouts.headersTimeoutMs,
-    bodyTimeout: timeouts.bodyTimeoutMs,
-    // A few in flight at most: the worker paces itself; this only caps a bug.
-    connections: options.connections ?? 4,
-  });
+): UploadAgent {
+  return new UploadAgent(timeouts.connectTimeoutMs, options.connections);
 }
 
-const sharedAgents = new Map<number, Agent>();
+const sharedAgents = new Map<number, UploadAgent>();
 
-function sharedAgent(timeouts: UploadTimeouts): Agent {
+function sharedAgent(timeouts: UploadTimeouts): UploadAgent {
   let agent = sharedAgents.get(timeouts.connectTimeoutMs);
   if (agent === undefined) {
     agent = createUploadAgent(timeouts);
@@ -79,9 +67,17 @@ export async function closeSharedAgents(): Promise<void> {
 }
 
 /**
+ * Bodies are written in slices of this size, each acknowledged by the socket,
+ * so the headers timeout is refreshed while a large batch is still going out
+ * on a slow link instead of running from the first byte.
+ */
+const WRITE_SLICE_BYTES = 64 * 1024;
+
+/**
  * POST a prepared body. Resolves with any HTTP status (classifying it is the
  * policy's job); rejects with an UploadError only when no complete answer came
  * back: connect failure, reset, a timeout, the deadline, or `signal`.
+ * Redirects are not followed: a 3xx is returned like any other status.
  */
 export async function postBody(
   url: string | URL,
@@ -92,79 +88,221 @@ export async function postBody(
   const deadlineMs =
     options.deadlineMs ??
     options.connectTimeoutMs + options.headersTimeoutMs + options.bodyTimeoutMs;
-  // One controller per request, unlinked in `finally`. Not AbortSignal.any:
+  const agent = options.dispatcher ?? sharedAgent(options);
+  const context: FailureContext = {
+    url: String(url),
+    options,
+    connectTimeoutMs: agent.connectTimeoutMs,
+    deadlineMs,
+    deadlineHit: false,
+    phaseTimedOut: null,
+  };
+  let target: URL;
+  try {
+    target = new URL(url);
+    if (target.protocol !== "http:" && target.protocol !== "https:") {
+      throw new Error(`unsupported protocol ${target.protocol} (http: or https: only)`);
+    }
+  } catch (error) {
+    throw new UploadError(UPLOAD_ERROR_CODES.network, `invalid request: ${errorText(error)}`, {
+      retryable: false,
+      cause: error,
+    });
+  }
+  if (options.signal?.aborted) {
+    throw new UploadError(UPLOAD_ERROR_CODES.aborted, "upload aborted", {
+      cause: options.signal.reason,
+    });
+  }
+  let exchange = new Exchange(context);
+  // One listener per request, removed in `finally`. Not AbortSignal.any:
   // combining the daemon's long-lived shutdown signal per request leaks every
   // combined signal in Node (nodejs/node#55351), a real leak for a daemon
   // that posts for months.
-  const controller = new AbortController();
-  const context: FailureContext = { url: String(url), options, deadlineMs, deadlineHit: false };
-  const onCallerAbort = () => controller.abort(options.signal?.reason);
-  const timer = setTimeout(() => {
+  const onCallerAbort = () => exchange.stop(options.signal?.reason);
+  options.signal?.addEventListener("abort", onCallerAbort, { once: true });
+  const deadline = setTimeout(() => {
     context.deadlineHit = true;
-    controller.abort(new Error(`deadline of ${deadlineMs} ms`));
+    exchange.stop(new Error(`deadline of ${deadlineMs} ms`));
   }, deadlineMs);
-  timer.unref();
-  if (options.signal?.aborted) onCallerAbort();
-  else options.signal?.addEventListener("abort", onCallerAbort, { once: true });
-
+  deadline.unref();
   try {
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await request(url, {
-        method: "POST",
-        body,
-        headers,
-        signal: controller.signal,
-        headersTimeout: options.headersTimeoutMs,
-        bodyTimeout: options.bodyTimeoutMs,
-        dispatcher: options.dispatcher ?? sharedAgent(options),
-      });
-    } catch (error) {
-      throw uploadError(error, context, undefined);
-    }
-
-    const status = response.statusCode;
-    try {
-      const read = await readLimited(response.body, options.maxResponseBytes);
-      // The body ends a moment before undici marks the connection idle; a
-      // caller posting the next batch straight away would otherwise get a second
-      // connection (measured: 25 back-to-back posts alternated over 2 sockets).
-      await new Promise((resolve) => setImmediate(resolve));
-      return { status, headers: flattenHeaders(response.headers), ...read };
-    } catch (error) {
-      throw uploadError(error, context, status);
+    const pool = await agent.for(target);
+    for (let retries = 0; ; retries++) {
+      try {
+        return await exchange.run(target, body, headers, pool);
+      } catch (error) {
+        if (!exchange.failedOnStaleSocket || retries >= STALE_SOCKET_RETRIES) throw error;
+        exchange = new Exchange(context);
+      }
     }
   } finally {
-    clearTimeout(timer);
+    clearTimeout(deadline);
     options.signal?.removeEventListener("abort", onCallerAbort);
   }
 }
 
-async function readLimited(
-  stream: Dispatcher.ResponseData["body"],
-  maxBytes: number,
-): Promise<{ body: string; truncated: boolean }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let truncated = false;
-  for await (const chunk of stream) {
-    const buffer: Buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    const room = maxBytes - size;
-    if (buffer.length > room) {
-      chunks.push(buffer.subarray(0, room));
-      truncated = true;
-      break;
-    }
-    chunks.push(buffer);
-    size += buffer.length;
+/**
+ * node's Agent hands out an idle keep-alive socket without knowing whether the
+ * server closed it a moment ago (its keep-alive timeout, an endpoint going
+ * down): the server's FIN may still be unread. A request that fails as a
+ * reset on a reused socket before any answer is therefore sent again, on the
+ * next idle socket or a new one, which then connects, or is refused like any
+ * down endpoint. Safe: the idempotency key makes a repeat a no-op on the
+ * server. Bounded by the pool's sockets per origin.
+ */
+const STALE_SOCKET_RETRIES = 4;
+
+type Phase = "connect" | "headers" | "body";
+
+/**
+ * One request and its answer: the phase timers, the capped body read, and
+ * every way it can end mapped to one UploadError. Settles exactly once.
+ */
+class Exchange {
+  private request: ClientRequest | null = null;
+  private phaseTimer: NodeJS.Timeout | null = null;
+  private status: number | undefined;
+  private settled = false;
+  private resolveRun: (result: PostResult) => void = () => undefined;
+  private rejectRun: (error: UploadError) => void = () => undefined;
+  /** stop() called before run() attached the request. */
+  private stoppedEarly: unknown = null;
+  private reusedSocket = false;
+  /** Failed as a reset on a reused keep-alive socket before any answer (see STALE_SOCKET_RETRIES). */
+  failedOnStaleSocket = false;
+
+  constructor(private readonly context: FailureContext) {}
+
+  run(
+    target: URL,
+    body: Buffer,
+    headers: Record<string, string>,
+    agent: Agent,
+  ): Promise<PostResult> {
+    return new Promise<PostResult>((resolve, reject) => {
+      this.resolveRun = resolve;
+      this.rejectRun = reject;
+      if (this.stoppedEarly !== null) {
+        this.fail(this.stoppedEarly);
+        return;
+      }
+      let req: ClientRequest;
+      try {
+        req = request(target, {
+          method: "POST",
+          agent,
+          headers: { ...headers, "content-length": String(body.length) },
+        });
+      } catch (error) {
+        // Invalid header names or values: configuration, not the network.
+        this.fail(error);
+        return;
+      }
+      this.request = req;
+      req.on("error", (error) => this.fail(error));
+      req.on("socket", (socket) => {
+        if (req.reusedSocket) {
+          this.reusedSocket = true;
+          this.arm("headers");
+          return;
+        }
+        this.arm("connect");
+        const connected = target.protocol === "https:" ? "secureConnect" : "connect";
+        socket.once(connected, () => {
+          if (!this.settled) this.arm("headers");
+        });
+      });
+      req.on("response", (response) => this.read(response));
+      for (let offset = 0; offset < body.length; offset += WRITE_SLICE_BYTES) {
+        req.write(body.subarray(offset, offset + WRITE_SLICE_BYTES), () => {
+          if (this.phaseTimer !== null && this.status === undefined) this.phaseTimer.refresh();
+        });
+      }
+      req.end();
+    });
   }
-  // Leaving the loop early does not always end the stream; destroying it makes
-  // undici drop the connection instead of waiting to read the rest.
-  if (truncated) stream.destroy();
-  return { body: Buffer.concat(chunks).toString("utf8"), truncated };
+
+  /** Ends the exchange from outside (deadline, caller's signal). */
+  stop(reason: unknown): void {
+    if (this.request === null) this.stoppedEarly = reason ?? new Error("stopped");
+    else this.fail(reason);
+  }
+
+  private read(response: IncomingMessage): void {
+    this.status = response.statusCode ?? 0;
+    this.arm("body");
+    const { maxResponseBytes } = this.context.options;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    response.on("data", (chunk: Buffer) => {
+      this.phaseTimer?.refresh();
+      const room = maxResponseBytes - size;
+      if (chunk.length > room) {
+        chunks.push(chunk.subarray(0, room));
+        // The rest is not read: dropping the socket is cheaper than draining it.
+        this.succeed(response, chunks, true);
+        this.request?.destroy();
+        return;
+      }
+      chunks.push(chunk);
+      size += chunk.length;
+    });
+    response.on("end", () => this.succeed(response, chunks, false));
+    response.on("error", (error) => this.fail(error));
+  }
+
+  private arm(phase: Phase): void {
+    const { options } = this.context;
+    const ms =
+      phase === "connect"
+        ? this.context.connectTimeoutMs
+        : phase === "headers"
+          ? options.headersTimeoutMs
+          : options.bodyTimeoutMs;
+    this.clearPhaseTimer();
+    this.phaseTimer = setTimeout(() => {
+      this.context.phaseTimedOut = phase;
+      this.fail(new Error(`${phase} timeout`));
+    }, ms);
+    this.phaseTimer.unref();
+  }
+
+  private clearPhaseTimer(): void {
+    if (this.phaseTimer !== null) clearTimeout(this.phaseTimer);
+    this.phaseTimer = null;
+  }
+
+  private succeed(response: IncomingMessage, chunks: Buffer[], truncated: boolean): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.clearPhaseTimer();
+    this.resolveRun({
+      status: this.status ?? 0,
+      headers: flattenHeaders(response.headers),
+      body: Buffer.concat(chunks).toString("utf8"),
+      truncated,
+    });
+  }
+
+  private fail(error: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    const code = errorCode(error);
+    this.failedOnStaleSocket =
+      this.reusedSocket &&
+      this.status === undefined &&
+      this.context.phaseTimedOut === null &&
+      code !== undefined &&
+      RESET_CODES.has(code);
+    this.clearPhaseTimer();
+    // A socket stuck in any phase is not returned to the pool.
+    this.request?.destroy();
+    this.rejectRun(uploadError(error, this.context, this.status));
+  }
 }
 
-function flattenHeaders(headers: Dispatcher.ResponseData["headers"]): Record<string, string> {
+function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   const flat: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;
@@ -176,8 +314,11 @@ function flattenHeaders(headers: Dispatcher.ResponseData["headers"]): Record<str
 interface FailureContext {
   url: string;
   options: PostOptions;
+  connectTimeoutMs: number;
   deadlineMs: number;
   deadlineHit: boolean;
+  /** The phase whose timer ended the exchange, if one did. */
+  phaseTimedOut: Phase | null;
 }
 
 /** System error codes that mean the request never reached a server. */
@@ -191,9 +332,40 @@ const UNREACHABLE_CODES = new Set([
   "ENETDOWN",
   "EADDRNOTAVAIL",
 ]);
-const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED", "UND_ERR_SOCKET"]);
+const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED"]);
+/** node:http's refusals of a URL or header value: configuration, which retrying cannot fix. */
+const INVALID_REQUEST_CODES = new Set([
+  "ERR_INVALID_URL",
+  "ERR_INVALID_PROTOCOL",
+  "ERR_INVALID_CHAR",
+  "ERR_INVALID_HTTP_TOKEN",
+  "ERR_HTTP_INVALID_HEADER_VALUE",
+  "ERR_INVALID_ARG_TYPE",
+  "ERR_INVALID_ARG_VALUE",
+  "ERR_UNESCAPED_CHARACTERS",
+]);
 
-/** Turns whatever undici or the socket threw into a message a log reader can act on. */
+/** What to do about a TLS failure, by OpenSSL's or node's code; the reader of the log is the one who can act. */
+const TLS_FIXES: Record<string, string> = {
+  DEPTH_ZERO_SELF_SIGNED_CERT:
+    "the endpoint's certificate is self-signed: give sensord its CA with NODE_EXTRA_CA_CERTS=/path/ca.pem in the service's environment",
+  SELF_SIGNED_CERT_IN_CHAIN:
+    "the endpoint's chain ends in an untrusted CA: give sensord that CA with NODE_EXTRA_CA_CERTS=/path/ca.pem in the service's environment",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    "the endpoint's CA is not trusted here: give sensord that CA with NODE_EXTRA_CA_CERTS=/path/ca.pem, or have the server send its intermediate certificates",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    "the endpoint sent an incomplete chain: have the server send its intermediate certificates, or give sensord the CA with NODE_EXTRA_CA_CERTS=/path/ca.pem",
+  CERT_HAS_EXPIRED:
+    "the endpoint's certificate has expired, or this Pi's clock is wrong: check `timedatectl`, then renew the certificate",
+  CERT_NOT_YET_VALID:
+    "the endpoint's certificate is not valid yet: this Pi's clock is probably behind, check `timedatectl`",
+  ERR_TLS_CERT_ALTNAME_INVALID:
+    "the endpoint's certificate is for another name: set [sync] endpoint to a host name the certificate lists",
+  ERR_SSL_WRONG_VERSION_NUMBER:
+    "the endpoint does not speak TLS on that port: use http:// or the server's TLS port",
+};
+
+/** Turns whatever node:http or the socket threw into a message a log reader can act on. */
 function uploadError(
   error: unknown,
   context: FailureContext,
@@ -210,36 +382,41 @@ function uploadError(
       `no complete response within the ${context.deadlineMs} ms deadline`,
     );
   }
-  const code = errorCode(error);
-  const text = errorText(error);
-  switch (code) {
-    case "UND_ERR_CONNECT_TIMEOUT":
+  switch (context.phaseTimedOut) {
+    case "connect":
       return make(
         UPLOAD_ERROR_CODES.unreachable,
-        `connect timeout after ${options.connectTimeoutMs} ms to ${origin(context.url)}`,
+        `connect timeout after ${context.connectTimeoutMs} ms to ${origin(context.url)}`,
       );
-    case "UND_ERR_HEADERS_TIMEOUT":
+    case "headers":
       return make(
         UPLOAD_ERROR_CODES.timeout,
         `timeout waiting for response headers (${options.headersTimeoutMs} ms)`,
       );
-    case "UND_ERR_BODY_TIMEOUT":
+    case "body":
       return make(
         UPLOAD_ERROR_CODES.timeout,
         `timeout reading response body (no data for ${options.bodyTimeoutMs} ms)`,
       );
-    case "UND_ERR_INVALID_ARG":
-    case "ERR_INVALID_URL":
-      // A bad URL or header value is configuration; retrying the same request cannot fix it.
-      return make(UPLOAD_ERROR_CODES.network, `invalid request: ${text}`, false);
   }
-  if (code !== undefined && UNREACHABLE_CODES.has(code)) {
-    return make(UPLOAD_ERROR_CODES.unreachable, text);
+  const code = errorCode(error);
+  const text = errorText(error);
+  if (code === undefined) return make(UPLOAD_ERROR_CODES.network, text);
+  if (INVALID_REQUEST_CODES.has(code)) {
+    return make(UPLOAD_ERROR_CODES.network, `invalid request: ${text}`, false);
   }
-  if (code !== undefined && RESET_CODES.has(code)) {
+  if (UNREACHABLE_CODES.has(code)) return make(UPLOAD_ERROR_CODES.unreachable, text);
+  if (RESET_CODES.has(code)) {
     const when =
       status === undefined ? "before the response" : `in the middle of a ${status} response`;
     return make(UPLOAD_ERROR_CODES.reset, `connection reset ${when}: ${text}`);
+  }
+  const tlsFix = TLS_FIXES[code];
+  if (tlsFix !== undefined) {
+    return make(
+      UPLOAD_ERROR_CODES.network,
+      `TLS to ${origin(context.url)} failed (${text}): ${tlsFix}`,
+    );
   }
   return make(UPLOAD_ERROR_CODES.network, text);
 }
