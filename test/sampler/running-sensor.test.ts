@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
 import { setTimeout as sleep } from "node:timers/promises";
+import { describe, expect, it } from "vitest";
 import { DriverError } from "../../core/errors.js";
 import { createLogger } from "../../core/logger.js";
 import type { SensorConfig } from "../../daemon/config/types.js";
