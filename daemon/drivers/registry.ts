@@ -1,7 +1,7 @@
 import type { ConfigProblem } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
+import type { SensorConfig } from "../../schemas/config-types.js";
 import type { Gas, Unit } from "../../schemas/vocabulary.js";
-import type { SensorConfig } from "../config/types.js";
 import type { SensorDriver } from "./driver.js";
 import { groveGmDriver } from "./grove-gm/index.js";
 import { groveMics6814Driver } from "./grove-mics6814/index.js";

@@ -1,5 +1,5 @@
-import type { SensorConfig } from "../../daemon/config/types.js";
 import { DRIVERS } from "../../daemon/drivers/registry.js";
+import type { SensorConfig } from "../../schemas/config-types.js";
 import { DEFAULT_UNIT, GASES, type Gas, type Unit } from "../../schemas/names.js";
 import { readingTopic } from "./payload.js";
 

@@ -10,11 +10,11 @@ import { type SourceImport, topLevelFolder } from "./import-graph.js";
 export const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[] | "any">> = {
   core: [],
   schemas: ["core"],
-  daemon: ["core", "schemas"],
   sync: ["core", "schemas"],
-  cloud: ["core", "schemas"],
   web: ["core", "schemas"],
-  cli: ["core", "schemas"],
+  daemon: ["core", "schemas", "sync", "web"],
+  cloud: ["core", "schemas", "web"],
+  cli: ["core", "schemas", "sync", "daemon"],
   demo: "any",
   bench: "any",
   test: "any",
@@ -38,25 +38,6 @@ export interface KnownException {
 
 export const KNOWN_EXCEPTIONS: readonly KnownException[] = [
   {
-    from: "daemon/daemon.ts",
-    to: "sync/",
-    reason: "the daemon wires each output by hand; the output registry (RunningOutput) replaces it",
-    issue: 13,
-  },
-  {
-    from: "daemon/control/status.ts",
-    to: "sync/",
-    reason:
-      "the status report names each output's status type; RunningOutput gives one status shape",
-    issue: 13,
-  },
-  {
-    from: "daemon/store/",
-    to: "sync/",
-    reason: "the store owns the upload queues whose SQL lives in sync/; queues move under storage",
-    issue: 13,
-  },
-  {
     from: "sync/alerts-store.ts",
     to: "daemon/store/rows.ts",
     reason: "the alerts queue maps rows with the store's helpers; queues move under storage",
@@ -75,18 +56,6 @@ export const KNOWN_EXCEPTIONS: readonly KnownException[] = [
     issue: 13,
   },
   {
-    from: "sync/mqtt/",
-    to: "daemon/store/",
-    reason: "the relay takes reading types and ids from the store; as an Output it gets a batch",
-    issue: 13,
-  },
-  {
-    from: "sync/",
-    to: "daemon/config/types.ts",
-    reason: "outputs take hand-written resolved config types; the schema becomes their one source",
-    issue: 13,
-  },
-  {
     from: "sync/mqtt/homeassistant.ts",
     to: "daemon/drivers/registry.ts",
     reason:
@@ -98,43 +67,6 @@ export const KNOWN_EXCEPTIONS: readonly KnownException[] = [
     to: "daemon/drivers/option-schemas.ts",
     reason:
       "driver option schemas live in their driver's folder; the config work decides their home",
-    issue: 13,
-  },
-  {
-    from: "cli/",
-    to: "daemon/config/",
-    reason:
-      "sensorctl loads the daemon's config to find its database; the config work moves the types",
-    issue: 13,
-  },
-  {
-    from: "cli/",
-    to: "daemon/store/",
-    reason: "sensorctl reads the daemon's database offline; storage gets a reader interface",
-    issue: 13,
-  },
-  {
-    from: "cli/",
-    to: "daemon/control/",
-    reason: "sensorctl speaks the control API whose types live with the daemon's control server",
-    issue: 13,
-  },
-  {
-    from: "cli/watch.ts",
-    to: "sync/mqtt/",
-    reason: "sensorctl watch reuses the relay's MQTT options, TLS and errors; they move with it",
-    issue: 13,
-  },
-  {
-    from: "daemon/http/dashboard.ts",
-    to: "web/server/",
-    reason: "the device dashboard serves web/'s built assets; the shared HTTP router takes it",
-    issue: 13,
-  },
-  {
-    from: "cloud/",
-    to: "web/server/assets.ts",
-    reason: "sensord-ingest serves web/'s built assets; the shared HTTP router takes it",
     issue: 13,
   },
 ];

@@ -84,16 +84,22 @@ describe("the import checker", () => {
     ]);
   });
 
-  it("forbids programs importing each other, allows core/ and schemas/, lets test/ import anything", () => {
+  it("lets wiring import mechanisms and not the other way, allows core/ and schemas/, lets test/ import anything", () => {
     const entries = [
       ...relativeImports("cloud/core/x.ts", 'import "../../daemon/errors.js";'),
       ...relativeImports("cloud/core/y.ts", 'import "../../core/errors.js";'),
       ...relativeImports("cloud/core/z.ts", 'import "../../schemas/batch.js";'),
+      ...relativeImports("daemon/daemon.ts", 'import "../sync/queue.js";'),
+      ...relativeImports("sync/worker.ts", 'import "../daemon/store/rows.js";'),
+      ...relativeImports("cli/main.ts", 'import "../daemon/store/open.js";'),
+      ...relativeImports("daemon/x.ts", 'import "../cli/main.js";'),
       ...relativeImports("test/x.test.ts", 'import "../daemon/daemon.js";'),
       ...relativeImports("schemas/x.ts", 'import "../sync/queue.js";'),
     ];
     expect(violations(entries, []).map(formatViolation)).toEqual([
-      'cloud/core/x.ts imports "../../daemon/errors.js" (daemon/errors.ts): cloud/ may import only core/, schemas/, node: and npm packages',
+      'cloud/core/x.ts imports "../../daemon/errors.js" (daemon/errors.ts): cloud/ may import only core/, schemas/, web/, node: and npm packages',
+      'sync/worker.ts imports "../daemon/store/rows.js" (daemon/store/rows.ts): sync/ may import only core/, schemas/, node: and npm packages',
+      'daemon/x.ts imports "../cli/main.js" (cli/main.ts): daemon/ may import only core/, schemas/, sync/, web/, node: and npm packages',
       'schemas/x.ts imports "../sync/queue.js" (sync/queue.ts): schemas/ may import only core/, node: and npm packages',
     ]);
   });

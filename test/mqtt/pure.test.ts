@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { Value } from "@sinclair/typebox/value";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { RatePacer, reconnectDelayMs } from "../../core/reconnect-backoff.js";
-import type { MqttConfig } from "../../daemon/config/types.js";
+import type { MqttConfig } from "../../schemas/config-types.js";
 import { MqttAlertPayload } from "../../schemas/mqtt.js";
 import { alertPayload } from "../../schemas/mqtt-alert.js";
 import { explainConnectError } from "../../sync/mqtt/errors.js";

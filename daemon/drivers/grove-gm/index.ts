@@ -1,4 +1,4 @@
-import type { SensorConfig } from "../../config/types.js";
+import type { SensorConfig } from "../../../schemas/config-types.js";
 import type { SensorDriver } from "../driver.js";
 import { readGases, readInteger } from "../i2c/options.js";
 import type { I2cTiming } from "../i2c/transfer.js";
