@@ -38,31 +38,6 @@ export interface KnownException {
 
 export const KNOWN_EXCEPTIONS: readonly KnownException[] = [
   {
-    from: "sync/alerts-store.ts",
-    to: "daemon/store/rows.ts",
-    reason: "the alerts queue maps rows with the store's helpers; queues move under storage",
-    issue: 13,
-  },
-  {
-    from: "sync/mqtt/outbox-store.ts",
-    to: "daemon/store/rows.ts",
-    reason: "the MQTT outbox maps rows with the store's helpers; queues move under storage",
-    issue: 13,
-  },
-  {
-    from: "sync/encoder-thread.ts",
-    to: "daemon/store/sync-queue.ts",
-    reason: "the encoder thread opens the concrete readings queue; outputs should see an interface",
-    issue: 13,
-  },
-  {
-    from: "sync/mqtt/homeassistant.ts",
-    to: "daemon/drivers/registry.ts",
-    reason:
-      "discovery lists each driver's channels from the driver registry; needs a channel contract",
-    issue: 13,
-  },
-  {
     from: "schemas/",
     to: "daemon/drivers/option-schemas.ts",
     reason:

@@ -42,7 +42,7 @@ describe("MqttRelay against a broker that closes the connection right after CONN
     const started = new MqttRelay({
       config,
       device: DEVICE,
-      sensors: [],
+      channels: [],
       outbox: store.mqttOutbox(),
       startSeq: store.lastAlertSeq(),
       idPrefix: store.idPrefix,

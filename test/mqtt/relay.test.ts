@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { channelsOf } from "../../daemon/drivers/channels.js";
 import { openStore, type SqliteStore } from "../../daemon/store/store.js";
 import type { MqttConfig, SensorConfig } from "../../schemas/config-types.js";
 import { alertId } from "../../schemas/ids.js";
@@ -53,7 +54,7 @@ describe("MqttRelay against a real mosquitto", () => {
     const started = new MqttRelay({
       config,
       device: DEVICE,
-      sensors,
+      channels: channelsOf(sensors),
       outbox: store.mqttOutbox(),
       startSeq: store.lastAlertSeq(),
       idPrefix: store.idPrefix,
