@@ -21,9 +21,11 @@ export interface DriverContext {
 /**
  * What the daemon needs to know about a driver besides how to read it: its
  * defaults and config checks. Its own config keys are a TypeBox schema in
- * option-schemas.ts, kept out of this module so a running sensord never loads
- * TypeBox. A new board is one DriverDefinition in its own file plus a line
- * below, and its options schema plus a line in option-schemas.ts.
+ * schemas/drivers/ (a config contract, which the build compiles), kept out of
+ * this module so a running sensord never loads TypeBox; the plain values both
+ * share (gases, default address) are in schemas/drivers/names.ts. A new board
+ * is one DriverDefinition in its own file plus a line below, and its options
+ * schema in schemas/drivers/ plus a line in schemas/drivers/options.ts.
  */
 export interface DriverDefinition {
   name: string;

@@ -36,15 +36,7 @@ export interface KnownException {
   issue: number;
 }
 
-export const KNOWN_EXCEPTIONS: readonly KnownException[] = [
-  {
-    from: "schemas/",
-    to: "daemon/drivers/option-schemas.ts",
-    reason:
-      "driver option schemas live in their driver's folder; the config work decides their home",
-    issue: 13,
-  },
-];
+export const KNOWN_EXCEPTIONS: readonly KnownException[] = [];
 
 /**
  * Import cycles between top-level folders that exist today. Each is also a
@@ -57,13 +49,6 @@ export interface KnownCycle {
 }
 
 export const KNOWN_CYCLES: readonly KnownCycle[] = [
-  {
-    // One component: schemas/ -> daemon/ (build scripts read the driver option
-    // schemas) joins the daemon <-> sync loop. Without the former it reads daemon <-> sync.
-    folders: ["daemon", "schemas", "sync"],
-    reason: "store <-> queues, daemon.ts <-> outputs, schemas' build <-> driver option schemas",
-    issue: 13,
-  },
   {
     folders: ["bench", "test"],
     reason: "bench reuses test/support's emulators and PostgreSQL; tests cover bench's pure parts",
