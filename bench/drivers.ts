@@ -1,8 +1,8 @@
 import { createLogger } from "../core/logger.js";
-import type { SensorConfig } from "../daemon/config/types.js";
 import { DRIVERS } from "../daemon/drivers/registry.js";
 import { FrameParser } from "../daemon/drivers/winsen-ze/frame.js";
 import { RunningSensor } from "../daemon/sampler/running-sensor.js";
+import type { SensorConfig } from "../schemas/config-types.js";
 import { GmV2Board, MicsV2Board } from "../test/support/i2c/boards.js";
 import { EmulatedI2cBus } from "../test/support/i2c/bus.js";
 import { SocatPair } from "../test/support/serial/socat.js";

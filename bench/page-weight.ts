@@ -10,7 +10,7 @@ export interface PageWeight {
 
 /**
  * The page, its stylesheets and every script module it imports, as the browser
- * fetches them. Its own module so test/bench/page-weight.test.ts can hold the
+ * fetches them. Its own module so bench/test/page-weight.test.ts can hold the
  * figures in bench/README.md and README.md to what the servers serve now.
  */
 export async function pageWeight(base: string): Promise<PageWeight> {

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { ConfigError, SensordError } from "../core/errors.js";
 import { loadConfig } from "../daemon/config/load.js";
-import type { SensordConfig } from "../daemon/config/types.js";
 import { openStoreReader, type SqliteStoreReader } from "../daemon/store/reader.js";
+import type { SensordConfig } from "../schemas/config-types.js";
 import { CliExit, EXIT } from "./exit.js";
 
 interface GlobalOptions {

@@ -2,23 +2,25 @@ import { dirname } from "node:path";
 import { readApiKey } from "../core/api-key.js";
 import { ConfigError, describeError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
+import type { SensorConfig, SensordConfig } from "../schemas/config-types.js";
 import type { EncoderThread } from "../sync/encoder.js";
 import type { EncoderSettings } from "../sync/encoder-protocol.js";
 import type { MqttRelay, MqttStatus } from "../sync/mqtt/relay.js";
 import type { SyncStatus, SyncWorker } from "../sync/worker.js";
 import { ClockWatch, type ClockWatchOptions } from "./clock/clock-watch.js";
 import { inapplicableRuleWarnings } from "./config/applicability.js";
-import type { SensorConfig, SensordConfig } from "./config/types.js";
 import { LastValues } from "./control/last-values.js";
 import { liveStatus } from "./control/report.js";
 import type { ControlDeps } from "./control/routes/deps.js";
 import { applyOverrides, type EffectiveRules } from "./control/rules.js";
 import { DaemonServices, rulesInForce } from "./control/services.js";
 import { syncReport } from "./control/status.js";
+import { channelsOf } from "./drivers/channels.js";
 import { type I2cBusOpener, openI2cBus } from "./drivers/i2c/bus.js";
 import { DRIVERS } from "./drivers/registry.js";
 import { Recorder, type RecorderStats } from "./pipeline/recorder.js";
 import { RunningSensor, type SensorStatus } from "./sampler/running-sensor.js";
+import { ENCODER_THREAD_FILE } from "./store/encoder-thread-file.js";
 import type { SqliteStore } from "./store/store.js";
 import { openStore } from "./store/store.js";
 import { ThresholdEngine } from "./thresholds/engine.js";
@@ -284,7 +286,7 @@ export class Daemon {
     const relay = new MqttRelay({
       config: config.mqtt,
       device: config.device,
-      sensors: config.sensors,
+      channels: channelsOf(config.sensors),
       outbox: store.mqttOutbox(),
       startSeq: store.lastAlertSeq(),
       idPrefix: store.idPrefix,
@@ -326,6 +328,7 @@ export class Daemon {
       }
       return apiKey;
     };
+    const encoderThreadFile = ENCODER_THREAD_FILE;
     this.sync = new SyncWorker({
       config: sync,
       device: config.device,
@@ -333,10 +336,14 @@ export class Daemon {
       alertQueue: store.alertUploadQueue(),
       log,
       apiKey: currentKey,
-      ...(EncoderThread.available
+      ...(encoderThreadFile !== null
         ? {
             encoder: (settings: EncoderSettings) =>
-              new EncoderThread({ ...settings, dbPath: store.file, idPrefix: store.idPrefix }),
+              new EncoderThread(encoderThreadFile, {
+                ...settings,
+                dbPath: store.file,
+                idPrefix: store.idPrefix,
+              }),
           }
         : {}),
     });

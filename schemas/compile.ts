@@ -3,9 +3,9 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { TSchema } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import { DRIVER_OPTION_SCHEMAS } from "../daemon/drivers/option-schemas.js";
 import { ConfigTopLevel, LenientSensorEntry, sensorEntrySchema } from "./config.js";
 import { RuleSlotBody, ThresholdRuleBody } from "./control.js";
+import { DRIVER_OPTION_SCHEMAS } from "./drivers/options.js";
 
 /**
  * Turns the TypeBox schemas sensord checks at run time (the config file and

@@ -460,7 +460,7 @@ export const ConfigTopLevel = Type.Object(
 
 /**
  * The whole file. For a JSON Schema that also knows each driver's keys, use
- * `configFileSchema(DRIVER_OPTION_SCHEMAS)` (daemon/drivers/option-schemas.ts).
+ * `configFileSchema(DRIVER_OPTION_SCHEMAS)` (schemas/drivers/options.ts).
  */
 export const ConfigFile = Type.Object(configSections, {
   ...closed,

@@ -1,11 +1,11 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { TSchema } from "@sinclair/typebox";
-import { DRIVER_OPTION_SCHEMAS } from "../daemon/drivers/option-schemas.js";
 import { AlertEvent } from "./alert.js";
 import { AlertBatch } from "./alert-batch.js";
 import { Batch, OriginalDocument } from "./batch.js";
 import { configFileSchema } from "./config.js";
+import { DRIVER_OPTION_SCHEMAS } from "./drivers/options.js";
 import { MqttAlertPayload, MqttReadingPayload } from "./mqtt.js";
 import { Reading } from "./reading.js";
 

@@ -160,7 +160,7 @@ export async function encodeBody(jsonText: string, compress: boolean): Promise<E
   return { body: json, headers: { ...JSON_HEADERS } };
 }
 
-/** encodeBody for a thread of its own (sync/encoder-thread.ts), where blocking costs nothing. */
+/** encodeBody for a thread of its own (daemon/store/encoder-thread.ts), where blocking costs nothing. */
 export function encodeBodySync(jsonText: string, compress: boolean): EncodedBody {
   const json = Buffer.from(jsonText);
   if (compress && json.length > GZIP_MIN_BYTES) {

@@ -1,5 +1,3 @@
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type {
   EncodedBatch,
@@ -17,18 +15,15 @@ export interface BatchEncoder {
   close(): Promise<void>;
 }
 
-const THREAD_FILE = fileURLToPath(new URL("./encoder-thread.js", import.meta.url));
-
 /**
- * A worker thread that reads and encodes backlog batches (sync/encoder-thread.ts)
- * while the event loop posts them and marks them uploaded: a drain uses a
- * second core instead of taking turns on one. Requests are answered in order.
- * Only the built code has the thread's file; from TypeScript sources (tests
- * run there) `available` is false and the worker encodes in-thread.
+ * A worker thread that reads and encodes backlog batches while the event loop
+ * posts them and marks them uploaded: a drain uses a second core instead of
+ * taking turns on one. Requests are answered in order. `threadFile` is the
+ * thread's entry, which opens the queue and answers EncoderRequests with a
+ * QueueEncoder: the store owns it (daemon/store/encoder-thread.ts), since
+ * only the store knows how to open its queue.
  */
 export class EncoderThread implements BatchEncoder {
-  static readonly available = existsSync(THREAD_FILE);
-
   private readonly worker: Worker;
   private readonly waiting = new Map<
     number,
@@ -37,10 +32,10 @@ export class EncoderThread implements BatchEncoder {
   private nextId = 0;
   private failure: Error | null = null;
 
-  constructor(options: EncoderOptions) {
+  constructor(threadFile: string, options: EncoderOptions) {
     // A young generation of 8 MiB instead of V8's 16-32: the thread's batches
     // die young anyway; measured ~20-30 MiB less peak RSS for the same rate.
-    this.worker = new Worker(THREAD_FILE, {
+    this.worker = new Worker(threadFile, {
       workerData: options,
       resourceLimits: { maxYoungGenerationSizeMb: 8 },
     });

@@ -5,7 +5,7 @@ import type { SyncQueue } from "./queue.js";
 /**
  * Reads pending readings oldest-first from its own cursor and encodes them
  * into POST-ready batches: the work of the encoder thread
- * (sync/encoder-thread.ts), kept free of threads so it can be tested alone.
+ * (daemon/store/encoder-thread.ts), kept free of threads so it can be tested alone.
  */
 export class QueueEncoder {
   private cursor = 0;

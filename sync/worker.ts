@@ -2,8 +2,8 @@ import cron, { type ScheduledTask } from "node-cron";
 import { describeError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { VERSION } from "../core/version.js";
-import type { DeviceConfig, SyncConfig } from "../daemon/config/types.js";
 import type { BatchDevice } from "../schemas/batch.js";
+import type { DeviceConfig, SyncConfig } from "../schemas/config-types.js";
 import type { AlertUploadQueue } from "./alerts-queue.js";
 import { AlertUploader } from "./alerts-uploader.js";
 import {

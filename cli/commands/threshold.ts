@@ -3,7 +3,6 @@ import { type Command, Option } from "commander";
 import { formatDuration } from "../../core/duration.js";
 import { describeError, SensordError } from "../../core/errors.js";
 import { createLogger } from "../../core/logger.js";
-import type { SensordConfig, ThresholdRule } from "../../daemon/config/types.js";
 import {
   type OverrideContext,
   type OverrideOutcome,
@@ -17,6 +16,7 @@ import { openDatabase } from "../../daemon/store/open.js";
 import type { RuleSlot } from "../../daemon/store/overrides.js";
 import { ThresholdOverrideTable } from "../../daemon/store/overrides.js";
 import { openStoreReader } from "../../daemon/store/reader.js";
+import type { SensordConfig, ThresholdRule } from "../../schemas/config-types.js";
 import type { ComparisonOp } from "../../schemas/vocabulary.js";
 import {
   GASES,

@@ -1,4 +1,3 @@
-import type { SensordConfig } from "../../daemon/config/types.js";
 import type {
   AlarmReport,
   AlertUploadReport,
@@ -8,6 +7,7 @@ import type {
 } from "../../daemon/control/status.js";
 import { databaseBytes } from "../../daemon/control/status.js";
 import type { SqliteStoreReader } from "../../daemon/store/reader.js";
+import type { SensordConfig } from "../../schemas/config-types.js";
 
 /** How far back `status` looks for each channel's last value when sensord is down. */
 const RECENT_READINGS = 500;

@@ -1,4 +1,4 @@
-import type { SyncConfig } from "./types.js";
+import type { SyncConfig } from "../../schemas/config-types.js";
 
 /**
  * Where alert events go, or null when they are not uploaded: `written` (the

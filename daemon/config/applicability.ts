@@ -1,8 +1,8 @@
+import type { SensordConfig } from "../../schemas/config-types.js";
 import { DRIVERS } from "../drivers/registry.js";
 import { ruleKey } from "../thresholds/rule-key.js";
 import { ruleUnitProblem } from "../thresholds/validate.js";
 import { channelUnit } from "./sensors.js";
-import type { SensordConfig } from "./types.js";
 
 /**
  * Rules that can never fire for a sensor's gas because its readings are in a

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from "node:path";
+import type { ControlConfig } from "../../schemas/config-types.js";
 import { asString, asTable, type Problems } from "./problems.js";
-import type { ControlConfig } from "./types.js";
 
 /** Where systemd's RuntimeDirectory=sensord puts it; the unit creates the folder, sensord does not. */
 export const DEFAULT_CONTROL_SOCKET = "/run/sensord/sensord.sock";

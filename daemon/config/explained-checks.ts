@@ -1,6 +1,6 @@
 import { SENSOR_ENTRY_CHECKS } from "../../schemas/compiled/validators.js";
 import { ConfigTopLevel, LenientSensorEntry, sensorEntrySchema } from "../../schemas/config.js";
-import { DRIVER_OPTION_SCHEMAS } from "../drivers/option-schemas.js";
+import { DRIVER_OPTION_SCHEMAS } from "../../schemas/drivers/options.js";
 import { checkSchema } from "./check-schema.js";
 import type { ShapeChecks } from "./shape-checks.js";
 

@@ -1,8 +1,8 @@
 import { isAbsolute, resolve } from "node:path";
 import { readApiKey } from "../../core/api-key.js";
 import { describeError } from "../../core/errors.js";
+import type { HttpConfig } from "../../schemas/config-types.js";
 import { asString, asTable, type Problems } from "./problems.js";
-import type { HttpConfig } from "./types.js";
 
 /** Prometheus' registered default port for exporters of this kind; loopback so nothing is exposed by default. */
 export const DEFAULT_HTTP_LISTEN = "127.0.0.1:9464";

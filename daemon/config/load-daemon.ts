@@ -1,6 +1,6 @@
+import type { SensordConfig } from "../../schemas/config-types.js";
 import { compiledChecks, ShapeMismatch } from "./compiled-checks.js";
 import { type LoadOptions, loadConfigWith } from "./resolve.js";
-import type { SensordConfig } from "./types.js";
 
 /**
  * The daemon's config loader: the generated validators decide whether the

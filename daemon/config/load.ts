@@ -1,3 +1,4 @@
+import type { SensordConfig } from "../../schemas/config-types.js";
 import { explainedChecks } from "./explained-checks.js";
 import {
   defaultConfigWith,
@@ -6,7 +7,6 @@ import {
   type ParseOptions,
   parseConfigWith,
 } from "./resolve.js";
-import type { SensordConfig } from "./types.js";
 
 export { type LoadOptions, type ParseOptions, SIMULATE_DEFAULTS_TOML } from "./resolve.js";
 

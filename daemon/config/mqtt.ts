@@ -1,9 +1,9 @@
 import { accessSync, constants } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { describeError } from "../../core/errors.js";
+import type { MqttConfig } from "../../schemas/config-types.js";
 import { PRINTABLE } from "../../schemas/names.js";
 import { asString, asTable, type Problems } from "./problems.js";
-import type { MqttConfig } from "./types.js";
 
 export const MQTT_DEFAULTS = {
   /** The original system's topic, so its subscribers keep working. */

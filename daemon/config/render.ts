@@ -1,7 +1,6 @@
 import { stringify } from "smol-toml";
 import { formatDuration } from "../../core/duration.js";
 import { formatSize } from "../../core/size.js";
-import { formatListen } from "./http.js";
 import type {
   ChannelConfig,
   MqttConfig,
@@ -9,7 +8,8 @@ import type {
   SensordConfig,
   SyncConfig,
   ThresholdRule,
-} from "./types.js";
+} from "../../schemas/config-types.js";
+import { formatListen } from "./http.js";
 
 /**
  * The effective config as TOML in the file's own format, for `sensorctl

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parse, TomlError } from "smol-toml";
 import { ConfigError, describeError } from "../../core/errors.js";
+import type { SensordConfig } from "../../schemas/config-types.js";
 import { resolveControl } from "./control.js";
 import { resolveHttp } from "./http.js";
 import {
@@ -24,7 +25,6 @@ import { resolveSensors } from "./sensors.js";
 import type { ShapeChecks } from "./shape-checks.js";
 import { resolveSync } from "./sync.js";
 import { resolveThresholds } from "./thresholds.js";
-import type { SensordConfig } from "./types.js";
 
 /** What `sensord --simulate` runs on when there is no config file; the path is relative to the cwd. */
 export const SIMULATE_DEFAULTS_TOML = `[storage]

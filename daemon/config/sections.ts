@@ -3,9 +3,9 @@ import { isAbsolute, resolve } from "node:path";
 import { DURATION_HINT, formatDuration, parseDuration } from "../../core/duration.js";
 import type { LogLevel } from "../../core/logger.js";
 import { formatSize, parseSize, SIZE_HINT } from "../../core/size.js";
+import type { DeviceConfig, LogConfig, StorageConfig } from "../../schemas/config-types.js";
 import { asString, asTable, type Problems } from "./problems.js";
 import { didYouMean } from "./suggest.js";
-import type { DeviceConfig, LogConfig, StorageConfig } from "./types.js";
 
 export const DEFAULT_DATABASE_PATH = "/var/lib/sensord/sensord.db";
 export const DEFAULT_FLUSH_INTERVAL_MS = 1000;

@@ -1,5 +1,6 @@
 import { formatDuration } from "../../core/duration.js";
 import { SENSOR_COMMON_KEYS } from "../../schemas/compiled/validators.js";
+import type { ChannelConfig, SensorConfig } from "../../schemas/config-types.js";
 import { DEFAULT_UNIT, GASES, type Gas, UNITS, type Unit } from "../../schemas/names.js";
 import { DRIVERS, type DriverDefinition } from "../drivers/registry.js";
 import { canConvert } from "../units/convert.js";
@@ -15,7 +16,6 @@ import {
 import { durationInRange } from "./sections.js";
 import type { ShapeChecks } from "./shape-checks.js";
 import { didYouMean } from "./suggest.js";
-import type { ChannelConfig, SensorConfig } from "./types.js";
 
 /** The shortest interval between reads, except "0s" (as fast as the driver goes) where allowed. */
 export const MIN_INTERVAL_MS = 10;

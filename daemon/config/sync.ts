@@ -3,10 +3,10 @@ import { isAbsolute, resolve } from "node:path";
 import cron from "node-cron";
 import { describeError } from "../../core/errors.js";
 import { formatSize, parseSize, SIZE_HINT } from "../../core/size.js";
+import type { SyncConfig } from "../../schemas/config-types.js";
 import { alertsEndpoint } from "./alerts-endpoint.js";
 import { asString, asTable, type Problems } from "./problems.js";
 import { durationInRange } from "./sections.js";
-import type { SyncConfig } from "./types.js";
 
 export const SYNC_DEFAULTS = {
   format: "batch",

@@ -1,3 +1,8 @@
+import type {
+  SensorConfig,
+  ThresholdPresetName,
+  ThresholdRule,
+} from "../../schemas/config-types.js";
 import { DEFAULT_UNIT, GASES, OPS, SEVERITIES, UNITS } from "../../schemas/names.js";
 import { effectiveRules } from "../thresholds/presets.js";
 import { duplicateRuleKeys, ruleKey } from "../thresholds/rule-key.js";
@@ -6,7 +11,6 @@ import { asNumber, asString, asTable, childKey, type Problems } from "./problems
 import { durationInRange } from "./sections.js";
 import { channelUnit } from "./sensors.js";
 import { didYouMean } from "./suggest.js";
-import type { SensorConfig, ThresholdPresetName, ThresholdRule } from "./types.js";
 
 const PRESETS: readonly ThresholdPresetName[] = ["safety", "original", "none"];
 

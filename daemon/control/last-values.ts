@@ -1,5 +1,5 @@
+import type { NewAlert, NewReading } from "../../schemas/records.js";
 import type { Gas, Unit } from "../../schemas/vocabulary.js";
-import type { NewAlert, NewReading } from "../store/types.js";
 import type { LastValue } from "./status.js";
 
 /**

@@ -1,4 +1,4 @@
-import type { SensordConfig, ThresholdRule } from "../config/types.js";
+import type { SensordConfig, ThresholdRule } from "../../schemas/config-types.js";
 import type { RuleSlot, ThresholdOverrideTable } from "../store/overrides.js";
 import { alarmsHigh } from "../thresholds/condition.js";
 import { ruleKey } from "../thresholds/rule-key.js";

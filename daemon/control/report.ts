@@ -1,5 +1,5 @@
 import { VERSION } from "../../core/version.js";
-import type { SensordConfig } from "../config/types.js";
+import type { SensordConfig } from "../../schemas/config-types.js";
 import type { DaemonStatus } from "../daemon.js";
 import type { LastValues } from "./last-values.js";
 import {

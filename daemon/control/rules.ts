@@ -1,4 +1,4 @@
-import type { ThresholdPresetName, ThresholdRule } from "../config/types.js";
+import type { ThresholdPresetName, ThresholdRule } from "../../schemas/config-types.js";
 import type { RuleSlot, ThresholdOverride } from "../store/overrides.js";
 import { presetRules } from "../thresholds/presets.js";
 import { ruleKey } from "../thresholds/rule-key.js";

@@ -1,6 +1,6 @@
+import type { SensorConfig, ThresholdRule } from "../../schemas/config-types.js";
 import { DEFAULT_UNIT, type Unit } from "../../schemas/names.js";
 import { channelUnit } from "../config/sensors.js";
-import type { SensorConfig, ThresholdRule } from "../config/types.js";
 import { ruleClearProblem, ruleRangeProblem, ruleUnitProblem } from "../thresholds/validate.js";
 
 /** A bad part of a rule, named as the `sensorctl threshold set` argument that carries it. */

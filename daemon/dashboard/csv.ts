@@ -1,8 +1,8 @@
 import type { Writable } from "node:stream";
 import type Database from "better-sqlite3";
+import { readingId } from "../../schemas/ids.js";
 import { READING_FLAGS } from "../../schemas/names.js";
-import { readingId } from "../store/ids.js";
-import { FLAG_BITS } from "../store/types.js";
+import { FLAG_BITS } from "../../schemas/records.js";
 import { seqRanges, type TimeIndex } from "./time-index.js";
 
 export interface CsvQuery {

@@ -1,7 +1,7 @@
 import type { ConfigProblem } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
+import type { SensorConfig } from "../../schemas/config-types.js";
 import type { Gas, Unit } from "../../schemas/vocabulary.js";
-import type { SensorConfig } from "../config/types.js";
 import type { SensorDriver } from "./driver.js";
 import { groveGmDriver } from "./grove-gm/index.js";
 import { groveMics6814Driver } from "./grove-mics6814/index.js";
@@ -21,9 +21,11 @@ export interface DriverContext {
 /**
  * What the daemon needs to know about a driver besides how to read it: its
  * defaults and config checks. Its own config keys are a TypeBox schema in
- * option-schemas.ts, kept out of this module so a running sensord never loads
- * TypeBox. A new board is one DriverDefinition in its own file plus a line
- * below, and its options schema plus a line in option-schemas.ts.
+ * schemas/drivers/ (a config contract, which the build compiles), kept out of
+ * this module so a running sensord never loads TypeBox; the plain values both
+ * share (gases, default address) are in schemas/drivers/names.ts. A new board
+ * is one DriverDefinition in its own file plus a line below, and its options
+ * schema in schemas/drivers/ plus a line in schemas/drivers/options.ts.
  */
 export interface DriverDefinition {
   name: string;

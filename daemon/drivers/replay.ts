@@ -2,8 +2,8 @@ import { accessSync, constants } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
 import { DriverError, describeError } from "../../core/errors.js";
+import type { SensorConfig } from "../../schemas/config-types.js";
 import { GASES, type Gas } from "../../schemas/names.js";
-import type { SensorConfig } from "../config/types.js";
 import type { ChannelValue, Sample, SensorDriver } from "./driver.js";
 import type { DriverDefinition } from "./registry.js";
 

@@ -1,6 +1,6 @@
 import { DURATION_HINT, parseDuration } from "../../core/duration.js";
+import type { SensorConfig } from "../../schemas/config-types.js";
 import type { Gas } from "../../schemas/vocabulary.js";
-import type { SensorConfig } from "../config/types.js";
 import type { Sample, SensorDriver } from "./driver.js";
 import type { DriverDefinition } from "./registry.js";
 

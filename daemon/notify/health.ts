@@ -1,5 +1,5 @@
 import { parseDuration } from "../../core/duration.js";
-import type { SensorConfig } from "../config/types.js";
+import type { SensorConfig } from "../../schemas/config-types.js";
 import type { RecorderStats } from "../pipeline/recorder.js";
 import type { SensorStatus } from "../sampler/running-sensor.js";
 

@@ -1,9 +1,10 @@
 import { describeError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
+import type { ChannelConfig, SensorConfig } from "../../schemas/config-types.js";
 import { DEFAULT_UNIT } from "../../schemas/names.js";
-import type { ChannelConfig, SensorConfig } from "../config/types.js";
+import { FLAG_BITS, type NewAlert, type NewReading } from "../../schemas/records.js";
 import type { Sample } from "../drivers/driver.js";
-import { FLAG_BITS, type NewAlert, type NewReading, type ReadingStore } from "../store/types.js";
+import type { ReadingStore } from "../store/types.js";
 import type { ThresholdEngine } from "../thresholds/engine.js";
 import { convert } from "../units/convert.js";
 

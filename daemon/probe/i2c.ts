@@ -1,18 +1,13 @@
 import { readdirSync } from "node:fs";
 import { DriverError, describeError } from "../../core/errors.js";
+import { GM_DEFAULT_ADDRESS, MICS_DEFAULT_ADDRESS } from "../../schemas/drivers/names.js";
 import { GM_TIMING } from "../drivers/grove-gm/driver.js";
-import {
-  decodeGmReply,
-  GM_COMMAND,
-  GM_DEFAULT_ADDRESS,
-  GM_REPLY_LENGTH,
-} from "../drivers/grove-gm/protocol.js";
+import { decodeGmReply, GM_COMMAND, GM_REPLY_LENGTH } from "../drivers/grove-gm/protocol.js";
 import { MICS_TIMING } from "../drivers/grove-mics6814/driver.js";
 import {
   decodeWord,
   EEPROM,
   firmwareFromMarker,
-  MICS_DEFAULT_ADDRESS,
   type MicsFirmware,
   readEepromCommand,
   WORD_REPLY_LENGTH,

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type BackoffPolicy, backoffDelay, DRIVER_BACKOFF } from "../../core/backoff.js";
 import { DriverError, describeError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
-import type { SensorConfig } from "../config/types.js";
+import type { SensorConfig } from "../../schemas/config-types.js";
 import type { Sample, SensorDriver } from "../drivers/driver.js";
 import { nextTick } from "./schedule.js";
 

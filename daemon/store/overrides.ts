@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import { StoreError } from "../../core/errors.js";
+import type { ThresholdRule } from "../../schemas/config-types.js";
 import { GASES, OPS, SEVERITIES, type Severity, UNITS } from "../../schemas/names.js";
-import type { ThresholdRule } from "../config/types.js";
 
 /** Where a rule sits: a [[thresholds]] rule replaces a preset rule of the same slot, and an override replaces both. */
 export interface RuleSlot {

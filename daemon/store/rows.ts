@@ -1,9 +1,9 @@
 import { StoreError } from "../../core/errors.js";
 import type { AlertEvent, AlertKind } from "../../schemas/alert.js";
+import { alertId, readingId } from "../../schemas/ids.js";
 import { GASES, OPS, READING_FLAGS, SEVERITIES, UNITS } from "../../schemas/names.js";
 import type { Reading } from "../../schemas/reading.js";
-import { alertId, readingId } from "./ids.js";
-import { FLAG_BITS, type NewAlert } from "./types.js";
+import { FLAG_BITS, type NewAlert } from "../../schemas/records.js";
 
 /** An `alerts` row as SQLite returns it (text columns not yet checked against the vocabulary). */
 export interface AlertRow {

@@ -1,16 +1,17 @@
 import type Database from "better-sqlite3";
 import { describeError, StoreError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
-import { SqliteAlertUploadQueue } from "../../sync/alerts-store.js";
-import { SqliteMqttOutbox } from "../../sync/mqtt/outbox-store.js";
-import { newIdPrefix } from "./ids.js";
+import { newIdPrefix } from "../../schemas/ids.js";
+import type { NewAlert, NewReading } from "../../schemas/records.js";
+import { SqliteAlertUploadQueue } from "./alert-upload-queue.js";
 import { getMeta, getMetaInt, META, setMeta } from "./meta.js";
+import { SqliteMqttOutbox } from "./mqtt-outbox.js";
 import { openDatabase } from "./open.js";
 import { ThresholdOverrideTable } from "./overrides.js";
 import { Retention } from "./retention.js";
 import { ACTIVE_ALERTS_WHERE, ALERT_COLUMNS, type AlertRow, toNewAlert } from "./rows.js";
 import { SqliteSyncQueue } from "./sync-queue.js";
-import type { CommitResult, NewAlert, NewReading, ReadingStore } from "./types.js";
+import type { CommitResult, ReadingStore } from "./types.js";
 
 export interface StoreOptions {
   path: string;

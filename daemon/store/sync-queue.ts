@@ -1,12 +1,12 @@
 import type Database from "better-sqlite3";
 import { StoreError } from "../../core/errors.js";
 import type { BatchReading } from "../../schemas/batch.js";
+import { readingId } from "../../schemas/ids.js";
 import { READING_FLAGS, type ReadingFlag } from "../../schemas/names.js";
+import { FLAG_BITS } from "../../schemas/records.js";
 import type { QuarantinedBatch, QueuedReading, QueueStats, SyncQueue } from "../../sync/queue.js";
-import { readingId } from "./ids.js";
 import { isoTime } from "./iso-time.js";
 import { toReading } from "./rows.js";
-import { FLAG_BITS } from "./types.js";
 
 /** The sink name in sync_cursor; one HTTP endpoint per daemon for now. */
 export const HTTP_SINK = "http";

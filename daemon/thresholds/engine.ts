@@ -1,6 +1,6 @@
+import type { ThresholdRule } from "../../schemas/config-types.js";
+import { FLAG_BITS } from "../../schemas/records.js";
 import type { ComparisonOp, Gas, Severity, Unit } from "../../schemas/vocabulary.js";
-import type { ThresholdRule } from "../config/types.js";
-import { FLAG_BITS } from "../store/types.js";
 import { convert } from "../units/convert.js";
 import { clearHolds, effectiveClearLevel, raiseHolds } from "./condition.js";
 import { parseRuleKey, type RuleKeyParts, ruleKey } from "./rule-key.js";

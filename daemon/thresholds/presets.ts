@@ -1,5 +1,5 @@
+import type { ThresholdPresetName, ThresholdRule } from "../../schemas/config-types.js";
 import type { Gas } from "../../schemas/vocabulary.js";
-import type { ThresholdPresetName, ThresholdRule } from "../config/types.js";
 
 /**
  * Built-in rule sets. Limits are from shared/reference/sensor-protocols.md

@@ -1,5 +1,5 @@
+import type { ThresholdRule } from "../../schemas/config-types.js";
 import { GASES, OPS, SEVERITIES, UNITS } from "../../schemas/names.js";
-import type { ThresholdRule } from "../config/types.js";
 
 /** The parts of a rule its key is made of. */
 export type RuleKeyParts = Pick<

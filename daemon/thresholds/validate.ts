@@ -1,5 +1,5 @@
+import type { ThresholdRule } from "../../schemas/config-types.js";
 import type { Unit } from "../../schemas/vocabulary.js";
-import type { ThresholdRule } from "../config/types.js";
 import { canConvert, unitFamily } from "../units/convert.js";
 import { alarmsHigh } from "./condition.js";
 

@@ -1,5 +1,5 @@
 import type { IClientOptions } from "mqtt";
-import type { MqttConfig } from "../../daemon/config/types.js";
+import type { MqttConfig } from "../../schemas/config-types.js";
 import type { TlsMaterial } from "./tls.js";
 
 /** What every connection made with `[mqtt]` shares (the relay and `sensorctl watch`): credentials and TLS. */

@@ -1,5 +1,5 @@
 import { describeError } from "../../core/errors.js";
-import type { MqttConfig } from "../../daemon/config/types.js";
+import type { MqttConfig } from "../../schemas/config-types.js";
 
 export interface ConnectFailure {
   /** What went wrong and what to do, naming the file or key involved. */

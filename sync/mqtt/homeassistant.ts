@@ -1,6 +1,4 @@
-import type { SensorConfig } from "../../daemon/config/types.js";
-import { DRIVERS } from "../../daemon/drivers/registry.js";
-import { DEFAULT_UNIT, GASES, type Gas, type Unit } from "../../schemas/names.js";
+import type { Gas, Unit } from "../../schemas/names.js";
 import { readingTopic } from "./payload.js";
 
 /** Home Assistant's sensor device classes for our gases; the others have none. */
@@ -13,6 +11,10 @@ const ALARM_CLASS: Partial<Record<Gas, string>> = { co: "carbon_monoxide" };
 
 export const DISCOVERY_PREFIX = "homeassistant";
 
+/**
+ * One (sensor, gas) the device reports, in the unit it is stored in. The
+ * daemon lists them from its drivers and config (daemon/drivers/channels.ts).
+ */
 export interface Channel {
   sensor: string;
   gas: Gas;
@@ -23,23 +25,6 @@ export interface DiscoveryMessage {
   topic: string;
   /** JSON text; retained. */
   payload: string;
-}
-
-/** Every (sensor, gas) the config says will be reported: the driver's gases plus configured channels. */
-export function channelsOf(sensors: readonly SensorConfig[]): Channel[] {
-  const channels: Channel[] = [];
-  for (const sensor of sensors) {
-    const gases = new Set<Gas>(DRIVERS.get(sensor.driver)?.gases?.(sensor) ?? []);
-    for (const gas of GASES) if (sensor.channels[gas] !== undefined) gases.add(gas);
-    for (const gas of gases) {
-      channels.push({
-        sensor: sensor.id,
-        gas,
-        unit: sensor.channels[gas]?.unit ?? DEFAULT_UNIT[gas],
-      });
-    }
-  }
-  return channels;
 }
 
 /** HA object ids allow [a-zA-Z0-9_-]. */

@@ -1,5 +1,5 @@
-import type { NewReading } from "../../daemon/store/types.js";
 import type { MqttReadingPayload } from "../../schemas/mqtt.js";
+import type { NewReading } from "../../schemas/records.js";
 
 export function readingPayload(
   reading: NewReading,

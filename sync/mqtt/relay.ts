@@ -3,14 +3,14 @@ import type { IClientOptions, MqttClient } from "mqtt";
 import { describeError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import { RatePacer, REJECTED_MAX_MS, reconnectDelayMs } from "../../core/reconnect-backoff.js";
-import type { DeviceConfig, MqttConfig, SensorConfig } from "../../daemon/config/types.js";
-import { readingId } from "../../daemon/store/ids.js";
-import type { NewAlert, NewReading } from "../../daemon/store/types.js";
+import type { DeviceConfig, MqttConfig } from "../../schemas/config-types.js";
+import { readingId } from "../../schemas/ids.js";
 import { alertPayload, MAX_PAYLOAD_BYTES } from "../../schemas/mqtt-alert.js";
+import type { NewAlert, NewReading } from "../../schemas/records.js";
 import { authOptions } from "./client-options.js";
 import { brokerName, explainConnectError } from "./errors.js";
-import { alarmTopic, channelsOf, discoveryFilters, discoveryMessages } from "./homeassistant.js";
-import type { MqttOutbox, QueuedAlert } from "./outbox-store.js";
+import { alarmTopic, type Channel, discoveryFilters, discoveryMessages } from "./homeassistant.js";
+import type { MqttOutbox, QueuedAlert } from "./outbox.js";
 import { readingPayload, readingTopic } from "./payload.js";
 import { MqttFileError, readTlsMaterial } from "./tls.js";
 import { DeliveryWindow } from "./window.js";
@@ -44,7 +44,8 @@ export interface MqttStatus {
 export interface MqttRelayDeps {
   config: MqttConfig;
   device: DeviceConfig;
-  sensors: readonly SensorConfig[];
+  /** What Home Assistant discovery announces: the daemon lists them from its drivers. */
+  channels: readonly Channel[];
   outbox: MqttOutbox;
   /** Where a topic seen for the first time starts: events before enabling MQTT are not replayed. */
   startSeq: number;
@@ -468,7 +469,7 @@ export class MqttRelay {
       const messages = discoveryMessages(
         this.deps.device.id,
         this.config.statusTopic,
-        channelsOf(this.deps.sensors),
+        this.deps.channels,
       );
       for (const message of messages) {
         client.publish(message.topic, message.payload, { qos: 1, retain: true });

@@ -1,7 +1,7 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { describeError, SensordError } from "../../core/errors.js";
-import type { MqttConfig } from "../../daemon/config/types.js";
+import type { MqttConfig } from "../../schemas/config-types.js";
 
 /** A TLS or credential file is missing, unreadable or wrong; `key` is the config key naming it. */
 export class MqttFileError extends SensordError {

@@ -6,7 +6,7 @@ import ts from "typescript";
 export interface SourceImport {
   /** Importing file, repository-relative with `/` separators, e.g. `sync/worker.ts`. */
   file: string;
-  /** The specifier as written, e.g. `../daemon/config/types.js`. */
+  /** The specifier as written, e.g. `../schemas/config-types.js`. */
   specifier: string;
   /** The file it names, repository-relative, `.js` read as the `.ts` source it compiles from. */
   target: string;

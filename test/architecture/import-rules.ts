@@ -1,218 +1,72 @@
 import { type SourceImport, topLevelFolder } from "./import-graph.js";
 
 /**
- * Which top-level folders each folder may import, lowest layer first. `core/`
- * holds the basics everything shares and imports only `node:` and npm
- * packages; `schemas/` holds the wire and config contracts; the programs
- * (daemon, outputs, ingest, dashboard, CLI) build on both and not on each
- * other. demo/, bench/ and test/ sit on top and may import anything.
+ * Which top-level folders each folder may import, lowest layer first: shared
+ * basics at the bottom, mechanisms above them, wiring on top, and no two
+ * folders that import each other, directly or around a loop.
+ *
+ * - `core/`: errors, log, version, durations, sizes, backoff; only `node:` and npm.
+ * - `schemas/`: the wire and config contracts and their types (resolved
+ *   config, committed records, ids, driver option schemas).
+ * - `sync/` (the outputs) and `web/` (the dashboards' pages and asset server):
+ *   mechanisms that see contracts and interfaces only, never the daemon.
+ * - `daemon/`: drivers, store and queues (with their SQL), sampler, and the
+ *   wiring that hands the outputs what they need.
+ * - `cloud/` (sensord-ingest) serves web/'s pages; `cli/` (sensorctl) sits on
+ *   the daemon's store, config and control API.
+ * - `demo/`, then `test/`, then `bench/`: each may import what is below it.
+ *   bench/ reuses test/support's emulators, so bench/'s own tests live in
+ *   bench/test/ and test/ may not import bench/.
+ *
+ * A test rather than Biome's noRestrictedImports: that rule matches the
+ * specifier as written, and a relative path names a different folder at every
+ * depth; this resolves each import to the folder it lands in.
  */
-export const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[] | "any">> = {
+const BELOW_DEMO = ["core", "schemas", "sync", "web", "daemon", "cloud", "cli"] as const;
+
+export const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   core: [],
   schemas: ["core"],
-  daemon: ["core", "schemas"],
   sync: ["core", "schemas"],
-  cloud: ["core", "schemas"],
   web: ["core", "schemas"],
-  cli: ["core", "schemas"],
-  demo: "any",
-  bench: "any",
-  test: "any",
+  daemon: ["core", "schemas", "sync", "web"],
+  cloud: ["core", "schemas", "web"],
+  cli: ["core", "schemas", "sync", "daemon"],
+  demo: BELOW_DEMO,
+  test: [...BELOW_DEMO, "demo"],
+  bench: [...BELOW_DEMO, "demo", "test"],
 };
 
 /** The folders the rule covers: every top-level folder with TypeScript in it. */
 export const CHECKED_FOLDERS = Object.keys(ALLOWED_IMPORTS);
-
-/**
- * An import the rule forbids that exists today and needs issue 13's deeper
- * redesign rather than a file move. `from` and `to` are repository-relative
- * prefixes (a file or a folder ending in `/`). Remove the entry with the
- * import it covers: an entry nothing matches fails the test.
- */
-export interface KnownException {
-  from: string;
-  to: string;
-  reason: string;
-  issue: number;
-}
-
-export const KNOWN_EXCEPTIONS: readonly KnownException[] = [
-  {
-    from: "daemon/daemon.ts",
-    to: "sync/",
-    reason: "the daemon wires each output by hand; the output registry (RunningOutput) replaces it",
-    issue: 13,
-  },
-  {
-    from: "daemon/control/status.ts",
-    to: "sync/",
-    reason:
-      "the status report names each output's status type; RunningOutput gives one status shape",
-    issue: 13,
-  },
-  {
-    from: "daemon/store/",
-    to: "sync/",
-    reason: "the store owns the upload queues whose SQL lives in sync/; queues move under storage",
-    issue: 13,
-  },
-  {
-    from: "sync/alerts-store.ts",
-    to: "daemon/store/rows.ts",
-    reason: "the alerts queue maps rows with the store's helpers; queues move under storage",
-    issue: 13,
-  },
-  {
-    from: "sync/mqtt/outbox-store.ts",
-    to: "daemon/store/rows.ts",
-    reason: "the MQTT outbox maps rows with the store's helpers; queues move under storage",
-    issue: 13,
-  },
-  {
-    from: "sync/encoder-thread.ts",
-    to: "daemon/store/sync-queue.ts",
-    reason: "the encoder thread opens the concrete readings queue; outputs should see an interface",
-    issue: 13,
-  },
-  {
-    from: "sync/mqtt/",
-    to: "daemon/store/",
-    reason: "the relay takes reading types and ids from the store; as an Output it gets a batch",
-    issue: 13,
-  },
-  {
-    from: "sync/",
-    to: "daemon/config/types.ts",
-    reason: "outputs take hand-written resolved config types; the schema becomes their one source",
-    issue: 13,
-  },
-  {
-    from: "sync/mqtt/homeassistant.ts",
-    to: "daemon/drivers/registry.ts",
-    reason:
-      "discovery lists each driver's channels from the driver registry; needs a channel contract",
-    issue: 13,
-  },
-  {
-    from: "schemas/",
-    to: "daemon/drivers/option-schemas.ts",
-    reason:
-      "driver option schemas live in their driver's folder; the config work decides their home",
-    issue: 13,
-  },
-  {
-    from: "cli/",
-    to: "daemon/config/",
-    reason:
-      "sensorctl loads the daemon's config to find its database; the config work moves the types",
-    issue: 13,
-  },
-  {
-    from: "cli/",
-    to: "daemon/store/",
-    reason: "sensorctl reads the daemon's database offline; storage gets a reader interface",
-    issue: 13,
-  },
-  {
-    from: "cli/",
-    to: "daemon/control/",
-    reason: "sensorctl speaks the control API whose types live with the daemon's control server",
-    issue: 13,
-  },
-  {
-    from: "cli/watch.ts",
-    to: "sync/mqtt/",
-    reason: "sensorctl watch reuses the relay's MQTT options, TLS and errors; they move with it",
-    issue: 13,
-  },
-  {
-    from: "daemon/http/dashboard.ts",
-    to: "web/server/",
-    reason: "the device dashboard serves web/'s built assets; the shared HTTP router takes it",
-    issue: 13,
-  },
-  {
-    from: "cloud/",
-    to: "web/server/assets.ts",
-    reason: "sensord-ingest serves web/'s built assets; the shared HTTP router takes it",
-    issue: 13,
-  },
-];
-
-/**
- * Import cycles between top-level folders that exist today. Each is also a
- * set of known exceptions above, except where both folders sit on top.
- */
-export interface KnownCycle {
-  folders: readonly string[];
-  reason: string;
-  issue: number;
-}
-
-export const KNOWN_CYCLES: readonly KnownCycle[] = [
-  {
-    // One component: schemas/ -> daemon/ (build scripts read the driver option
-    // schemas) joins the daemon <-> sync loop. Without the former it reads daemon <-> sync.
-    folders: ["daemon", "schemas", "sync"],
-    reason: "store <-> queues, daemon.ts <-> outputs, schemas' build <-> driver option schemas",
-    issue: 13,
-  },
-  {
-    folders: ["bench", "test"],
-    reason: "bench reuses test/support's emulators and PostgreSQL; tests cover bench's pure parts",
-    issue: 13,
-  },
-];
 
 export interface Violation {
   import: SourceImport;
   rule: string;
 }
 
-function allowedTargets(folder: string): readonly string[] | "any" {
+function allowedTargets(folder: string): readonly string[] {
   return ALLOWED_IMPORTS[folder] ?? [];
 }
 
 function describeAllowed(folder: string): string {
   const allowed = allowedTargets(folder);
-  if (allowed === "any") return `${folder}/ may import anything`;
   if (allowed.length === 0) return `${folder}/ may import only node: and npm packages`;
   return `${folder}/ may import only ${allowed.map((name) => `${name}/`).join(", ")}, node: and npm packages`;
 }
 
 /** Whether the direction table allows this import (same folder always is). */
-export function allowedByTable(entry: SourceImport): boolean {
+function allowedByTable(entry: SourceImport): boolean {
   const from = topLevelFolder(entry.file);
   const to = topLevelFolder(entry.target);
-  if (from === to) return true;
-  const allowed = allowedTargets(from);
-  return allowed === "any" || allowed.includes(to);
+  return from === to || allowedTargets(from).includes(to);
 }
 
-export function matchesException(entry: SourceImport, exception: KnownException): boolean {
-  return entry.file.startsWith(exception.from) && entry.target.startsWith(exception.to);
-}
-
-/** Imports the table forbids and no known exception covers, each with the rule it breaks. */
-export function violations(
-  imports: readonly SourceImport[],
-  exceptions: readonly KnownException[] = KNOWN_EXCEPTIONS,
-): Violation[] {
+/** Imports the table forbids, each with the rule it breaks. */
+export function violations(imports: readonly SourceImport[]): Violation[] {
   return imports
     .filter((entry) => !allowedByTable(entry))
-    .filter((entry) => !exceptions.some((exception) => matchesException(entry, exception)))
     .map((entry) => ({ import: entry, rule: describeAllowed(topLevelFolder(entry.file)) }));
-}
-
-/** Known exceptions that match no import any more: the import went, so must the entry. */
-export function staleExceptions(
-  imports: readonly SourceImport[],
-  exceptions: readonly KnownException[] = KNOWN_EXCEPTIONS,
-): KnownException[] {
-  return exceptions.filter(
-    (exception) =>
-      !imports.some((entry) => !allowedByTable(entry) && matchesException(entry, exception)),
-  );
 }
 
 /** `file imports "specifier" (target): rule`, one line a violation. */

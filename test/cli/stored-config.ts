@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach } from "vitest";
 import { openStore } from "../../daemon/store/store.js";
-import type { NewAlert, NewReading } from "../../daemon/store/types.js";
+import type { NewAlert, NewReading } from "../../schemas/records.js";
 import { memoryLogger } from "../store/helpers.js";
 import { makeTempDir } from "../support/processes.js";
 

@@ -5,7 +5,7 @@ import { afterEach } from "vitest";
 import { ConfigError, type ConfigProblem } from "../../core/errors.js";
 import { loadConfig } from "../../daemon/config/load.js";
 import type { MachineDefaults } from "../../daemon/config/sections.js";
-import type { SensordConfig } from "../../daemon/config/types.js";
+import type { SensordConfig } from "../../schemas/config-types.js";
 
 /** Fixed, so defaults are predictable on any machine. */
 export const MACHINE: MachineDefaults = { hostname: "test-host", timezone: "UTC" };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { ThresholdRule } from "../../daemon/config/types.js";
 import { ORIGINAL_RULES, SAFETY_RULES } from "../../daemon/thresholds/presets.js";
+import type { ThresholdRule } from "../../schemas/config-types.js";
 import { loadText, ONE_SENSOR } from "./helpers.js";
 
 function rule(

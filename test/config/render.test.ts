@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { defaultConfig, parseConfig } from "../../daemon/config/load.js";
 import { renderConfig } from "../../daemon/config/render.js";
-import type { SensordConfig } from "../../daemon/config/types.js";
+import type { SensordConfig } from "../../schemas/config-types.js";
 import { load, MACHINE, ONE_SENSOR, tempDir, writeConfig } from "./helpers.js";
 
 /** Renders `config`, writes it over its own file, and loads it again. */

@@ -3,8 +3,8 @@ import { Value } from "@sinclair/typebox/value";
 import { parse } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { editDistance, suggest } from "../../daemon/config/suggest.js";
-import { DRIVER_OPTION_SCHEMAS } from "../../daemon/drivers/option-schemas.js";
 import { ConfigFile, configFileSchema } from "../../schemas/config.js";
+import { DRIVER_OPTION_SCHEMAS } from "../../schemas/drivers/options.js";
 
 /** Every object schema in `schema` (depth-first), with its JSON path. */
 function objects(schema: TSchema, path = "$"): [string, TSchema][] {

@@ -3,7 +3,6 @@ import { afterEach, describe, expect, it } from "vitest";
 import { connectFailure, controlRequest, DaemonDown } from "../../cli/control-client.js";
 import { CliExit } from "../../cli/exit.js";
 import { parseConfig } from "../../daemon/config/load.js";
-import type { ThresholdRule } from "../../daemon/config/types.js";
 import {
   type OverrideContext,
   removeRule,
@@ -14,6 +13,7 @@ import { applyOverrides } from "../../daemon/control/rules.js";
 import { openDatabase } from "../../daemon/store/open.js";
 import { ThresholdOverrideTable } from "../../daemon/store/overrides.js";
 import { SAFETY_RULES } from "../../daemon/thresholds/presets.js";
+import type { ThresholdRule } from "../../schemas/config-types.js";
 import { MACHINE } from "../config/helpers.js";
 import { memoryLogger, tempDir } from "../store/helpers.js";
 

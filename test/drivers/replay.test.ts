@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DriverError } from "../../core/errors.js";
 import { createLogger } from "../../core/logger.js";
-import type { SensorConfig } from "../../daemon/config/types.js";
 import { openI2cBus } from "../../daemon/drivers/i2c/bus.js";
 import { parseReplayLine, replayDriver } from "../../daemon/drivers/replay.js";
+import type { SensorConfig } from "../../schemas/config-types.js";
 
 const log = createLogger({ level: "error", journald: false, write: () => {} });
 

@@ -9,7 +9,7 @@ const READINGS = 3000;
 
 /**
  * The built daemon drains a backlog through its encoder thread
- * (sync/encoder-thread.js); an endpoint that refuses batches over 60
+ * (daemon/store/encoder-thread.js); an endpoint that refuses batches over 60
  * readings (413) makes the main thread split what the thread encoded.
  */
 describe("the encoder thread in the built daemon", () => {

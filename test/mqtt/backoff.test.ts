@@ -1,7 +1,7 @@
 import mqtt from "mqtt";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { MqttConfig } from "../../daemon/config/types.js";
 import { openStore, type SqliteStore } from "../../daemon/store/store.js";
+import type { MqttConfig } from "../../schemas/config-types.js";
 import { MqttRelay, type MqttRelayDeps } from "../../sync/mqtt/relay.js";
 import { alert, memoryLogger, reading, tempDir } from "../store/helpers.js";
 import { Broker, stopAllBrokers } from "../support/mosquitto.js";
@@ -42,7 +42,7 @@ describe("MqttRelay against a broker that closes the connection right after CONN
     const started = new MqttRelay({
       config,
       device: DEVICE,
-      sensors: [],
+      channels: [],
       outbox: store.mqttOutbox(),
       startSeq: store.lastAlertSeq(),
       idPrefix: store.idPrefix,

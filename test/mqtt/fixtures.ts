@@ -1,4 +1,4 @@
-import type { MqttConfig } from "../../daemon/config/types.js";
+import type { MqttConfig } from "../../schemas/config-types.js";
 
 export const DEVICE = { id: "pi-lab-3", group: "2", gps: null, timezone: "UTC" };
 

@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { MqttConfig, SensorConfig } from "../../daemon/config/types.js";
-import { alertId } from "../../daemon/store/ids.js";
+import { channelsOf } from "../../daemon/drivers/channels.js";
 import { openStore, type SqliteStore } from "../../daemon/store/store.js";
-import type { NewAlert } from "../../daemon/store/types.js";
+import type { MqttConfig, SensorConfig } from "../../schemas/config-types.js";
+import { alertId } from "../../schemas/ids.js";
+import type { NewAlert } from "../../schemas/records.js";
 import { MqttRelay } from "../../sync/mqtt/relay.js";
 import { alert, memoryLogger, reading, T0, tempDir } from "../store/helpers.js";
 import {
@@ -53,7 +54,7 @@ describe("MqttRelay against a real mosquitto", () => {
     const started = new MqttRelay({
       config,
       device: DEVICE,
-      sensors,
+      channels: channelsOf(sensors),
       outbox: store.mqttOutbox(),
       startSeq: store.lastAlertSeq(),
       idPrefix: store.idPrefix,

@@ -2,12 +2,12 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { StoreError } from "../../core/errors.js";
 import { createLogger } from "../../core/logger.js";
-import type { SensorConfig, ThresholdRule } from "../../daemon/config/types.js";
 import { Recorder } from "../../daemon/pipeline/recorder.js";
 import { openStoreReader } from "../../daemon/store/reader.js";
 import { openStore } from "../../daemon/store/store.js";
 import type { ReadingStore } from "../../daemon/store/types.js";
 import { ThresholdEngine } from "../../daemon/thresholds/engine.js";
+import type { SensorConfig, ThresholdRule } from "../../schemas/config-types.js";
 import { makeTempDir } from "../support/processes.js";
 
 const NO2_RULE: ThresholdRule = {

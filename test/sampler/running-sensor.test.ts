@@ -2,9 +2,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { DriverError } from "../../core/errors.js";
 import { createLogger } from "../../core/logger.js";
-import type { SensorConfig } from "../../daemon/config/types.js";
 import type { Sample, SensorDriver } from "../../daemon/drivers/driver.js";
 import { RunningSensor } from "../../daemon/sampler/running-sensor.js";
+import type { SensorConfig } from "../../schemas/config-types.js";
 
 /** A driver whose every read follows a script: a value, an error to throw, or end of data. */
 type Step = number | Error | "end";

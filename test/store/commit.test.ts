@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { StoreError } from "../../core/errors.js";
 import { openStoreReader } from "../../daemon/store/reader.js";
 import { openStore } from "../../daemon/store/store.js";
-import type { NewReading } from "../../daemon/store/types.js";
+import type { NewReading } from "../../schemas/records.js";
 import {
   alert,
   catchError,

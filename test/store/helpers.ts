@@ -5,7 +5,7 @@ import Database from "better-sqlite3";
 import type { Logger, LogLevel } from "../../core/logger.js";
 import { usedBytes } from "../../daemon/store/retention.js";
 import { openStore } from "../../daemon/store/store.js";
-import type { NewAlert, NewReading } from "../../daemon/store/types.js";
+import type { NewAlert, NewReading } from "../../schemas/records.js";
 
 export interface LogLine {
   level: LogLevel;

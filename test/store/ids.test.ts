@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { alertId, newIdPrefix, parseId, readingId } from "../../daemon/store/ids.js";
 import { openStoreReader } from "../../daemon/store/reader.js";
 import { openStore } from "../../daemon/store/store.js";
+import { alertId, newIdPrefix, parseId, readingId } from "../../schemas/ids.js";
 import {
   alert,
   emptyStoreBytes,

@@ -7,7 +7,7 @@ import type { AlertUploadReport, StatusReport, SyncReport } from "../../daemon/c
 import { createMetrics } from "../../daemon/http/metrics.js";
 import { openStoreReader } from "../../daemon/store/reader.js";
 import { openStore } from "../../daemon/store/store.js";
-import type { NewAlert } from "../../daemon/store/types.js";
+import type { NewAlert } from "../../schemas/records.js";
 import { loadText } from "../config/helpers.js";
 import { makeTempDir } from "../support/processes.js";
 

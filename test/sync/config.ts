@@ -1,4 +1,4 @@
-import type { SyncConfig } from "../../daemon/config/types.js";
+import type { SyncConfig } from "../../schemas/config-types.js";
 
 /**
  * `[sync]` as the worker tests run it: batch format, a cron schedule that never

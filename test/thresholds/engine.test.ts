@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { FLAG_BITS } from "../../daemon/store/types.js";
 import { ThresholdEngine } from "../../daemon/thresholds/engine.js";
 import { SAFETY_RULES } from "../../daemon/thresholds/presets.js";
+import { FLAG_BITS } from "../../schemas/records.js";
 import { brief, feed, reading, rule } from "./helpers.js";
 
 describe("ThresholdEngine crossings", () => {

@@ -1,9 +1,9 @@
-import type { ThresholdRule } from "../../daemon/config/types.js";
 import type {
   AlertDraft,
   EvaluatedReading,
   ThresholdEngine,
 } from "../../daemon/thresholds/engine.js";
+import type { ThresholdRule } from "../../schemas/config-types.js";
 
 /** A rule with the defaults a config file would fill in; override what the test is about. */
 export function rule(fields: Partial<ThresholdRule> & Pick<ThresholdRule, "gas" | "value">) {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import type { ThresholdRule } from "../../daemon/config/types.js";
 import {
   effectiveRules,
   ORIGINAL_RULES,
@@ -9,6 +8,7 @@ import {
 } from "../../daemon/thresholds/presets.js";
 import { ruleKey } from "../../daemon/thresholds/rule-key.js";
 import { ruleClearProblem } from "../../daemon/thresholds/validate.js";
+import type { ThresholdRule } from "../../schemas/config-types.js";
 import { GASES } from "../../schemas/vocabulary.js";
 import { rule } from "./helpers.js";
 

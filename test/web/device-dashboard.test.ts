@@ -3,7 +3,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { readingId } from "../../daemon/store/ids.js";
+import { readingId } from "../../schemas/ids.js";
 import { DaemonProcess, killAllDaemons, makeTempDir, waitUntil } from "../support/processes.js";
 import { collectErrors, launchChromium, screenshot } from "./browser.js";
 

@@ -6,10 +6,10 @@ import { DEVICE_CSV_HEADER, deviceCsv } from "../../daemon/dashboard/csv.js";
 import { BucketAccumulator } from "../../daemon/dashboard/downsample.js";
 import { deviceSeries } from "../../daemon/dashboard/series.js";
 import { BLOCK_SEQS, seqRanges, TimeIndex } from "../../daemon/dashboard/time-index.js";
-import { readingId } from "../../daemon/store/ids.js";
 import { openDatabase } from "../../daemon/store/open.js";
 import { openStore, type SqliteStore } from "../../daemon/store/store.js";
-import type { NewReading } from "../../daemon/store/types.js";
+import { readingId } from "../../schemas/ids.js";
+import type { NewReading } from "../../schemas/records.js";
 import type { Gas, Unit } from "../../schemas/vocabulary.js";
 import { memoryLogger, tempDir } from "../store/helpers.js";
 

@@ -1,8 +1,9 @@
 import { DriverError } from "../../../core/errors.js";
 import type { Logger } from "../../../core/logger.js";
+import { type GmGas, hexAddress } from "../../../schemas/drivers/names.js";
 import type { ChannelValue, Sample, SensorDriver } from "../driver.js";
 import type { I2cBus, I2cBusOpener } from "../i2c/bus.js";
-import { hexAddress, type I2cTarget, i2cError } from "../i2c/errors.js";
+import { type I2cTarget, i2cError } from "../i2c/errors.js";
 import {
   closeQuietly,
   DEFAULT_I2C_TIMEOUT_MS,
@@ -16,7 +17,6 @@ import {
   GM_HEATER_ON,
   GM_PART,
   GM_REPLY_LENGTH,
-  type GmGas,
   gmVolts,
 } from "./protocol.js";
 

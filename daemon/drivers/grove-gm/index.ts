@@ -1,10 +1,10 @@
-import type { SensorConfig } from "../../config/types.js";
+import type { SensorConfig } from "../../../schemas/config-types.js";
+import { GM_DEFAULT_ADDRESS, GM_GASES, type GmGas } from "../../../schemas/drivers/names.js";
 import type { SensorDriver } from "../driver.js";
 import { readGases, readInteger } from "../i2c/options.js";
 import type { I2cTiming } from "../i2c/transfer.js";
 import type { DriverContext, DriverDefinition } from "../registry.js";
 import { GM_TIMING, GmDriver, type GmOutput, type GmSettings } from "./driver.js";
-import { GM_DEFAULT_ADDRESS, GM_GASES, type GmGas } from "./protocol.js";
 
 export function gmSettings(options: Record<string, unknown>): GmSettings {
   const output: GmOutput = options.output === "volts" ? "volts" : "raw";

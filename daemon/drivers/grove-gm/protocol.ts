@@ -1,3 +1,4 @@
+import { GM_GASES, type GmGas } from "../../../schemas/drivers/names.js";
 import { InvalidFrame } from "../i2c/errors.js";
 
 /**
@@ -15,11 +16,6 @@ import { InvalidFrame } from "../i2c/errors.js";
  * count and calcVol(). The driver reports that count (or volts); a per-channel
  * linear calibration in the config is what turns it into ppm.
  */
-
-export const GM_GASES = ["no2", "c2h5oh", "voc", "co"] as const;
-export type GmGas = (typeof GM_GASES)[number];
-
-export const GM_DEFAULT_ADDRESS = 0x08;
 
 /** Read command per element. */
 export const GM_COMMAND: Record<GmGas, number> = {

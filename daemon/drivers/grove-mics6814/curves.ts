@@ -1,9 +1,4 @@
-import type { MicsChannel } from "./protocol.js";
-
-/** Gases the MiCS-6814 curves cover; the driver reports any subset of them, in ppm. */
-export const MICS_GASES = ["co", "no2", "c2h5oh", "h2", "nh3", "ch4", "c3h8", "c4h10"] as const;
-export type MicsGas = (typeof MICS_GASES)[number];
-export const MICS_DEFAULT_GASES: readonly MicsGas[] = ["co", "no2", "c2h5oh", "h2"];
+import { MICS_GASES, type MicsChannel, type MicsGas } from "../../../schemas/drivers/names.js";
 
 export interface Curve {
   /** The element whose Rs/R0 the curve takes. */

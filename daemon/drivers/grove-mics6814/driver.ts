@@ -1,8 +1,9 @@
 import { DriverError } from "../../../core/errors.js";
 import type { Logger } from "../../../core/logger.js";
+import { hexAddress, type MicsChannel, type MicsGas } from "../../../schemas/drivers/names.js";
 import type { ChannelValue, Sample, SensorDriver } from "../driver.js";
 import type { I2cBus, I2cBusOpener } from "../i2c/bus.js";
-import { hexAddress, type I2cTarget, InvalidFrame, i2cError } from "../i2c/errors.js";
+import { type I2cTarget, InvalidFrame, i2cError } from "../i2c/errors.js";
 import {
   closeQuietly,
   DEFAULT_I2C_TIMEOUT_MS,
@@ -10,7 +11,7 @@ import {
   type I2cTiming,
   openI2cDevice,
 } from "../i2c/transfer.js";
-import { CURVES, channelsFor, concentration, type MicsGas } from "./curves.js";
+import { CURVES, channelsFor, concentration } from "./curves.js";
 import {
   decodeV1Reply,
   decodeWord,
@@ -19,7 +20,6 @@ import {
   heaterOnCommand,
   isUnsetWord,
   isUsableAdcR0,
-  type MicsChannel,
   type MicsFirmware,
   ratioFromAdc,
   ratioFromResistance,

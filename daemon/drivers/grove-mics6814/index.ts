@@ -1,11 +1,17 @@
-import type { SensorConfig } from "../../config/types.js";
+import type { SensorConfig } from "../../../schemas/config-types.js";
+import {
+  MICS_DEFAULT_ADDRESS,
+  MICS_DEFAULT_GASES,
+  MICS_GASES,
+  type MicsChannel,
+  type MicsGas,
+} from "../../../schemas/drivers/names.js";
 import type { SensorDriver } from "../driver.js";
 import { readGases, readInteger } from "../i2c/options.js";
 import type { I2cTiming } from "../i2c/transfer.js";
 import type { DriverContext, DriverDefinition } from "../registry.js";
-import { MICS_DEFAULT_GASES, MICS_GASES, type MicsGas } from "./curves.js";
 import { MICS_TIMING, MicsDriver, type MicsSettings } from "./driver.js";
-import { MICS_CHANNELS, MICS_DEFAULT_ADDRESS, type MicsChannel } from "./protocol.js";
+import { MICS_CHANNELS } from "./protocol.js";
 
 /** The sensor's options with defaults applied (the loader validated them against the schema). */
 export function micsSettings(options: Record<string, unknown>): MicsSettings {

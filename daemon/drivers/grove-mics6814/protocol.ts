@@ -1,3 +1,4 @@
+import type { MicsChannel } from "../../../schemas/drivers/names.js";
 import { InvalidFrame } from "../i2c/errors.js";
 
 /**
@@ -17,12 +18,10 @@ import { InvalidFrame } from "../i2c/errors.js";
  * - shared/reference/sensor-protocols.md section 1 (summary of the above).
  */
 
-export type MicsChannel = "nh3" | "co" | "no2";
 /** The MiCS-6814 elements: NH3, RED (named after CO here, as in Seeed's code) and OX (NO2). */
 export const MICS_CHANNELS: readonly MicsChannel[] = ["nh3", "co", "no2"];
 export type MicsFirmware = 1 | 2;
 
-export const MICS_DEFAULT_ADDRESS = 0x04;
 /** EEPROM word 0 (ADDR_IS_SET) holds 1126 on boards running firmware 2. */
 export const FIRMWARE_2_MARKER = 1126;
 /** The ATmega168's ADC is 10-bit (Seeed's ratio formula uses 1023 as full scale). */

@@ -1,4 +1,5 @@
 import { DriverError, describeError } from "../../../core/errors.js";
+import { hexAddress } from "../../../schemas/drivers/names.js";
 import { GateTimeout } from "./gate.js";
 
 /** Stable error codes of the I2C drivers; callers branch on these, never on the message text. */
@@ -36,10 +37,6 @@ export class InvalidFrame extends Error {
     super(message);
     this.name = "InvalidFrame";
   }
-}
-
-export function hexAddress(address: number): string {
-  return `0x${address.toString(16).padStart(2, "0")}`;
 }
 
 export function hexBytes(bytes: ArrayLike<number>): string {

@@ -1,6 +1,6 @@
 /**
  * The read* helpers apply the defaults of the option keys every I2C board
- * driver shares (option-schemas.ts declares them for the config check).
+ * driver shares (schemas/drivers/i2c.ts declares them for the config check).
  */
 export function readInteger(options: Record<string, unknown>, key: string, fallback: number) {
   const value = options[key];

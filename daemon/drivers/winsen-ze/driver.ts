@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { DriverError } from "../../../core/errors.js";
 import type { Logger } from "../../../core/logger.js";
+import type { ZeGas, ZeModel } from "../../../schemas/drivers/names.js";
 import type { Unit } from "../../../schemas/vocabulary.js";
 import type { Sample, SensorDriver } from "../driver.js";
 import { openSerialPort, type SerialLink } from "../serial/port.js";
@@ -15,9 +16,7 @@ import {
   qaDecimals,
   READ_REQUEST,
   scale,
-  type ZeGas,
   type ZeMode,
-  type ZeModel,
 } from "./frame.js";
 
 export interface WinsenZeSettings {

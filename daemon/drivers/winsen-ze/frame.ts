@@ -1,3 +1,9 @@
+import {
+  MAX_DECIMALS,
+  ZE_GASES,
+  type ZeGas,
+  type ZeModel,
+} from "../../../schemas/drivers/names.js";
 import type { Unit } from "../../../schemas/vocabulary.js";
 
 /**
@@ -28,11 +34,7 @@ export const REPLY_COMMAND = 0x86;
 /** Byte 1 of a mode-switch command, and of the acknowledgement some ZE03 firmware sends back [FEGA]. */
 export const SWITCH_COMMAND = 0x78;
 
-export type ZeModel = "ze07" | "ze15" | "ze03";
 export type ZeMode = "active" | "qa";
-export type ZeGas = "co" | "h2" | "nh3" | "h2s" | "o2" | "no2" | "no";
-export const ZE_GASES: readonly ZeGas[] = ["co", "h2", "nh3", "h2s", "o2", "no2", "no"];
-export const ZE_MODELS: readonly ZeModel[] = ["ze07", "ze15", "ze03"];
 
 /**
  * Gas code in byte 1 of an active-upload frame [ZE07] [MH411D]. 0x2C is NO2 in the
@@ -65,9 +67,6 @@ export const UNIT_CODE: ReadonlyMap<number, Unit> = new Map<number, Unit>([
   [0x03, "ppm"],
   [0x04, "ppb"],
 ]);
-
-/** Decimal places beyond this are implausible for a 16-bit reading: treat the frame as corrupt. */
-export const MAX_DECIMALS = 3;
 
 /** `((~(b1 + ... + b7)) + 1) & 0xFF` over bytes 1..7 of a 9-byte frame [ZE07 section 3]. */
 export function checksum(frame: Uint8Array): number {

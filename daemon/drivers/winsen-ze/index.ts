@@ -1,10 +1,10 @@
 import { isAbsolute } from "node:path";
 import { DURATION_HINT, parseDuration } from "../../../core/duration.js";
 import type { ConfigProblem } from "../../../core/errors.js";
-import type { SensorConfig } from "../../config/types.js";
+import type { SensorConfig } from "../../../schemas/config-types.js";
+import { ZE_GASES, ZE_MODELS, type ZeGas, type ZeModel } from "../../../schemas/drivers/names.js";
 import type { DriverDefinition } from "../registry.js";
 import { WinsenZeDriver, type WinsenZeSettings } from "./driver.js";
-import { ZE_GASES, ZE_MODELS, type ZeGas, type ZeModel } from "./frame.js";
 
 export { WinsenZeDriver } from "./driver.js";
 

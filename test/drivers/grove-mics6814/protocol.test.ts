@@ -3,7 +3,6 @@ import {
   CURVES,
   channelsFor,
   concentration,
-  MICS_GASES,
 } from "../../../daemon/drivers/grove-mics6814/curves.js";
 import {
   decodeReadAll,
@@ -18,6 +17,7 @@ import {
   readEepromCommand,
 } from "../../../daemon/drivers/grove-mics6814/protocol.js";
 import { InvalidFrame } from "../../../daemon/drivers/i2c/errors.js";
+import { MICS_GASES } from "../../../schemas/drivers/names.js";
 
 const bytes = (...values: number[]) => Buffer.from(values);
 

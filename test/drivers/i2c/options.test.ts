@@ -2,9 +2,9 @@ import { Value } from "@sinclair/typebox/value";
 import { parse } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { gmSettings, groveGmDriver } from "../../../daemon/drivers/grove-gm/index.js";
-import { GmOptionsSchema } from "../../../daemon/drivers/grove-gm/options-schema.js";
 import { groveMics6814Driver, micsSettings } from "../../../daemon/drivers/grove-mics6814/index.js";
-import { MicsOptionsSchema } from "../../../daemon/drivers/grove-mics6814/options-schema.js";
+import { GmOptionsSchema } from "../../../schemas/drivers/grove-gm.js";
+import { MicsOptionsSchema } from "../../../schemas/drivers/grove-mics6814.js";
 import { sensorConfig } from "../../support/i2c/rig.js";
 
 describe("I2C driver options", () => {

@@ -1,10 +1,10 @@
 import { Value } from "@sinclair/typebox/value";
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../../../core/logger.js";
-import type { SensorConfig } from "../../../daemon/config/types.js";
 import { serialOpenError } from "../../../daemon/drivers/serial/port.js";
 import { winsenZeDriver, winsenZeSettings } from "../../../daemon/drivers/winsen-ze/index.js";
-import { WinsenZeOptionsSchema } from "../../../daemon/drivers/winsen-ze/options-schema.js";
+import type { SensorConfig } from "../../../schemas/config-types.js";
+import { WinsenZeOptionsSchema } from "../../../schemas/drivers/winsen-ze.js";
 
 const log = createLogger({ level: "error", journald: true, write: () => {} });
 

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLogger } from "../../../core/logger.js";
-import type { SensorConfig } from "../../../daemon/config/types.js";
 import { WinsenZeDriver, winsenZeSettings } from "../../../daemon/drivers/winsen-ze/index.js";
 import { RunningSensor, type SensorState } from "../../../daemon/sampler/running-sensor.js";
+import type { SensorConfig } from "../../../schemas/config-types.js";
 import { makeTempDir, waitUntil } from "../../support/processes.js";
 import { SocatPair, stopAllSocat } from "../../support/serial/socat.js";
 import { ZeEmulator } from "../../support/serial/ze-emulator.js";

@@ -1,6 +1,6 @@
 import { createLogger, type Logger } from "../../../core/logger.js";
-import type { SensorConfig } from "../../../daemon/config/types.js";
 import type { I2cTiming } from "../../../daemon/drivers/i2c/transfer.js";
+import type { SensorConfig } from "../../../schemas/config-types.js";
 
 /** Short deadlines so fault tests take milliseconds; the pause still separates write and read. */
 export const FAST_TIMING: I2cTiming = { timeoutMs: 60, pauseMs: 1 };

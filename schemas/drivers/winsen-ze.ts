@@ -1,8 +1,11 @@
 import { Type } from "@sinclair/typebox";
-import { DURATION_PATTERN } from "../../../schemas/names.js";
-import { MAX_DECIMALS, ZE_GASES, ZE_MODELS } from "./frame.js";
+import { DURATION_PATTERN } from "../names.js";
+import { MAX_DECIMALS, ZE_GASES, ZE_MODELS } from "./names.js";
 
-/** The winsen-ze driver's own `[[sensors]]` keys; defaults are applied in index.ts. */
+/**
+ * The winsen-ze driver's own `[[sensors]]` keys; defaults are applied in
+ * daemon/drivers/winsen-ze/index.ts.
+ */
 export const WinsenZeOptionsSchema = Type.Object({
   port: Type.String({
     minLength: 1,

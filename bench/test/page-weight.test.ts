@@ -1,9 +1,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { formatPageWeight, type PageWeight, pageWeight } from "../../bench/page-weight.js";
 import { type IngestServer, startIngestServer } from "../../cloud/http/server.js";
-import { DaemonProcess, killAllDaemons, makeTempDir, ROOT } from "../support/processes.js";
+import { DaemonProcess, killAllDaemons, makeTempDir, ROOT } from "../../test/support/processes.js";
+import { formatPageWeight, type PageWeight, pageWeight } from "../page-weight.js";
 
 /**
  * The page weights quoted in bench/README.md and README.md, held to what the

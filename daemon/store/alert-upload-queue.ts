@@ -1,11 +1,11 @@
 import type Database from "better-sqlite3";
-import { ALERT_COLUMNS, type AlertRow, toAlertEvent } from "../daemon/store/rows.js";
 import type {
   AlertUploadQueue,
   AlertUploadStats,
   QuarantinedAlerts,
   QueuedAlertUpload,
-} from "./alerts-queue.js";
+} from "../../sync/alerts-queue.js";
+import { ALERT_COLUMNS, type AlertRow, toAlertEvent } from "./rows.js";
 
 /** The sink name in alert_upload; one alerts endpoint per daemon. */
 export const ALERTS_HTTP_SINK = "http";

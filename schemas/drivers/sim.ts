@@ -1,7 +1,7 @@
 import { Type } from "@sinclair/typebox";
-import { DURATION_PATTERN } from "../../schemas/names.js";
+import { DURATION_PATTERN } from "../names.js";
 
-/** The sim driver's own `[[sensors]]` keys; defaults are applied in sim.ts. */
+/** The sim driver's own `[[sensors]]` keys; defaults are applied in daemon/drivers/sim.ts. */
 export const SimOptionsSchema = Type.Object({
   seed: Type.Optional(
     Type.Integer({ minimum: 0, description: "PRNG seed; the same seed replays the same run" }),

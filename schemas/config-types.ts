@@ -1,5 +1,12 @@
-import type { LogLevel } from "../../core/logger.js";
-import type { ComparisonOp, Gas, Severity, Unit } from "../../schemas/vocabulary.js";
+import type { LogLevel } from "../core/logger.js";
+import type { ComparisonOp, Gas, Severity, Unit } from "./vocabulary.js";
+
+/**
+ * The config as the daemon and its outputs use it, after daemon/config/
+ * resolves the file (schemas/config.ts): here, next to the file's schema,
+ * so outputs in sync/ and sensorctl read the same types without importing
+ * the daemon.
+ */
 
 /** Everything the daemon runs on, resolved: durations in ms, sizes in bytes, defaults filled in. */
 export interface SensordConfig {
@@ -9,7 +16,7 @@ export interface SensordConfig {
   storage: StorageConfig;
   log: LogConfig;
   sensors: SensorConfig[];
-  /** The effective rules: preset plus `[[thresholds]]`, see thresholds/presets.ts. */
+  /** The effective rules: preset plus `[[thresholds]]`, see daemon/thresholds/presets.ts. */
   thresholds: ThresholdRule[];
   thresholdPreset: ThresholdPresetName;
   /** null: no `[sync]` section, readings stay on the device. */
@@ -120,7 +127,7 @@ export interface SensorConfig {
   warmupMs: number;
   /** Per-gas metadata; every gas the driver produces gets an entry (defaults filled in on first sight). */
   channels: Partial<Record<Gas, ChannelConfig>>;
-  /** Driver-specific keys, validated by the driver's own schema (see drivers/registry.ts). */
+  /** Driver-specific keys, validated by the driver's own schema (see daemon/drivers/registry.ts). */
   options: Record<string, unknown>;
 }
 

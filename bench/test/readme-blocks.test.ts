@@ -2,16 +2,13 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { type DashboardBench, dashboardReport } from "../../bench/dashboard.js";
-import { type DiskResult, diskWritesReport } from "../../bench/disk-writes.js";
-import { driversReport } from "../../bench/drivers.js";
-import {
-  type FleetLoadResult,
-  type FleetRunFigures,
-  fleetLoadReport,
-} from "../../bench/fleet-load.js";
-import { type IngestResult, ingestReport } from "../../bench/ingest.js";
-import { memoryReport } from "../../bench/memory.js";
+import { cleanEnv, makeTempDir, ROOT } from "../../test/support/processes.js";
+import { type DashboardBench, dashboardReport } from "../dashboard.js";
+import { type DiskResult, diskWritesReport } from "../disk-writes.js";
+import { driversReport } from "../drivers.js";
+import { type FleetLoadResult, type FleetRunFigures, fleetLoadReport } from "../fleet-load.js";
+import { type IngestResult, ingestReport } from "../ingest.js";
+import { memoryReport } from "../memory.js";
 import {
   blockBody,
   findBlocks,
@@ -21,16 +18,9 @@ import {
   replaceBlock,
   type SectionReport,
   type Stamp,
-} from "../../bench/report.js";
-import {
-  type BenchSection,
-  benchCommand,
-  runSections,
-  SECTIONS,
-  selectSections,
-} from "../../bench/run.js";
-import { type DrainFigures, type SyncBenchResult, syncReport } from "../../bench/sync.js";
-import { cleanEnv, makeTempDir, ROOT } from "../support/processes.js";
+} from "../report.js";
+import { type BenchSection, benchCommand, runSections, SECTIONS, selectSections } from "../run.js";
+import { type DrainFigures, type SyncBenchResult, syncReport } from "../sync.js";
 
 /**
  * bench/README.md's generated blocks held to bench/run.ts: every block has a

@@ -1,5 +1,11 @@
 import { randomBytes } from "node:crypto";
 
+/**
+ * Reading and alert ids as they go on the wire (HTTP batches, MQTT payloads,
+ * the ingest's dedup key). The store makes them, outputs publish them: the
+ * format lives here so both read it from one place.
+ */
+
 /** RFC 4648 base32 alphabet, lowercased: no 0/1/8/9, so a prefix never reads as a number. */
 const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
 export const ID_PREFIX_LENGTH = 10;

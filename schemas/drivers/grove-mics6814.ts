@@ -1,9 +1,11 @@
 import { Type } from "@sinclair/typebox";
-import { addressOption, busOption, gasesOption } from "../i2c/option-schemas.js";
-import { MICS_DEFAULT_GASES, MICS_GASES } from "./curves.js";
-import { MICS_DEFAULT_ADDRESS, type MicsChannel } from "./protocol.js";
+import { addressOption, busOption, gasesOption } from "./i2c.js";
+import { MICS_DEFAULT_ADDRESS, MICS_DEFAULT_GASES, MICS_GASES, type MicsChannel } from "./names.js";
 
-/** The grove-mics6814 driver's own `[[sensors]]` keys; defaults are applied by micsSettings. */
+/**
+ * The grove-mics6814 driver's own `[[sensors]]` keys; defaults are applied by
+ * micsSettings (daemon/drivers/grove-mics6814/index.ts).
+ */
 const r0Option = (channel: MicsChannel) =>
   Type.Optional(
     Type.Integer({

@@ -1,8 +1,8 @@
 import { Type } from "@sinclair/typebox";
-import { addressOption, busOption, gasesOption } from "../i2c/option-schemas.js";
-import { GM_DEFAULT_ADDRESS, GM_GASES } from "./protocol.js";
+import { addressOption, busOption, gasesOption } from "./i2c.js";
+import { GM_DEFAULT_ADDRESS, GM_GASES } from "./names.js";
 
-/** The grove-gm driver's own `[[sensors]]` keys; defaults are applied by gmSettings. */
+/** The grove-gm driver's own `[[sensors]]` keys; defaults are applied by gmSettings (daemon/drivers/grove-gm/index.ts). */
 export const GmOptionsSchema = Type.Object({
   bus: Type.Optional(busOption()),
   address: Type.Optional(addressOption(GM_DEFAULT_ADDRESS)),

@@ -1,17 +1,18 @@
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
-import { SqliteSyncQueue } from "../daemon/store/sync-queue.js";
-import type { EncoderOptions, EncoderReply, EncoderRequest } from "./encoder-protocol.js";
-import { QueueEncoder } from "./queue-encoder.js";
+import type { EncoderOptions, EncoderReply, EncoderRequest } from "../../sync/encoder-protocol.js";
+import { QueueEncoder } from "../../sync/queue-encoder.js";
+import { SqliteSyncQueue } from "./sync-queue.js";
 
 /**
  * The encoder thread (see sync/encoder.ts): a QueueEncoder on a read-only
  * connection of its own (WAL lets it read while the main thread commits and
- * marks), answering requests in order.
+ * marks), answering requests in order. It lives with the store because it
+ * opens the store's queue; sync/ sees only the SyncQueue it reads through.
  */
 const options = workerData as EncoderOptions;
 const port = parentPort;
-if (port === null) throw new Error("sync/encoder-thread.js runs as a worker thread");
+if (port === null) throw new Error("daemon/store/encoder-thread.js runs as a worker thread");
 
 const db = new Database(options.dbPath, { readonly: true });
 db.pragma("busy_timeout = 5000");

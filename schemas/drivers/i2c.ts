@@ -1,11 +1,11 @@
 import { type TArray, type TInteger, type TLiteral, type TUnion, Type } from "@sinclair/typebox";
-import { hexAddress } from "./errors.js";
+import { hexAddress } from "./names.js";
 
 /**
  * Option keys every I2C board driver shares. The config loader validates
  * `[[sensors]]` entries against these schemas; defaults are spelled out in the
- * descriptions and applied by the read* helpers below (the house convention of
- * daemon/drivers/sim.ts), so a driver never depends on the loader filling them in.
+ * descriptions and applied by the read* helpers of daemon/drivers/i2c/options.ts (the house
+ * convention of daemon/drivers/sim.ts), so a driver never depends on the loader filling them in.
  */
 export function busOption(): TInteger {
   return Type.Integer({

@@ -1,9 +1,9 @@
 import type { TObject } from "@sinclair/typebox";
-import { GmOptionsSchema } from "./grove-gm/options-schema.js";
-import { MicsOptionsSchema } from "./grove-mics6814/options-schema.js";
-import { ReplayOptionsSchema } from "./replay-options.js";
-import { SimOptionsSchema } from "./sim-options.js";
-import { WinsenZeOptionsSchema } from "./winsen-ze/options-schema.js";
+import { GmOptionsSchema } from "./grove-gm.js";
+import { MicsOptionsSchema } from "./grove-mics6814.js";
+import { ReplayOptionsSchema } from "./replay.js";
+import { SimOptionsSchema } from "./sim.js";
+import { WinsenZeOptionsSchema } from "./winsen-ze.js";
 
 /**
  * The keys each driver accepts under `[[sensors]]` besides the common ones

@@ -1,21 +1,6 @@
 import type Database from "better-sqlite3";
-import { ALERT_COLUMNS, type AlertRow, toAlertEvent } from "../../daemon/store/rows.js";
-import type { AlertEvent } from "../../schemas/alert.js";
-
-export interface QueuedAlert {
-  seq: number;
-  event: AlertEvent;
-}
-
-/** The relay's view of the database: alert events above a per-topic delivery watermark. */
-export interface MqttOutbox {
-  /** The topic's watermark; a topic seen for the first time starts at `startSeq`. */
-  watermark(topic: string, startSeq: number): number;
-  /** Up to `limit` events with seq > `after`, oldest first. */
-  after(after: number, limit: number): QueuedAlert[];
-  countAfter(after: number): number;
-  setWatermark(topic: string, seq: number): void;
-}
+import type { MqttOutbox, QueuedAlert } from "../../sync/mqtt/outbox.js";
+import { ALERT_COLUMNS, type AlertRow, toAlertEvent } from "./rows.js";
 
 /**
  * The alerts table is the outbox (events are committed with their reading,
