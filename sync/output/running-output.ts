@@ -1,8 +1,7 @@
 import { describeError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import type { Output, OutputBacklog, OutputStatus, Parcel } from "./contract.js";
-import { decide, type FailureOutcome } from "./decide.js";
-import { planRetry } from "./decide.js";
+import { decide, type FailureOutcome, planRetry } from "./decide.js";
 import type { ParcelLimits, Serializer } from "./serializers.js";
 
 /**
