@@ -1,12 +1,16 @@
 import { dirname } from "node:path";
-import { readApiKey } from "../core/api-key.js";
-import { ConfigError, describeError } from "../core/errors.js";
+import { describeError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { SensorConfig, SensordConfig } from "../schemas/config-types.js";
-import type { EncoderThread } from "../sync/encoder.js";
-import type { EncoderSettings } from "../sync/encoder-protocol.js";
-import type { MqttRelay, MqttStatus } from "../sync/mqtt/relay.js";
-import type { SyncStatus, SyncWorker } from "../sync/worker.js";
+import type { OutputStatus } from "../sync/output/contract.js";
+import {
+  OUTPUT_SECTIONS,
+  type SectionName,
+  type SectionStarter,
+  type SectionStatuses,
+  type StartedSection,
+  sectionStatuses,
+} from "../sync/output/registry.js";
 import { ClockWatch, type ClockWatchOptions } from "./clock/clock-watch.js";
 import { inapplicableRuleWarnings } from "./config/applicability.js";
 import { LastValues } from "./control/last-values.js";
@@ -28,9 +32,11 @@ import { ThresholdEngine } from "./thresholds/engine.js";
 export interface DaemonStatus {
   sensors: SensorStatus[];
   /** null when there is no [sync] section. */
-  sync: SyncStatus | null;
+  sync: SectionStatuses["sync"] | null;
   /** null when there is no [mqtt] section. */
-  mqtt: MqttStatus | null;
+  mqtt: SectionStatuses["mqtt"] | null;
+  /** Every output, in the one shape they all report. */
+  outputs: OutputStatus[];
   recorder: RecorderStats;
   activeAlarms: ReturnType<ThresholdEngine["active"]>;
   clock: ReturnType<ClockWatch["status"]>;
@@ -43,32 +49,14 @@ export interface DaemonHardware {
   clock?: Omit<ClockWatchOptions, "log">;
 }
 
-/**
- * The code of the sections a config turns on, imported only then: the mqtt
- * client alone is ~13 MiB of RSS once loaded and the sync worker with its
- * encoder thread more (bench/memory.ts), too much to carry on a 512 MB Pi
- * that does not use them.
- */
-interface Features {
-  sync: { SyncWorker: typeof SyncWorker; EncoderThread: typeof EncoderThread } | null;
-  mqtt: { MqttRelay: typeof MqttRelay } | null;
-}
+/** The output sections a config turns on, with their code loaded (see OUTPUT_SECTIONS). */
+type LoadedSections = { section: SectionName; start: SectionStarter<SectionName> }[];
 
-async function loadFeatures(config: SensordConfig): Promise<Features> {
-  const [sync, mqtt] = await Promise.all([
-    config.sync === null
-      ? null
-      : Promise.all([import("../sync/worker.js"), import("../sync/encoder.js")]).then(
-          ([worker, encoder]) => ({
-            SyncWorker: worker.SyncWorker,
-            EncoderThread: encoder.EncoderThread,
-          }),
-        ),
-    config.mqtt === null
-      ? null
-      : import("../sync/mqtt/relay.js").then((relay) => ({ MqttRelay: relay.MqttRelay })),
-  ]);
-  return { sync, mqtt };
+async function loadSections(config: SensordConfig): Promise<LoadedSections> {
+  const wanted = OUTPUT_SECTIONS.filter((entry) => config[entry.section] !== null);
+  return Promise.all(
+    wanted.map(async (entry) => ({ section: entry.section, start: await entry.load() })),
+  );
 }
 
 /** How long shutdown waits for a driver stuck in a read (a hung bus) before flushing anyway. */
@@ -80,6 +68,8 @@ const SENSOR_STOP_TIMEOUT_MS = 2000;
  */
 export class Daemon {
   private readonly sensors = new Map<string, { config: SensorConfig; running: RunningSensor }>();
+  /** The output sections running, in OUTPUT_SECTIONS order. */
+  private readonly outputs: StartedSection[] = [];
 
   private constructor(
     private config: SensordConfig,
@@ -104,7 +94,7 @@ export class Daemon {
     hardware: DaemonHardware = {},
   ): Promise<Daemon> {
     // Before the store opens: nothing is left to close if an import fails.
-    const features = await loadFeatures(config);
+    const sections = await loadSections(config);
     const store = openStore({
       path: config.storage.path,
       maxBytes: config.storage.maxBytes,
@@ -144,8 +134,17 @@ export class Daemon {
       clock,
     );
     recorder.start();
-    if (features.sync !== null) daemon.startSync(config, store, features.sync);
-    if (features.mqtt !== null) daemon.startMqtt(config, store, features.mqtt);
+    for (const { start } of sections) {
+      daemon.outputs.push(
+        start({
+          config,
+          channels: channelsOf(config.sensors),
+          storage: store,
+          encoderThreadFile: ENCODER_THREAD_FILE,
+          log,
+        }),
+      );
+    }
     for (const sensor of config.sensors) daemon.startSensor(sensor);
     for (const warning of inapplicableRuleWarnings(config)) log.warn(warning);
     log.info(
@@ -161,11 +160,10 @@ export class Daemon {
     if (JSON.stringify(next.storage) !== JSON.stringify(this.config.storage)) {
       this.log.warn("[storage] changed: restart sensord to apply it");
     }
-    if (JSON.stringify(next.sync) !== JSON.stringify(this.config.sync)) {
-      this.log.warn("[sync] changed: restart sensord to apply it");
-    }
-    if (JSON.stringify(next.mqtt) !== JSON.stringify(this.config.mqtt)) {
-      this.log.warn("[mqtt] changed: restart sensord to apply it");
+    for (const { section } of OUTPUT_SECTIONS) {
+      if (JSON.stringify(next[section]) !== JSON.stringify(this.config[section])) {
+        this.log.warn(`[${section}] changed: restart sensord to apply it`);
+      }
     }
     const wanted = new Map(next.sensors.map((sensor) => [sensor.id, sensor]));
     for (const [id, entry] of this.sensors) {
@@ -177,24 +175,23 @@ export class Daemon {
     for (const sensor of next.sensors) {
       if (!this.sensors.has(sensor.id)) this.startSensor(sensor);
     }
-    this.config = {
-      ...next,
-      storage: this.config.storage,
-      sync: this.config.sync,
-      mqtt: this.config.mqtt,
-    };
+    const kept = { ...next, storage: this.config.storage };
+    for (const { section } of OUTPUT_SECTIONS) keep(kept, this.config, section);
+    this.config = kept;
     this.log.info(
       `configuration reloaded: ${next.thresholds.length} threshold rule(s), ${next.sensors.length} sensor(s)`,
     );
   }
 
   status(): DaemonStatus {
+    const sections = sectionStatuses(this.outputs);
     return {
       sensors: [...this.sensors.values()].map((entry) => entry.running.status()),
       recorder: this.recorder.status(),
       activeAlarms: this.engine.active(),
-      sync: this.sync?.status() ?? null,
-      mqtt: this.mqtt?.status() ?? null,
+      sync: sections.sync ?? null,
+      mqtt: sections.mqtt ?? null,
+      outputs: this.outputs.flatMap((section) => section.outputs()),
       clock: this.clock.status(),
     };
   }
@@ -245,10 +242,13 @@ export class Daemon {
         );
       },
       syncStatus: () => {
-        const status = this.sync?.status();
+        const status = sectionStatuses(this.outputs).sync;
         return status === undefined ? null : syncReport(status);
       },
-      syncNow: () => this.sync?.trigger({ force: true }) ?? null,
+      syncNow: () => {
+        const runs = this.outputs.flatMap((section) => section.runNow?.() ?? []);
+        return runs.length === 0 ? null : Promise.all(runs).then(() => undefined);
+      },
     };
   }
 
@@ -263,98 +263,13 @@ export class Daemon {
     if (timedOut) this.log.warn("a sensor did not stop in time (stuck read?); flushing anyway");
     this.clock.stop();
     const flushed = this.recorder.stop();
-    await this.sync?.stop();
-    await this.mqtt?.stop();
+    for (const section of this.outputs) await section.stop();
     try {
       this.store.close();
     } catch (error) {
       this.log.error(`closing the database failed: ${describeError(error)}`);
     }
     return flushed;
-  }
-
-  private sync: SyncWorker | null = null;
-  private mqtt: MqttRelay | null = null;
-
-  /** Alert events reach the relay through the store's commit hook; the database is its outbox. */
-  private startMqtt(
-    config: SensordConfig,
-    store: SqliteStore,
-    { MqttRelay }: NonNullable<Features["mqtt"]>,
-  ): void {
-    if (config.mqtt === null) return;
-    const relay = new MqttRelay({
-      config: config.mqtt,
-      device: config.device,
-      channels: channelsOf(config.sensors),
-      outbox: store.mqttOutbox(),
-      startSeq: store.lastAlertSeq(),
-      idPrefix: store.idPrefix,
-      log: this.log.child("mqtt"),
-    });
-    store.onCommit((readings, alerts) => relay.onCommit(readings, alerts));
-    this.mqtt = relay;
-    relay.start();
-  }
-
-  /** The API key is read now, so a missing file is a config error at start, and again after an auth failure. */
-  private startSync(
-    config: SensordConfig,
-    store: SqliteStore,
-    { SyncWorker, EncoderThread }: NonNullable<Features["sync"]>,
-  ): void {
-    const sync = config.sync;
-    if (sync === null) return;
-    const log = this.log.child("sync");
-    let apiKey: string | null = null;
-    if (sync.apiKeyFile !== null) {
-      try {
-        const read = readApiKey(sync.apiKeyFile);
-        if (read.warning !== null) log.warn(read.warning);
-        apiKey = read.key;
-      } catch (error) {
-        throw new ConfigError(config.source, [
-          { key: "sync.api_key_file", message: describeError(error) },
-        ]);
-      }
-    }
-    const keyFile = sync.apiKeyFile;
-    const currentKey = (): string | null => {
-      if (keyFile === null) return null;
-      try {
-        apiKey = readApiKey(keyFile).key;
-      } catch (error) {
-        log.warn(describeError(error));
-      }
-      return apiKey;
-    };
-    const encoderThreadFile = ENCODER_THREAD_FILE;
-    this.sync = new SyncWorker({
-      config: sync,
-      device: config.device,
-      queue: store.syncQueue(),
-      alertQueue: store.alertUploadQueue(),
-      log,
-      apiKey: currentKey,
-      ...(encoderThreadFile !== null
-        ? {
-            encoder: (settings: EncoderSettings) =>
-              new EncoderThread(encoderThreadFile, {
-                ...settings,
-                dbPath: store.file,
-                idPrefix: store.idPrefix,
-              }),
-          }
-        : {}),
-    });
-    this.sync.start();
-    const when =
-      sync.intervalMs > 0 ? `every ${sync.intervalMs} ms` : `on schedule "${sync.schedule}"`;
-    log.info(`uploading to ${sync.endpoint} (${sync.format} format, ${when})`);
-    const alerts = this.sync.status().alerts;
-    log.info(
-      alerts === null ? "alert events are not uploaded" : `alert events go to ${alerts.endpoint}`,
-    );
   }
 
   private startSensor(sensor: SensorConfig): void {
@@ -382,4 +297,13 @@ export class Daemon {
     this.sensors.set(sensor.id, { config: sensor, running });
     running.start();
   }
+}
+
+/** Keeps `from`'s config of `section` in `into`: a changed output section applies only after a restart. */
+function keep<Name extends SectionName>(
+  into: SensordConfig,
+  from: SensordConfig,
+  section: Name,
+): void {
+  into[section] = from[section];
 }

@@ -7,6 +7,7 @@ import {
   databaseBytes,
   isoOrNull,
   mqttReport,
+  outputReport,
   type StatusReport,
   sensorReport,
   syncReport,
@@ -60,6 +61,7 @@ export function liveStatus(input: LiveStatusInput): StatusReport {
     sync: status.sync === null ? null : syncReport(status.sync),
     mqtt: status.mqtt === null ? null : mqttReport(status.mqtt),
     http: input.http,
+    outputs: status.outputs.map(outputReport),
     clock: clockReport(status.clock),
   };
 }

@@ -1,6 +1,7 @@
 import { statSync } from "node:fs";
 import type { Gas, Severity, Unit } from "../../schemas/vocabulary.js";
 import type { MqttStatus } from "../../sync/mqtt/relay.js";
+import type { OutputStatus } from "../../sync/output/contract.js";
 import type { QuarantinedBatch } from "../../sync/queue.js";
 import type { SyncStatus } from "../../sync/worker.js";
 import type { ClockStatus } from "../clock/clock-watch.js";
@@ -38,6 +39,12 @@ export interface StatusReport {
   /** null without an [mqtt] section (or with the daemon down). */
   mqtt: MqttReport | null;
   http: HttpReport | null;
+  /**
+   * Every output ([sync]'s readings and alert uploads, the [mqtt] relay) in
+   * one shape, named as in the metrics' `output` label. Optional only for
+   * reports built before it existed; absent when the daemon is down.
+   */
+  outputs?: OutputReport[];
   /** The system clock (null: daemon down). Optional only for reports built before it existed. */
   clock?: ClockReport | null;
 }
@@ -124,6 +131,31 @@ export interface AlertUploadReport {
   /** Events the endpoint refused as invalid (400/422), kept in the database. */
   quarantined: number;
   lastError: string | null;
+}
+
+export interface OutputReport {
+  name: string;
+  state: OutputStatus["state"];
+  lastSuccessAt: string | null;
+  lastError: string | null;
+  lastErrorAt: string | null;
+  nextAttemptAt: string | null;
+  consecutiveFailures: number;
+  deliveredTotal: number;
+  requests: number;
+  /** Request body bytes sent, every attempt counted. */
+  bytesSent: number;
+  failuresTotal: number;
+  itemsPerSecond: number;
+}
+
+export function outputReport(status: OutputStatus): OutputReport {
+  return {
+    ...status,
+    lastSuccessAt: isoOrNull(status.lastSuccessAt),
+    lastErrorAt: isoOrNull(status.lastErrorAt),
+    nextAttemptAt: isoOrNull(status.nextAttemptAt),
+  };
 }
 
 export interface MqttReport {

@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
-import type { StatusReport } from "../control/status.js";
+import type { OutputReport, StatusReport } from "../control/status.js";
 
 const REPORT_REUSE_MS = 250;
 
@@ -120,6 +120,8 @@ export function createMetrics(source: MetricsSource): Registry {
   ]);
   if (source.has.uploads) uploadMetrics(() => current().sync, gauge, mirror);
   if (source.has.mqtt) mqttMetrics(() => current().mqtt, gauge, mirror);
+  if (source.has.uploads || source.has.mqtt)
+    outputMetrics(() => current().outputs ?? [], gauge, mirror);
   return register;
 }
 
@@ -220,5 +222,47 @@ function mqttMetrics(mqtt: () => StatusReport["mqtt"], gauge: Register, mirror: 
     "Alert events the broker acknowledged",
     [],
     single(mqtt, (status) => status.deliveredTotal),
+  );
+}
+
+/** Every output's status, one series per output labelled `output="..."` (http, alerts, mqtt). */
+function outputMetrics(outputs: () => OutputReport[], gauge: Register, mirror: Register): void {
+  const each = (pick: (output: OutputReport) => number) => () =>
+    outputs().map((output) => ({ labels: { output: output.name }, value: pick(output) }));
+  gauge(
+    "sensord_output_up",
+    "1 while the output delivers or waits for more, 0 in a backoff, an auth pause or stopped",
+    ["output"],
+    each((output) => (output.state === "idle" || output.state === "uploading" ? 1 : 0)),
+  );
+  mirror(
+    "sensord_output_delivered_total",
+    "Items (readings, alert events) the output's destination accepted",
+    ["output"],
+    each((output) => output.deliveredTotal),
+  );
+  mirror(
+    "sensord_output_requests_total",
+    "Requests the output sent, retries included",
+    ["output"],
+    each((output) => output.requests),
+  );
+  mirror(
+    "sensord_output_bytes_total",
+    "Request body bytes the output sent (compressed when gzip is on), retries included",
+    ["output"],
+    each((output) => output.bytesSent),
+  );
+  mirror(
+    "sensord_output_failures_total",
+    "Attempts of the output that failed",
+    ["output"],
+    each((output) => output.failuresTotal),
+  );
+  gauge(
+    "sensord_output_consecutive_failures",
+    "Failed attempts of the output in a row (0: it works)",
+    ["output"],
+    each((output) => output.consecutiveFailures),
   );
 }

@@ -133,6 +133,30 @@ export const MIGRATIONS: readonly Migration[] = [
         at INTEGER NOT NULL
       );`,
   },
+  {
+    version: 8,
+    description: "readings upload ranges per sink",
+    // Each output keeps its own watermark (sync_cursor has a row per sink) and
+    // so its own ranges above it. SQLite cannot change a primary key in place:
+    // the table is rebuilt, the ranges of the one sink there was ("http") kept.
+    sql: `
+      CREATE TABLE sync_ranges_by_sink (
+        sink TEXT NOT NULL,
+        lo INTEGER NOT NULL,
+        hi INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('uploaded', 'quarantined')),
+        batch_id TEXT,
+        status INTEGER,
+        reason TEXT,
+        readings INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (sink, lo)
+      ) WITHOUT ROWID;
+      INSERT INTO sync_ranges_by_sink (sink, lo, hi, state, batch_id, status, reason, readings, at)
+        SELECT 'http', lo, hi, state, batch_id, status, reason, readings, at FROM sync_ranges;
+      DROP TABLE sync_ranges;
+      ALTER TABLE sync_ranges_by_sink RENAME TO sync_ranges;`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((latest, m) => Math.max(latest, m.version), 0);

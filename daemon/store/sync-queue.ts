@@ -8,7 +8,7 @@ import type { QuarantinedBatch, QueuedReading, QueueStats, SyncQueue } from "../
 import { isoTime } from "./iso-time.js";
 import { toReading } from "./rows.js";
 
-/** The sink name in sync_cursor; one HTTP endpoint per daemon for now. */
+/** The readings upload's sink in sync_cursor and sync_ranges: its output's name. */
 export const HTTP_SINK = "http";
 
 interface RangeRow {
@@ -109,7 +109,7 @@ const READING_SELECT = "SELECT seq, series, ts, value, flags FROM readings";
 export class SqliteSyncQueue implements SyncQueue {
   private readonly selectAscending: Database.Statement<[number, number, number], QueueRow>;
   private readonly selectDescending: Database.Statement<[number, number, number], QueueRow>;
-  private readonly selectRanges: Database.Statement<[], RangeRow>;
+  private readonly selectRanges: Database.Statement<[string], RangeRow>;
   private readonly selectSeries: Database.Statement<[], SeriesRow>;
   private readonly series = new Map<number, CachedSeries>();
   private readonly selectWatermark: Database.Statement<[string], { acked_seq: number }>;
@@ -125,6 +125,8 @@ export class SqliteSyncQueue implements SyncQueue {
     db: Database.Database,
     private readonly idPrefix: string,
     private readonly file: string,
+    /** Whose watermark and ranges these are: each output keeps its own. */
+    private readonly sink: string = HTTP_SINK,
   ) {
     this.selectAscending = db
       .prepare<[number, number, number], QueueRow>(
@@ -136,7 +138,7 @@ export class SqliteSyncQueue implements SyncQueue {
         `${READING_SELECT} WHERE seq BETWEEN ? AND ? ORDER BY seq DESC LIMIT ?`,
       )
       .raw(true);
-    this.selectRanges = db.prepare("SELECT * FROM sync_ranges ORDER BY lo");
+    this.selectRanges = db.prepare("SELECT * FROM sync_ranges WHERE sink = ? ORDER BY lo");
     this.selectSeries = db.prepare(
       "SELECT id, sensor, gas, unit, sensor_id, sensor_type FROM series",
     );
@@ -146,13 +148,15 @@ export class SqliteSyncQueue implements SyncQueue {
     );
     this.countBetween = db.prepare("SELECT count(*) AS n FROM readings WHERE seq BETWEEN ? AND ?");
     const insertRange = db.prepare<
-      [number, number, string, string | null, number | null, string | null, number, number]
+      [string, number, number, string, string | null, number | null, string | null, number, number]
     >(
-      "INSERT INTO sync_ranges (lo, hi, state, batch_id, status, reason, readings, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO sync_ranges (sink, lo, hi, state, batch_id, status, reason, readings, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
-    const deleteRange = db.prepare<[number]>("DELETE FROM sync_ranges WHERE lo = ?");
-    const setHi = db.prepare<[number, number, number]>(
-      "UPDATE sync_ranges SET hi = ?, readings = readings + ? WHERE lo = ?",
+    const deleteRange = db.prepare<[string, number]>(
+      "DELETE FROM sync_ranges WHERE sink = ? AND lo = ?",
+    );
+    const setHi = db.prepare<[number, number, string, number]>(
+      "UPDATE sync_ranges SET hi = ?, readings = readings + ? WHERE sink = ? AND lo = ?",
     );
     const setWatermark = db.prepare<[string, number]>(
       "INSERT INTO sync_cursor (sink, acked_seq) VALUES (?, ?) " +
@@ -161,18 +165,18 @@ export class SqliteSyncQueue implements SyncQueue {
     this.markTransaction = db.transaction((seqs: readonly number[]) => {
       const now = Date.now();
       for (const run of this.runs(seqs)) {
-        insertRange.run(run.lo, run.hi, "uploaded", null, null, null, run.count, now);
+        insertRange.run(sink, run.lo, run.hi, "uploaded", null, null, null, run.count, now);
       }
       // Coalesce neighbouring accepted ranges with no pending reading between them.
-      const ranges = this.selectRanges.all();
+      const ranges = this.selectRanges.all(sink);
       for (let index = 1; index < ranges.length; index++) {
         const before = ranges[index - 1];
         const after = ranges[index];
         if (before === undefined || after === undefined) continue;
         if (before.state !== "uploaded" || after.state !== "uploaded") continue;
         if (this.anyReadingBetween.get(before.hi, after.lo) !== undefined) continue;
-        setHi.run(after.hi, after.readings, before.lo);
-        deleteRange.run(after.lo);
+        setHi.run(after.hi, after.readings, sink, before.lo);
+        deleteRange.run(sink, after.lo);
         ranges[index] = { ...before, hi: after.hi, readings: before.readings + after.readings };
         ranges.splice(index - 1, 1);
         index--;
@@ -183,15 +187,16 @@ export class SqliteSyncQueue implements SyncQueue {
         if (range.state !== "uploaded") break;
         if (this.anyReadingBetween.get(watermark, range.lo) !== undefined) break;
         watermark = Math.max(watermark, range.hi);
-        deleteRange.run(range.lo);
+        deleteRange.run(sink, range.lo);
       }
-      setWatermark.run(HTTP_SINK, watermark);
+      setWatermark.run(sink, watermark);
     });
     this.quarantineTransaction = db.transaction(
       (seqs: readonly number[], info: { batchId: string; status: number; reason: string }) => {
         const now = Date.now();
         for (const run of this.runs(seqs)) {
           insertRange.run(
+            sink,
             run.lo,
             run.hi,
             "quarantined",
@@ -239,7 +244,7 @@ export class SqliteSyncQueue implements SyncQueue {
 
   quarantined(): QuarantinedBatch[] {
     return this.selectRanges
-      .all()
+      .all(this.sink)
       .filter((range) => range.state === "quarantined")
       .map((range) => ({
         batchId: range.batch_id ?? "",
@@ -254,7 +259,7 @@ export class SqliteSyncQueue implements SyncQueue {
 
   stats(): QueueStats {
     const watermark = this.watermark();
-    const ranges = this.selectRanges.all();
+    const ranges = this.selectRanges.all(this.sink);
     let pending = this.countBetween.get(watermark + 1, Number.MAX_SAFE_INTEGER)?.n ?? 0;
     let quarantinedReadings = 0;
     for (const range of ranges) {
@@ -274,14 +279,14 @@ export class SqliteSyncQueue implements SyncQueue {
   }
 
   private watermark(): number {
-    return this.selectWatermark.get(HTTP_SINK)?.acked_seq ?? 0;
+    return this.selectWatermark.get(this.sink)?.acked_seq ?? 0;
   }
 
   /** Seq intervals above `floor` not covered by any range: where pending readings live. */
   private gaps(floor: number): Array<[number, number]> {
     const gaps: Array<[number, number]> = [];
     let next = floor + 1;
-    for (const range of this.selectRanges.all()) {
+    for (const range of this.selectRanges.all(this.sink)) {
       if (range.hi < next) continue;
       if (range.lo > next) gaps.push([next, range.lo - 1]);
       next = range.hi + 1;
@@ -293,7 +298,7 @@ export class SqliteSyncQueue implements SyncQueue {
   /** Sorted seqs cut wherever an existing range starts between two of them (ranges never overlap). */
   private runs(seqs: readonly number[]): Array<{ lo: number; hi: number; count: number }> {
     const sorted = [...seqs].sort((a, b) => a - b);
-    const starts = this.selectRanges.all().map((range) => range.lo);
+    const starts = this.selectRanges.all(this.sink).map((range) => range.lo);
     const runs: Array<{ lo: number; hi: number; count: number }> = [];
     for (const seq of sorted) {
       const last = runs.at(-1);

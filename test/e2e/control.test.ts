@@ -392,6 +392,10 @@ describe("sensorctl against a running sensord over its socket", () => {
         (await sensorctlAsync(["--config", file, "status", "--json"])).stdout,
       ) as StatusReport;
       expect(report.sync).toMatchObject({ endpoint: `${server.url}/ingest`, lastError: null });
+      // Every output in one shape: the readings upload and the alert upload of [sync].
+      expect(report.outputs?.map((output) => output.name)).toEqual(["http", "alerts"]);
+      expect(report.outputs?.[0]).toMatchObject({ state: "idle", lastError: null });
+      expect(report.outputs?.[0]?.deliveredTotal).toBeGreaterThanOrEqual(Number(done?.[1]));
     });
 
     it("--wait exits 1 with the reason when the endpoint fails, keeping the readings", async () => {

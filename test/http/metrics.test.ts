@@ -91,4 +91,62 @@ describe("upload and MQTT metrics", () => {
     );
     expect(await values(metrics)).toEqual(new Map());
   });
+
+  it("label every output's series with output=...: one line per output, in one shape", async () => {
+    const output = {
+      state: "idle",
+      lastSuccessAt: null,
+      lastError: null,
+      lastErrorAt: null,
+      nextAttemptAt: null,
+      consecutiveFailures: 0,
+      deliveredTotal: 0,
+      requests: 0,
+      bytesSent: 0,
+      failuresTotal: 0,
+      itemsPerSecond: 0,
+    } as const;
+    const metrics = createMetrics(
+      source(
+        report({
+          outputs: [
+            { ...output, name: "http", deliveredTotal: 4000, requests: 7, bytesSent: 43_210 },
+            {
+              ...output,
+              name: "alerts",
+              state: "backoff",
+              consecutiveFailures: 2,
+              failuresTotal: 3,
+              requests: 3,
+            },
+            { ...output, name: "mqtt", deliveredTotal: 9 },
+          ],
+        }),
+        { uploads: true, mqtt: true },
+      ),
+    );
+    const lines = (await metrics.metrics())
+      .split("\n")
+      .filter((line) => line.startsWith("sensord_output_"));
+    expect(lines).toEqual([
+      'sensord_output_up{output="http"} 1',
+      'sensord_output_up{output="alerts"} 0',
+      'sensord_output_up{output="mqtt"} 1',
+      'sensord_output_delivered_total{output="http"} 4000',
+      'sensord_output_delivered_total{output="alerts"} 0',
+      'sensord_output_delivered_total{output="mqtt"} 9',
+      'sensord_output_requests_total{output="http"} 7',
+      'sensord_output_requests_total{output="alerts"} 3',
+      'sensord_output_requests_total{output="mqtt"} 0',
+      'sensord_output_bytes_total{output="http"} 43210',
+      'sensord_output_bytes_total{output="alerts"} 0',
+      'sensord_output_bytes_total{output="mqtt"} 0',
+      'sensord_output_failures_total{output="http"} 0',
+      'sensord_output_failures_total{output="alerts"} 3',
+      'sensord_output_failures_total{output="mqtt"} 0',
+      'sensord_output_consecutive_failures{output="http"} 0',
+      'sensord_output_consecutive_failures{output="alerts"} 2',
+      'sensord_output_consecutive_failures{output="mqtt"} 0',
+    ]);
+  });
 });

@@ -5,7 +5,7 @@ import { StoreError } from "../../core/errors.js";
 import { LATEST_VERSION, MIGRATIONS, migrate } from "../../daemon/store/migrations.js";
 import { openStoreReader } from "../../daemon/store/reader.js";
 import { openStore } from "../../daemon/store/store.js";
-import { catchError, memoryLogger, reading, T0, tempDir } from "./helpers.js";
+import { catchError, memoryLogger, reading, readings, T0, tempDir } from "./helpers.js";
 
 function tables(file: string): string[] {
   const db = new Database(file, { readonly: true });
@@ -34,8 +34,8 @@ describe("migrations", () => {
   afterEach(() => tmp.cleanup());
 
   test("versions are 1..latest without gaps", () => {
-    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
-    expect(LATEST_VERSION).toBe(7);
+    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(LATEST_VERSION).toBe(8);
   });
 
   test("migrate stops at the target and resumes from there", () => {
@@ -47,10 +47,10 @@ describe("migrations", () => {
     expect(tables(file)).toEqual(["alerts", "meta", "readings", "series"]);
 
     const again = new Database(file);
-    expect(migrate(again)).toBe(7);
+    expect(migrate(again)).toBe(8);
     // Already current: nothing to do, and no downgrade when asked for less.
-    expect(migrate(again)).toBe(7);
-    expect(migrate(again, 1)).toBe(7);
+    expect(migrate(again)).toBe(8);
+    expect(migrate(again, 1)).toBe(8);
     again.close();
     expect(tables(file)).toEqual([
       "alert_quarantine",
@@ -149,7 +149,7 @@ describe("migrations", () => {
     const error = catchError(() => openStore({ path: file, maxBytes: 1 << 20, log }));
     expect(error).toBeInstanceOf(StoreError);
     expect(error).toMatchObject({ code: "SENSORD_DB_TOO_NEW", path: file });
-    expect(String(error)).toContain("schema version 99 is newer than this sensord understands (7)");
+    expect(String(error)).toContain("schema version 99 is newer than this sensord understands (8)");
     expect(String(error)).toContain("upgrade sensord");
 
     const readError = catchError(() => openStoreReader(file));
@@ -159,5 +159,45 @@ describe("migrations", () => {
     expect(fs.readFileSync(file).equals(bytes)).toBe(true);
     expect(fs.readdirSync(tmp.dir).filter((name) => name.includes(".corrupt-"))).toEqual([]);
     expect(log.lines).toEqual([]);
+  });
+
+  test("a v7 file upgrades in place: its readings watermark and ranges stay with the http sink", () => {
+    const file = tmp.file();
+    const old = new Database(file);
+    migrate(old, 7);
+    old.exec(`
+      INSERT INTO sync_cursor (sink, acked_seq) VALUES ('http', 3);
+      INSERT INTO sync_ranges (lo, hi, state, batch_id, status, reason, readings, at)
+        VALUES (6, 6, 'quarantined', 'b-bad', 422, 'HTTP 422: bad', 1, 1000),
+               (8, 9, 'uploaded', NULL, NULL, NULL, 2, 1000);`);
+    old.close();
+    const store = openStore({ path: file, maxBytes: 1 << 30, log: memoryLogger() });
+    store.commit(readings(0, 10), []);
+    expect(userVersion(file)).toBe(8);
+    const queue = store.syncQueue();
+    // 1-3 under the old watermark, 6 quarantined, 8-9 uploaded: 4, 5, 7 and 10 wait.
+    expect(queue.oldestPending(0, 100).map((item) => item.seq)).toEqual([4, 5, 7, 10]);
+    expect(queue.quarantined()).toEqual([
+      {
+        batchId: "b-bad",
+        readings: 1,
+        firstSeq: 6,
+        lastSeq: 6,
+        status: 422,
+        reason: "HTTP 422: bad",
+        atMs: 1000,
+      },
+    ]);
+    queue.markUploaded([4, 5, 7]);
+    store.close();
+    const db = new Database(file, { readonly: true });
+    expect(db.prepare("SELECT sink, acked_seq FROM sync_cursor").all()).toEqual([
+      { sink: "http", acked_seq: 5 },
+    ]);
+    expect(db.prepare("SELECT sink, lo, hi, state FROM sync_ranges ORDER BY lo").all()).toEqual([
+      { sink: "http", lo: 6, hi: 6, state: "quarantined" },
+      { sink: "http", lo: 7, hi: 9, state: "uploaded" },
+    ]);
+    db.close();
   });
 });
