@@ -1,18 +1,7 @@
-import { SensordError } from "../core/errors.js";
+import { type CodeOf, SensordError } from "../core/errors.js";
 
-/**
- * Stable codes for upload failures. The sync policy branches on these (never on
- * message text): `UNREACHABLE` means the request never left the Pi, so probing
- * again soon costs the server nothing; the others may have reached it.
- */
-export const UPLOAD_ERROR_CODES = {
-  unreachable: "SENSORD_UPLOAD_UNREACHABLE",
-  timeout: "SENSORD_UPLOAD_TIMEOUT",
-  reset: "SENSORD_UPLOAD_RESET",
-  aborted: "SENSORD_UPLOAD_ABORTED",
-  network: "SENSORD_UPLOAD_NETWORK",
-} as const;
-export type UploadErrorCode = (typeof UPLOAD_ERROR_CODES)[keyof typeof UPLOAD_ERROR_CODES];
+/** Upload failures carry one of these; see ERROR_CODES.upload for what each tells the sync policy. */
+export type UploadErrorCode = CodeOf<"upload">;
 
 /**
  * An upload did not get a complete answer. `retryable` says whether sending the

@@ -1,6 +1,6 @@
 import { type BackoffPolicy, backoffDelay } from "../core/backoff.js";
-import { describeError } from "../core/errors.js";
-import { UPLOAD_ERROR_CODES, UploadError } from "./errors.js";
+import { describeError, ERROR_CODES } from "../core/errors.js";
+import { UploadError } from "./errors.js";
 
 /** What to do with a batch after one attempt to upload it. */
 export type UploadOutcome =
@@ -85,7 +85,7 @@ export function classifyResponse(
 /** Every failure without a usable response is worth retrying: the batch id makes repeats harmless. */
 export function classifyFailure(error: unknown): UploadOutcome {
   const reason = describeError(error);
-  if (error instanceof UploadError && error.code === UPLOAD_ERROR_CODES.unreachable) {
+  if (error instanceof UploadError && error.code === ERROR_CODES.upload.unreachable) {
     return { kind: "retry", reason, retryAfterMs: null, unreachable: true };
   }
   return { kind: "retry", reason, retryAfterMs: null };

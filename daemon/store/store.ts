@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { describeError, StoreError } from "../../core/errors.js";
+import { describeError, ERROR_CODES, StoreError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import { SqliteAlertUploadQueue } from "../../sync/alerts-store.js";
 import { SqliteMqttOutbox } from "../../sync/mqtt/outbox-store.js";
@@ -23,7 +23,7 @@ export interface StoreOptions {
 export function openStore(options: StoreOptions): SqliteStore {
   if (!Number.isSafeInteger(options.maxBytes) || options.maxBytes <= 0) {
     throw new StoreError(
-      "SENSORD_DB_CONFIG",
+      ERROR_CODES.db.config,
       options.path,
       `max_bytes must be a positive whole number of bytes, got ${options.maxBytes}`,
     );
@@ -156,7 +156,7 @@ export class SqliteStore implements ReadingStore {
       // Series rows inserted by the rolled-back transaction no longer exist.
       this.seriesIds.clear();
       throw new StoreError(
-        "SENSORD_DB_WRITE",
+        ERROR_CODES.db.write,
         this.file,
         `commit of ${readings.length} readings and ${alerts.length} alerts failed, ` +
           `nothing was written: ${describeError(error)}`,
@@ -220,7 +220,7 @@ export class SqliteStore implements ReadingStore {
     const row = this.selectSeries.get(...key) ?? this.insertSeries.get(...key);
     if (row === undefined) {
       throw new StoreError(
-        "SENSORD_DB_WRITE",
+        ERROR_CODES.db.write,
         this.file,
         `could not create series ${key.join("/")}`,
       );
@@ -277,7 +277,7 @@ function checkBatch(file: string, what: string, items: readonly Checked[], after
     const problem = problemOf(item, last);
     if (problem !== null) {
       throw new StoreError(
-        "SENSORD_DB_INVALID",
+        ERROR_CODES.db.invalid,
         file,
         `refusing to commit ${what} seq ${item.seq}: ${problem}; nothing was written`,
       );

@@ -96,7 +96,7 @@ describe("RunningSensor", () => {
   });
 
   it("reopens the device with backoff after I/O errors and reports down after repeated failures", async () => {
-    const ioError = new DriverError("SENSORD_I2C_EIO", "t0", "EIO");
+    const ioError = new DriverError("SENSORD_I2C_IO", "t0", "EIO");
     const driver = scriptedDriver([1, ioError, ioError, ioError, 5]);
     const { lines, log } = capture();
     const values: number[] = [];
@@ -111,7 +111,7 @@ describe("RunningSensor", () => {
     await waitFor(() => values.length >= 2);
     await running.stop();
     expect(values.slice(0, 2)).toEqual([1, 5]);
-    expect(running.status().errors).toEqual({ SENSORD_I2C_EIO: 3 });
+    expect(running.status().errors).toEqual({ SENSORD_I2C_IO: 3 });
     expect(driver.opens).toBe(4);
     expect(lines.filter((line) => line.startsWith("<3>") || line.startsWith("<4>"))).toEqual([
       "<4>state ok -> degraded: sensor t0: EIO",

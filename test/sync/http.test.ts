@@ -1,9 +1,10 @@
 import { getEventListeners } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
+import { ERROR_CODES } from "../../core/errors.js";
 import { VERSION } from "../../core/version.js";
 import type { BatchDevice, BatchReading } from "../../schemas/batch.js";
 import { batchJson, encodeBody, uploadHeaders } from "../../sync/batch.js";
-import { UPLOAD_ERROR_CODES, UploadError } from "../../sync/errors.js";
+import { UploadError } from "../../sync/errors.js";
 import {
   closeSharedAgents,
   createUploadAgent,
@@ -163,7 +164,7 @@ describe("postBody against a recording server", () => {
     const server = await recordingServer();
     await server.close();
     const { error } = await failure(postBody(server.url, Buffer.from("{}"), {}, options()));
-    expect(error.code).toBe(UPLOAD_ERROR_CODES.unreachable);
+    expect(error.code).toBe(ERROR_CODES.upload.unreachable);
     expect(error.retryable).toBe(true);
     expect(error.status).toBeUndefined();
     expect(error.message).toBe(`connect ECONNREFUSED 127.0.0.1:${server.port}`);
@@ -202,7 +203,7 @@ describe("postBody timeouts", () => {
     const { error, ms } = await failure(
       postBody(blackhole.url, Buffer.from("{}"), {}, options({ connectTimeoutMs: 60 })),
     );
-    expect(error.code).toBe(UPLOAD_ERROR_CODES.unreachable);
+    expect(error.code).toBe(ERROR_CODES.upload.unreachable);
     expect(error.message).toMatch(/^connect timeout after 60 ms to 127\.0\.0\.1:\d+$/);
     expect(ms).toBeGreaterThanOrEqual(50);
     expect(ms).toBeLessThan(TIMER_SLACK_MS);
@@ -215,7 +216,7 @@ describe("postBody timeouts", () => {
     const { error, ms } = await failure(
       postBody(proxy.url, Buffer.from("{}"), {}, options({ headersTimeoutMs: 50 })),
     );
-    expect(error.code).toBe(UPLOAD_ERROR_CODES.timeout);
+    expect(error.code).toBe(ERROR_CODES.upload.timeout);
     expect(error.message).toBe("timeout waiting for response headers (50 ms)");
     expect(error.retryable).toBe(true);
     expect(ms).toBeLessThan(TIMER_SLACK_MS);
@@ -228,7 +229,7 @@ describe("postBody timeouts", () => {
     const { error, ms } = await failure(
       postBody(proxy.url, Buffer.from("{}"), {}, options({ bodyTimeoutMs: 50 })),
     );
-    expect(error.code).toBe(UPLOAD_ERROR_CODES.timeout);
+    expect(error.code).toBe(ERROR_CODES.upload.timeout);
     expect(error.message).toBe("timeout reading response body (no data for 50 ms)");
     expect(error.status).toBe(200);
     expect(ms).toBeLessThan(TIMER_SLACK_MS);
@@ -259,7 +260,7 @@ describe("postBody timeouts", () => {
     );
     const failedAt = performance.now();
     await reference;
-    expect(error.code).toBe(UPLOAD_ERROR_CODES.timeout);
+    expect(error.code).toBe(ERROR_CODES.upload.timeout);
     expect(error.message).toBe("no complete response within the 40 ms deadline");
     // Never early (libuv's millisecond clock may fire 1 ms short)...
     expect(failedAt - started).toBeGreaterThanOrEqual(39);
@@ -276,7 +277,7 @@ describe("postBody timeouts", () => {
     const { error, ms } = await failure(
       postBody(proxy.url, Buffer.from("{}"), {}, { ...options(), signal: controller.signal }),
     );
-    expect(error.code).toBe(UPLOAD_ERROR_CODES.aborted);
+    expect(error.code).toBe(ERROR_CODES.upload.aborted);
     expect(ms).toBeLessThan(500);
   });
 });
@@ -297,7 +298,7 @@ describe("postBody and the caller's signal", () => {
     const { error } = await failure(
       postBody(server.url, Buffer.from("{}"), {}, { ...options(), signal: AbortSignal.abort() }),
     );
-    expect(error.code).toBe(UPLOAD_ERROR_CODES.aborted);
+    expect(error.code).toBe(ERROR_CODES.upload.aborted);
     expect(server.requests).toHaveLength(0);
   });
 });
@@ -356,7 +357,7 @@ describe("postBody through the fault proxy", () => {
     const { proxy, upstream } = await faultProxy();
     proxy.next({ kind: "reset" });
     const { error } = await failure(postBody(proxy.url, Buffer.from("{}"), {}, options()));
-    expect(error.code).toBe(UPLOAD_ERROR_CODES.reset);
+    expect(error.code).toBe(ERROR_CODES.upload.reset);
     expect(error.message).toMatch(/^connection reset before the response: /);
     expect(error.retryable).toBe(true);
     expect(upstream.requests).toHaveLength(0);
@@ -369,7 +370,7 @@ describe("postBody through the fault proxy", () => {
     const { body, headers } = await batchRequest();
     const opts = { ...options(), maxResponseBytes: 1_000_000 };
     const { error } = await failure(postBody(proxy.url, body, headers, opts));
-    expect(error.code).toBe(UPLOAD_ERROR_CODES.reset);
+    expect(error.code).toBe(ERROR_CODES.upload.reset);
     expect(error.status).toBe(200);
     expect(error.message).toMatch(/^connection reset in the middle of a 200 response: /);
     // The server has the batch; the answer was lost. The retry carries the same key.

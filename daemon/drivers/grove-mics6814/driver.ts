@@ -1,4 +1,4 @@
-import { DriverError } from "../../../core/errors.js";
+import { DriverError, ERROR_CODES } from "../../../core/errors.js";
 import type { Logger } from "../../../core/logger.js";
 import type { ChannelValue, Sample, SensorDriver } from "../driver.js";
 import type { I2cBus, I2cBusOpener } from "../i2c/bus.js";
@@ -46,7 +46,7 @@ export interface MicsSettings {
 export const MICS_TIMING: I2cTiming = { timeoutMs: DEFAULT_I2C_TIMEOUT_MS, pauseMs: 5 };
 
 /** No usable R0 for an element: neither the board nor the config has one. */
-export const R0_MISSING = "SENSORD_MICS_R0_MISSING";
+export const R0_MISSING = ERROR_CODES.driver.micsR0Missing;
 
 interface R0Value {
   value: number;
@@ -100,7 +100,7 @@ export class MicsDriver implements SensorDriver {
   async read(): Promise<Sample> {
     const device = this.device;
     if (device === null) {
-      throw new DriverError("SENSORD_DRIVER_NOT_OPEN", this.target.sensor, "read before open");
+      throw new DriverError(ERROR_CODES.driver.notOpen, this.target.sensor, "read before open");
     }
     const ratios: Partial<Record<MicsChannel, number>> = {};
     for (const channel of this.channels) {
@@ -213,7 +213,7 @@ export class MicsDriver implements SensorDriver {
     if (value === undefined) return null;
     if (adcCounts && !isUsableAdcR0(value)) {
       throw new DriverError(
-        "SENSORD_MICS_R0_INVALID",
+        ERROR_CODES.driver.micsR0Invalid,
         this.target.sensor,
         `r0_${channel} = ${value} cannot be an ADC count on this firmware-2 board; use 1..1022`,
         { retryable: false },

@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { DriverError } from "../../../core/errors.js";
+import { DriverError, ERROR_CODES } from "../../../core/errors.js";
 import type { Logger } from "../../../core/logger.js";
 import type { Unit } from "../../../schemas/vocabulary.js";
 import type { Sample, SensorDriver } from "../driver.js";
@@ -98,7 +98,7 @@ export class WinsenZeDriver implements SensorDriver {
   async read(): Promise<Sample> {
     const link = this.link;
     if (link === null) {
-      throw new DriverError("SENSORD_SERIAL_CLOSED", this.settings.sensor, "read before open");
+      throw new DriverError(ERROR_CODES.serial.closed, this.settings.sensor, "read before open");
     }
     if (link.failure !== null) throw link.failure;
     if (this.settings.mode === "qa") {
@@ -122,7 +122,7 @@ export class WinsenZeDriver implements SensorDriver {
       if (this.link !== link) {
         // close() during a read (a shutdown): end it now rather than at the timeout.
         throw new DriverError(
-          "SENSORD_SERIAL_CLOSED",
+          ERROR_CODES.serial.closed,
           this.settings.sensor,
           "port closed while reading",
         );
@@ -156,14 +156,14 @@ export class WinsenZeDriver implements SensorDriver {
     const waited = `${timeoutMs / 1000} s`;
     if (rejectedBytes > 0 || invalidFrames > 0) {
       return new DriverError(
-        "SENSORD_FRAME_INVALID",
+        ERROR_CODES.driver.frameInvalid,
         sensor,
         `no valid frame on ${port} in ${waited}: ${rejectedBytes} byte(s) rejected, ` +
           `${invalidFrames} unusable frame(s)${problem ? ` (${problem})` : ""}; check \`baud\`, \`gas\` and wiring`,
       );
     }
     return new DriverError(
-      "SENSORD_SERIAL_SILENT",
+      ERROR_CODES.serial.silent,
       sensor,
       `no data from the module on ${port} in ${waited} (${mode} mode): check power, wiring ` +
         "(module TX to Pi RX, and Pi TX to module RX for Q&A) and `port`",
@@ -251,7 +251,7 @@ export class WinsenZeDriver implements SensorDriver {
 
   private faultError(): DriverError {
     return new DriverError(
-      "SENSORD_SENSOR_FAULT",
+      ERROR_CODES.driver.sensorFault,
       this.settings.sensor,
       "the module reports a sensor fault (ZE15 fault bit set): check or replace the sensor",
       { retryable: true },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { DriverError } from "../../../core/errors.js";
+import { DriverError, ERROR_CODES } from "../../../core/errors.js";
 import type { I2cBus } from "../../../daemon/drivers/i2c/bus.js";
-import { I2C_CODES, InvalidFrame, i2cError } from "../../../daemon/drivers/i2c/errors.js";
+import { InvalidFrame, i2cError } from "../../../daemon/drivers/i2c/errors.js";
 import { BusGate, GateTimeout } from "../../../daemon/drivers/i2c/gate.js";
 import { closeQuietly, openI2cDevice } from "../../../daemon/drivers/i2c/transfer.js";
 import { GmV2Board, MicsV2Board } from "../../support/i2c/boards.js";
@@ -44,31 +44,31 @@ describe("I2cDevice", () => {
     {
       name: "NACK (EREMOTEIO)",
       fault: { kind: "nack" },
-      code: I2C_CODES.nack,
+      code: ERROR_CODES.i2c.nack,
       text: "sensor gas0: no device answered at 0x04 on bus 1 (EREMOTEIO during write [02]): check the wiring and power, and that the address matches the board (i2cdetect -y 1)",
     },
     {
       name: "NACK (ENXIO)",
       fault: { kind: "nack", errno: "ENXIO" },
-      code: I2C_CODES.nack,
+      code: ERROR_CODES.i2c.nack,
       text: "no device answered at 0x04 on bus 1 (ENXIO during write [02])",
     },
     {
       name: "EIO",
       fault: { kind: "eio" },
-      code: I2C_CODES.nack,
+      code: ERROR_CODES.i2c.nack,
       text: "no device answered at 0x04 on bus 1 (EIO during write [02])",
     },
     {
       name: "ETIMEDOUT",
       fault: { kind: "etimedout" },
-      code: I2C_CODES.timeout,
+      code: ERROR_CODES.i2c.timeout,
       text: "the I2C adapter timed out talking to 0x04 on bus 1 (ETIMEDOUT during write [02])",
     },
     {
       name: "another errno",
       fault: { kind: "errno", code: "EBUSY" },
-      code: I2C_CODES.io,
+      code: ERROR_CODES.i2c.io,
       text: "I2C write [02] to 0x04 on bus 1 failed: EBUSY",
     },
   ];
@@ -149,7 +149,7 @@ describe("I2cDevice", () => {
     expect(frame.message).toBe(
       "sensor gas0: bad reply from 0x04 on bus 1 (read co element): checksum mismatch",
     );
-    const original = new DriverError("SENSORD_X", "gas0", "x");
+    const original = new DriverError(ERROR_CODES.driver.sensorFault, "gas0", "x");
     expect(i2cError(original, MICS, "read")).toBe(original);
   });
 });
