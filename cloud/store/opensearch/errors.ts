@@ -3,17 +3,19 @@ import { StoreBusyError } from "../types.js";
 
 /**
  * An OpenSearch store failure, `path` being the endpoint (never a
- * credential: the signer's keys are not part of any message). Codes:
- * - INGEST_OS_URL: the endpoint or index prefix cannot be used
- * - INGEST_OS_CLIENT_MISSING: the client packages are not installed
- * - INGEST_OS_CREDENTIALS: no AWS credentials could be found to sign with
- * - INGEST_OS_UNREACHABLE: nothing answers at the endpoint
- * - INGEST_OS_TIMEOUT: the domain did not answer in time
- * - INGEST_OS_FORBIDDEN: the domain's access policy or the signature refused the request
- * - INGEST_OS_REQUEST: the domain answered an error not listed above
- * - INGEST_OS_CLOSED: the store was used after close()
+ * credential: the signer's keys are not part of any message); its code is one
+ * of ERROR_CODES.opensearch, each explained in README.md beside this file.
  */
-export class OpenSearchStoreError extends StoreError {}
+export class OpenSearchStoreError extends StoreError {
+  constructor(
+    code: CodeOf<"opensearch">,
+    endpoint: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, endpoint, message, options);
+  }
+}
 
 /** Seconds a sender waits before retrying after OpenSearch pushed back. */
 export const RETRY_AFTER_SECONDS = 5;

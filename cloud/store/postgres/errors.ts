@@ -2,23 +2,19 @@ import { type CodeOf, describeError, ERROR_CODES, StoreError } from "../../../co
 
 /**
  * A PostgreSQL store failure, `path` being the password-free location
- * (postgres://user@host:port/db). Codes:
- * - INGEST_PG_URL: the URL cannot be used
- * - INGEST_PG_AUTH: the server refused the user or password
- * - INGEST_PG_NO_DATABASE: the database does not exist
- * - INGEST_PG_UNREACHABLE: nothing answers at the host and port
- * - INGEST_PG_CONNECT: any other connection failure
- * - INGEST_PG_VERSION: the server is older than PostgreSQL 14
- * - INGEST_PG_PRIVILEGE: the user may not create the tables
- * - INGEST_PG_FOREIGN: the database holds tables of something else
- * - INGEST_PG_TOO_NEW: the schema is newer than this sensord-ingest
- * - INGEST_PG_OPEN: preparing the schema or partitions failed otherwise
- * - INGEST_PG_LEFTOVER: a month's table was left detached by an interrupted retention pass
- * - INGEST_PG_CONFLICT: an idempotency key conflicted but its answer kept vanishing
- * - INGEST_PG_SERIES: a series row was neither inserted nor found (should not happen)
- * - INGEST_PG_CLOSED: the store was used after close()
+ * (postgres://user@host:port/db); its code is one of ERROR_CODES.postgres,
+ * each explained in README.md beside this file.
  */
-export class PostgresStoreError extends StoreError {}
+export class PostgresStoreError extends StoreError {
+  constructor(
+    code: CodeOf<"postgres">,
+    location: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, location, message, options);
+  }
+}
 
 interface PgErrorFields {
   code?: unknown;
