@@ -38,6 +38,7 @@ export const ERROR_CODES = {
     frameInvalid: "SENSORD_FRAME_INVALID",
     replayUnreadable: "SENSORD_REPLAY_UNREADABLE",
     sensorFault: "SENSORD_SENSOR_FAULT",
+    /** No usable R0 for a MiCS-6814 element: neither the board nor the config has one. */
     micsR0Missing: "SENSORD_MICS_R0_MISSING",
     micsR0Invalid: "SENSORD_MICS_R0_INVALID",
   },
@@ -190,19 +191,17 @@ export class ConfigError extends SensordError {
   }
 }
 
-/** A sensor driver failed to read; `retryable` says whether backing off and trying again can help. */
+/**
+ * A sensor driver failed to open or read. The sampler decides from the code
+ * what to do next (daemon/sampler/running-sensor.ts): it reads again after
+ * SENSORD_FRAME_INVALID and closes, backs off and reopens after anything else,
+ * so a driver never has to say whether trying again can help.
+ */
 export class DriverError extends SensordError {
   readonly sensor: string;
-  readonly retryable: boolean;
-  constructor(
-    code: ErrorCode,
-    sensor: string,
-    message: string,
-    options: { retryable?: boolean; cause?: unknown } = {},
-  ) {
-    super(code, `sensor ${sensor}: ${message}`, { cause: options.cause });
+  constructor(code: ErrorCode, sensor: string, message: string, options?: { cause?: unknown }) {
+    super(code, `sensor ${sensor}: ${message}`, options);
     this.sensor = sensor;
-    this.retryable = options.retryable ?? true;
   }
 }
 

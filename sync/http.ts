@@ -105,7 +105,6 @@ export async function postBody(
     }
   } catch (error) {
     throw new UploadError(ERROR_CODES.upload.network, `invalid request: ${errorText(error)}`, {
-      retryable: false,
       cause: error,
     });
   }
@@ -372,8 +371,8 @@ function uploadError(
   status: number | undefined,
 ): UploadError {
   const { options } = context;
-  const make = (code: UploadErrorCode, message: string, retryable = true) =>
-    new UploadError(code, message, { retryable, status, cause: error });
+  const make = (code: UploadErrorCode, message: string) =>
+    new UploadError(code, message, { status, cause: error });
 
   if (options.signal?.aborted) return make(ERROR_CODES.upload.aborted, "upload aborted");
   if (context.deadlineHit) {
@@ -403,7 +402,7 @@ function uploadError(
   const text = errorText(error);
   if (code === undefined) return make(ERROR_CODES.upload.network, text);
   if (INVALID_REQUEST_CODES.has(code)) {
-    return make(ERROR_CODES.upload.network, `invalid request: ${text}`, false);
+    return make(ERROR_CODES.upload.network, `invalid request: ${text}`);
   }
   if (UNREACHABLE_CODES.has(code)) return make(ERROR_CODES.upload.unreachable, text);
   if (RESET_CODES.has(code)) {

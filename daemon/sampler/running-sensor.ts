@@ -59,6 +59,16 @@ const FAILURES_UNTIL_DOWN = 3;
 const FULL_SPEED_YIELD_EVERY = 256;
 
 /**
+ * A reply arrived but was not a valid frame: the link works, so the sampler
+ * reads again one interval later without reopening (until the sensor is down).
+ * Any other failure may mean the link is gone (an unplugged adapter, a bus held
+ * low), so the sampler closes, backs off and reopens.
+ */
+function isBadFrame(error: unknown): boolean {
+  return error instanceof DriverError && error.code === ERROR_CODES.driver.frameInvalid;
+}
+
+/**
  * Owns one sensor's loop: schedule against the monotonic clock, warm-up, error
  * counting, backoff and reopen, and logging once per state change (the
  * Telegraf "running plugin" idea), so drivers only know how to read.
@@ -177,8 +187,7 @@ export class RunningSensor {
     this.consecutiveFailures++;
     const down = this.consecutiveFailures >= FAILURES_UNTIL_DOWN;
     this.setState(down ? "down" : "degraded", this.stats.lastError);
-    // A bad frame says nothing about the link; anything else may: reopen after backing off.
-    if (code !== ERROR_CODES.driver.frameInvalid || down) {
+    if (!isBadFrame(error) || down) {
       const delay = backoffDelay(this.deps.backoff ?? DRIVER_BACKOFF, this.consecutiveFailures);
       await this.closeDriver();
       if (!(await this.sleep(delay))) return "retry";

@@ -267,7 +267,6 @@ describe("postBody on node:https", () => {
     expect(failure).toBeInstanceOf(UploadError);
     const error = failure as UploadError;
     expect(error.code).toBe(ERROR_CODES.upload.network);
-    expect(error.retryable).toBe(true);
     expect(error.message).toBe(
       `TLS to ${new URL(server.url).host} failed (self-signed certificate): the endpoint's certificate is self-signed: give sensord its CA with NODE_EXTRA_CA_CERTS=/path/ca.pem in the service's environment`,
     );

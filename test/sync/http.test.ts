@@ -160,12 +160,11 @@ describe("postBody against a recording server", () => {
     expect(exact).toMatchObject({ status: 200, body: "x".repeat(100), truncated: false });
   });
 
-  it("fails with a retryable, unreachable UploadError when the connection is refused", async () => {
+  it("fails with an unreachable UploadError, retried as such, when the connection is refused", async () => {
     const server = await recordingServer();
     await server.close();
     const { error } = await failure(postBody(server.url, Buffer.from("{}"), {}, options()));
     expect(error.code).toBe(ERROR_CODES.upload.unreachable);
-    expect(error.retryable).toBe(true);
     expect(error.status).toBeUndefined();
     expect(error.message).toBe(`connect ECONNREFUSED 127.0.0.1:${server.port}`);
     expect(classifyFailure(error)).toEqual({
@@ -186,12 +185,12 @@ describe("postBody against a recording server", () => {
     expect(server.connections()).toBe(1);
   });
 
-  it("says a bad URL is not retryable", async () => {
+  it("refuses a URL that is not http(s) before sending anything", async () => {
     const { error } = await failure(
       postBody("ftp://127.0.0.1:1/x", Buffer.from("{}"), {}, options()),
     );
-    expect(error.retryable).toBe(false);
-    expect(error.message).toMatch(/^invalid request: /);
+    expect(error.code).toBe(ERROR_CODES.upload.network);
+    expect(error.message).toBe("invalid request: unsupported protocol ftp: (http: or https: only)");
   });
 });
 
@@ -218,7 +217,11 @@ describe("postBody timeouts", () => {
     );
     expect(error.code).toBe(ERROR_CODES.upload.timeout);
     expect(error.message).toBe("timeout waiting for response headers (50 ms)");
-    expect(error.retryable).toBe(true);
+    expect(classifyFailure(error)).toEqual({
+      kind: "retry",
+      reason: error.message,
+      retryAfterMs: null,
+    });
     expect(ms).toBeLessThan(TIMER_SLACK_MS);
     expect(proxy.counts).toEqual({ hang: 1 });
   });
@@ -353,17 +356,21 @@ describe("postBody through the fault proxy", () => {
     });
   });
 
-  it("turns a reset after the request into a retryable reset error", async () => {
+  it("turns a reset after the request into a reset error, retried", async () => {
     const { proxy, upstream } = await faultProxy();
     proxy.next({ kind: "reset" });
     const { error } = await failure(postBody(proxy.url, Buffer.from("{}"), {}, options()));
     expect(error.code).toBe(ERROR_CODES.upload.reset);
     expect(error.message).toMatch(/^connection reset before the response: /);
-    expect(error.retryable).toBe(true);
+    expect(classifyFailure(error)).toEqual({
+      kind: "retry",
+      reason: error.message,
+      retryAfterMs: null,
+    });
     expect(upstream.requests).toHaveLength(0);
   });
 
-  it("turns a reset in the middle of the body into a retryable error that keeps the status", async () => {
+  it("turns a reset in the middle of the body into an error that keeps the status, and retries it", async () => {
     const { proxy, upstream } = await faultProxy();
     upstream.respond({ status: 200, body: JSON.stringify({ ok: true, note: "x".repeat(20_000) }) });
     proxy.next({ kind: "reset-mid-body", forward: true });

@@ -45,9 +45,6 @@ export interface MicsSettings {
  */
 export const MICS_TIMING: I2cTiming = { timeoutMs: DEFAULT_I2C_TIMEOUT_MS, pauseMs: 5 };
 
-/** No usable R0 for an element: neither the board nor the config has one. */
-export const R0_MISSING = ERROR_CODES.driver.micsR0Missing;
-
 interface R0Value {
   value: number;
   source: "config" | "user EEPROM" | "factory EEPROM" | "board";
@@ -130,7 +127,11 @@ export class MicsDriver implements SensorDriver {
   private async readRatio(device: I2cDevice, channel: MicsChannel): Promise<number> {
     const r0 = this.r0[channel]?.value;
     if (r0 === undefined)
-      throw new DriverError(R0_MISSING, this.target.sensor, `no R0 for ${channel}`);
+      throw new DriverError(
+        ERROR_CODES.driver.micsR0Missing,
+        this.target.sensor,
+        `no R0 for ${channel}`,
+      );
     const operation = `read ${channel} element`;
     try {
       if (this.firmware === 2) {
@@ -216,7 +217,6 @@ export class MicsDriver implements SensorDriver {
         ERROR_CODES.driver.micsR0Invalid,
         this.target.sensor,
         `r0_${channel} = ${value} cannot be an ADC count on this firmware-2 board; use 1..1022`,
-        { retryable: false },
       );
     }
     return { value, source: "config" };
@@ -229,11 +229,10 @@ export class MicsDriver implements SensorDriver {
 
   private missingR0(channel: MicsChannel, detail: string): DriverError {
     return new DriverError(
-      R0_MISSING,
+      ERROR_CODES.driver.micsR0Missing,
       this.target.sensor,
       `no R0 calibration for the ${channel} element (${detail}); calibrate the board or set ` +
         `r0_${channel} in this sensor's config`,
-      { retryable: false },
     );
   }
 

@@ -48,8 +48,8 @@ export function i2cError(error: unknown, target: I2cTarget, operation: string): 
   if (error instanceof DriverError) return error;
   const { sensor, busNumber } = target;
   const where = `${hexAddress(target.address)} on bus ${busNumber}`;
-  const fail = (code: ErrorCode, message: string, retryable = true) =>
-    new DriverError(code, sensor, message, { retryable, cause: error });
+  const fail = (code: ErrorCode, message: string) =>
+    new DriverError(code, sensor, message, { cause: error });
 
   if (error instanceof InvalidFrame) {
     return fail(
@@ -73,7 +73,6 @@ export function i2cError(error: unknown, target: I2cTarget, operation: string): 
         ERROR_CODES.i2c.permission,
         `permission denied on /dev/i2c-${busNumber}: add the service user to the "i2c" group ` +
           "(sudo usermod -aG i2c <user>) and restart the service",
-        false,
       );
     case "EREMOTEIO":
     case "ENXIO":

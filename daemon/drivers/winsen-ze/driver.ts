@@ -167,7 +167,6 @@ export class WinsenZeDriver implements SensorDriver {
       sensor,
       `no data from the module on ${port} in ${waited} (${mode} mode): check power, wiring ` +
         "(module TX to Pi RX, and Pi TX to module RX for Q&A) and `port`",
-      { retryable: true },
     );
   }
 
@@ -254,7 +253,6 @@ export class WinsenZeDriver implements SensorDriver {
       ERROR_CODES.driver.sensorFault,
       this.settings.sensor,
       "the module reports a sensor fault (ZE15 fault bit set): check or replace the sensor",
-      { retryable: true },
     );
   }
 }

@@ -80,7 +80,6 @@ describe("I2cDevice", () => {
       const error = await driverError(device.query([0x02], 2, 1));
       expect(error.code).toBe(code);
       expect(error.message).toContain(text);
-      expect(error.retryable).toBe(true);
       expect(error.sensor).toBe("gas0");
     });
   }
@@ -96,7 +95,6 @@ describe("I2cDevice", () => {
         "Interface Options > I2C, or dtparam=i2c_arm=on in config.txt) and reboot, or set bus = <n> " +
         "to the bus the board is on (ls /dev/i2c-*)",
     );
-    expect(error.retryable).toBe(true);
     bus.setMissing(false);
     await device.write([0x02]);
   });
@@ -109,7 +107,7 @@ describe("I2cDevice", () => {
     expect(error.message).toContain("I2C bus 3 not found (/dev/i2c-3 does not exist)");
   });
 
-  it("reports EACCES as a permission problem with the i2c-group fix, not retryable", async () => {
+  it("reports EACCES as a permission problem with the i2c-group fix", async () => {
     const { bus } = rig();
     bus.denyAccess();
     const { device } = await openI2cDevice(bus.opener, MICS, TIMEOUT_MS);
@@ -119,7 +117,6 @@ describe("I2cDevice", () => {
       'sensor gas0: permission denied on /dev/i2c-1: add the service user to the "i2c" group ' +
         "(sudo usermod -aG i2c <user>) and restart the service",
     );
-    expect(error.retryable).toBe(false);
   });
 
   it("reports an absent device as a NACK", async () => {
