@@ -29,7 +29,7 @@ export const UPLOAD_BACKOFF: BackoffPolicy = { initialMs: 2_000, maxMs: 300_000 
  * 1 s .. 10 s, full jitter, for an endpoint that cannot be reached at all.
  * A refused or unanswered connect costs the server nothing, and the long
  * ceiling is what made Fluent Bit take 146 s to notice a receiver was back
- * after a 60 s outage (shared/reference/peers.md): with this the backlog
+ * after a 60 s outage: with this the backlog
  * starts moving within 10 s of the endpoint's return however long it was away
  * (plus the connect timeout of the probe in flight, if SYNs were being dropped).
  * Servers that answer (429, 5xx, resets after the request was sent) still get

@@ -70,8 +70,8 @@ function isBadFrame(error: unknown): boolean {
 
 /**
  * Owns one sensor's loop: schedule against the monotonic clock, warm-up, error
- * counting, backoff and reopen, and logging once per state change (the
- * Telegraf "running plugin" idea), so drivers only know how to read.
+ * counting, backoff and reopen, and logging once per state change, so drivers
+ * only know how to read.
  */
 export class RunningSensor {
   private state: SensorState = "starting";

@@ -14,7 +14,6 @@ import { InvalidFrame } from "../i2c/errors.js";
  * - MutichannelGasSensorMCU/MutichannelGasSensorMCU.ino (firmware 1 itself):
  *   replies are [cmd, hi, lo, (cmd + hi + lo) & 0xFF]; only single-byte writes
  *   select what the next read returns.
- * - shared/reference/sensor-protocols.md section 1 (summary of the above).
  */
 
 export type MicsChannel = "nh3" | "co" | "no2";
