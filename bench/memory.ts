@@ -8,7 +8,7 @@ import { BenchDaemon } from "./daemon-process.js";
 import { printReport, type SectionReport } from "./report.js";
 
 /**
- * Issue 14 measures after 10 minutes at 1 Hz; MEMORY_WINDOW_S=60 (seconds)
+ * The goal is measured after 10 minutes at 1 Hz; MEMORY_WINDOW_S=60 (seconds)
  * gives a quick run with the same configurations.
  */
 function windowMs(): number {
@@ -41,7 +41,7 @@ const SCRAPE_MS = 5000;
 const NONE: Sections = { sync: false, mqtt: false, http: false, control: false };
 const EVERYTHING: Sections = { sync: true, mqtt: true, http: true, control: true, scraped: true };
 
-/** Issue 14's configuration (a sensor with every section), each section off in turn, and each alone. */
+/** The full configuration (a sensor with every section), each section off in turn, and each alone. */
 const CONFIGURATIONS: ReadonlyArray<{ name: string; sections: Sections }> = [
   { name: "everything", sections: EVERYTHING },
   { name: "- [sync]", sections: { ...EVERYTHING, sync: false } },
@@ -224,7 +224,7 @@ export async function benchMemory(dir: string): Promise<MemoryResult> {
   }
 }
 
-/** Issue 14's goal for the configuration with every section. */
+/** Steady RSS a Pi Zero can spare for sensord with every section on. */
 const STEADY_GOAL_MIB = 60;
 
 /** The `## Memory per configuration` table of bench/README.md. */

@@ -6,9 +6,9 @@ export interface BackoffPolicy {
 export const DRIVER_BACKOFF: BackoffPolicy = { initialMs: 1000, maxMs: 60_000 };
 
 /**
- * Exponential backoff with full jitter (AWS architecture blog, "Exponential
- * Backoff And Jitter"): spreads retries of many Pis that lost the same bus or
- * network at the same moment. `attempt` counts from 1.
+ * Exponential backoff with full jitter (a delay drawn at random up to the
+ * doubling ceiling, not the ceiling itself): spreads retries of many Pis that
+ * lost the same bus or network at the same moment. `attempt` counts from 1.
  */
 export function backoffDelay(
   policy: BackoffPolicy,

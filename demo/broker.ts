@@ -1,5 +1,4 @@
 import { createServer, type Server } from "node:net";
-import { Aedes } from "aedes";
 
 export interface DemoBroker {
   url: string;
@@ -8,8 +7,35 @@ export interface DemoBroker {
   close(): Promise<void>;
 }
 
+/**
+ * aedes is a development dependency, so a Pi's install does not carry a broker it
+ * never runs: a checkout (`npm install`, then `npm start`) has it, an installed
+ * package does not.
+ */
+export class BrokerMissingError extends Error {
+  constructor(options: { cause: unknown }) {
+    super(
+      "the demo's MQTT broker needs the aedes package, a development dependency: " +
+        "run the demo from a sensord checkout after `npm install`, or `npm install --no-save aedes`",
+      options,
+    );
+    this.name = "BrokerMissingError";
+  }
+}
+
+async function loadAedes(): Promise<typeof import("aedes")> {
+  try {
+    return await import("aedes");
+  } catch (error) {
+    const code = error instanceof Error && "code" in error ? error.code : undefined;
+    if (code === "ERR_MODULE_NOT_FOUND") throw new BrokerMissingError({ cause: error });
+    throw error;
+  }
+}
+
 /** An embedded MQTT broker (aedes) on loopback, so the demo needs no Mosquitto install. */
 export async function startBroker(port: number): Promise<DemoBroker> {
+  const { Aedes } = await loadAedes();
   const aedes = await Aedes.createBroker();
   const server: Server = createServer(aedes.handle);
   await new Promise<void>((resolve, reject) => {

@@ -12,7 +12,7 @@ import { startIngestServer } from "../cloud/http/server.js";
 import { parseDuration } from "../core/duration.js";
 import { describeError } from "../core/errors.js";
 import { processLogger } from "../core/logger.js";
-import { startBroker } from "./broker.js";
+import { BrokerMissingError, startBroker } from "./broker.js";
 import { demoConfig } from "./config.js";
 
 const SENSORD = resolve(import.meta.dirname, "../daemon/main.js");
@@ -59,6 +59,7 @@ async function main(): Promise<number> {
   const log = processLogger("warn");
 
   const broker = await startBroker(options.mqttPort).catch((error: unknown) => {
+    if (error instanceof BrokerMissingError) throw error;
     throw new Error(
       `cannot start the MQTT broker on 127.0.0.1:${options.mqttPort}: ${describeError(error)}; ` +
         "pick another port with --mqtt-port (0 picks a free one)",

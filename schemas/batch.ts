@@ -70,7 +70,7 @@ export const OriginalGas = Type.Object(
 
 /**
  * Wire format `original` (`[sync] format = "original"`): one POST per sampling
- * cycle with the original gas document (shared/reference/original-system.md),
+ * cycle with the gas document the original (Lambda-based) system posted,
  * plus a top-level `id` so a downstream can dedupe. Gas keys are gas names.
  */
 export const OriginalDocument = Type.Object(

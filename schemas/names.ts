@@ -7,7 +7,7 @@
 /**
  * Gases sensord knows by name. The first four are what the original system
  * sampled; the rest are the other MiCS-6814 channels, the Grove V2 VOC
- * channel and the Winsen ZE03 family (see shared/reference/sensor-protocols.md).
+ * channel and the Winsen ZE03 family.
  */
 export const GASES = [
   "co",

@@ -1,7 +1,7 @@
 import type { Agent, ClientRequest, IncomingHttpHeaders, IncomingMessage } from "node:http";
 import { request } from "node:http";
-import { describeError } from "../core/errors.js";
-import { UPLOAD_ERROR_CODES, UploadError, type UploadErrorCode } from "./errors.js";
+import { describeError, ERROR_CODES } from "../core/errors.js";
+import { UploadError, type UploadErrorCode } from "./errors.js";
 import { UploadAgent } from "./upload-agent.js";
 
 /** Each is a plain timer armed for its phase, so a 50 ms setting fires after 50 ms. */
@@ -104,13 +104,12 @@ export async function postBody(
       throw new Error(`unsupported protocol ${target.protocol} (http: or https: only)`);
     }
   } catch (error) {
-    throw new UploadError(UPLOAD_ERROR_CODES.network, `invalid request: ${errorText(error)}`, {
-      retryable: false,
+    throw new UploadError(ERROR_CODES.upload.network, `invalid request: ${errorText(error)}`, {
       cause: error,
     });
   }
   if (options.signal?.aborted) {
-    throw new UploadError(UPLOAD_ERROR_CODES.aborted, "upload aborted", {
+    throw new UploadError(ERROR_CODES.upload.aborted, "upload aborted", {
       cause: options.signal.reason,
     });
   }
@@ -372,53 +371,53 @@ function uploadError(
   status: number | undefined,
 ): UploadError {
   const { options } = context;
-  const make = (code: UploadErrorCode, message: string, retryable = true) =>
-    new UploadError(code, message, { retryable, status, cause: error });
+  const make = (code: UploadErrorCode, message: string) =>
+    new UploadError(code, message, { status, cause: error });
 
-  if (options.signal?.aborted) return make(UPLOAD_ERROR_CODES.aborted, "upload aborted");
+  if (options.signal?.aborted) return make(ERROR_CODES.upload.aborted, "upload aborted");
   if (context.deadlineHit) {
     return make(
-      UPLOAD_ERROR_CODES.timeout,
+      ERROR_CODES.upload.timeout,
       `no complete response within the ${context.deadlineMs} ms deadline`,
     );
   }
   switch (context.phaseTimedOut) {
     case "connect":
       return make(
-        UPLOAD_ERROR_CODES.unreachable,
+        ERROR_CODES.upload.unreachable,
         `connect timeout after ${context.connectTimeoutMs} ms to ${origin(context.url)}`,
       );
     case "headers":
       return make(
-        UPLOAD_ERROR_CODES.timeout,
+        ERROR_CODES.upload.timeout,
         `timeout waiting for response headers (${options.headersTimeoutMs} ms)`,
       );
     case "body":
       return make(
-        UPLOAD_ERROR_CODES.timeout,
+        ERROR_CODES.upload.timeout,
         `timeout reading response body (no data for ${options.bodyTimeoutMs} ms)`,
       );
   }
   const code = errorCode(error);
   const text = errorText(error);
-  if (code === undefined) return make(UPLOAD_ERROR_CODES.network, text);
+  if (code === undefined) return make(ERROR_CODES.upload.network, text);
   if (INVALID_REQUEST_CODES.has(code)) {
-    return make(UPLOAD_ERROR_CODES.network, `invalid request: ${text}`, false);
+    return make(ERROR_CODES.upload.network, `invalid request: ${text}`);
   }
-  if (UNREACHABLE_CODES.has(code)) return make(UPLOAD_ERROR_CODES.unreachable, text);
+  if (UNREACHABLE_CODES.has(code)) return make(ERROR_CODES.upload.unreachable, text);
   if (RESET_CODES.has(code)) {
     const when =
       status === undefined ? "before the response" : `in the middle of a ${status} response`;
-    return make(UPLOAD_ERROR_CODES.reset, `connection reset ${when}: ${text}`);
+    return make(ERROR_CODES.upload.reset, `connection reset ${when}: ${text}`);
   }
   const tlsFix = TLS_FIXES[code];
   if (tlsFix !== undefined) {
     return make(
-      UPLOAD_ERROR_CODES.network,
+      ERROR_CODES.upload.network,
       `TLS to ${origin(context.url)} failed (${text}): ${tlsFix}`,
     );
   }
-  return make(UPLOAD_ERROR_CODES.network, text);
+  return make(ERROR_CODES.upload.network, text);
 }
 
 function errorCode(error: unknown): string | undefined {

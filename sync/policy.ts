@@ -1,6 +1,6 @@
 import { type BackoffPolicy, backoffDelay } from "../core/backoff.js";
-import { describeError } from "../core/errors.js";
-import { UPLOAD_ERROR_CODES, UploadError } from "./errors.js";
+import { describeError, ERROR_CODES } from "../core/errors.js";
+import { UploadError } from "./errors.js";
 
 /** What to do with a batch after one attempt to upload it. */
 export type UploadOutcome =
@@ -29,7 +29,7 @@ export const UPLOAD_BACKOFF: BackoffPolicy = { initialMs: 2_000, maxMs: 300_000 
  * 1 s .. 10 s, full jitter, for an endpoint that cannot be reached at all.
  * A refused or unanswered connect costs the server nothing, and the long
  * ceiling is what made Fluent Bit take 146 s to notice a receiver was back
- * after a 60 s outage (shared/reference/peers.md): with this the backlog
+ * after a 60 s outage: with this the backlog
  * starts moving within 10 s of the endpoint's return however long it was away
  * (plus the connect timeout of the probe in flight, if SYNs were being dropped).
  * Servers that answer (429, 5xx, resets after the request was sent) still get
@@ -85,7 +85,7 @@ export function classifyResponse(
 /** Every failure without a usable response is worth retrying: the batch id makes repeats harmless. */
 export function classifyFailure(error: unknown): UploadOutcome {
   const reason = describeError(error);
-  if (error instanceof UploadError && error.code === UPLOAD_ERROR_CODES.unreachable) {
+  if (error instanceof UploadError && error.code === ERROR_CODES.upload.unreachable) {
     return { kind: "retry", reason, retryAfterMs: null, unreachable: true };
   }
   return { kind: "retry", reason, retryAfterMs: null };

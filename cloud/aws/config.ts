@@ -1,4 +1,4 @@
-import { SensordError } from "../../core/errors.js";
+import { ERROR_CODES, SensordError } from "../../core/errors.js";
 import { DEFAULT_MAX_BODY } from "../core/decode.js";
 
 /**
@@ -25,7 +25,7 @@ export class LambdaConfigError extends SensordError {
     readonly variable: string,
     message: string,
   ) {
-    super("INGEST_CONFIG", `${variable}: ${message}`);
+    super(ERROR_CODES.aws.lambdaConfig, `${variable}: ${message}`);
   }
 }
 

@@ -3,7 +3,6 @@ import { describeError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import type { AlertBatch } from "../../schemas/alert-batch.js";
 // The relay's own payload, so cloud subscribers see what a device's MQTT sends.
-// cloud/ importing sync/ is a layering wart, moved to a shared module in issue 13.
 import { alertPayload, MAX_PAYLOAD_BYTES } from "../../schemas/mqtt-alert.js";
 import type { AlertsStoredHook } from "../core/route.js";
 

@@ -18,7 +18,7 @@
  */
 import { IoTDataPlaneClient } from "@aws-sdk/client-iot-data-plane";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
-import { describeError } from "../../core/errors.js";
+import { describeError, ERROR_CODES } from "../../core/errors.js";
 import { type Logger, processLogger } from "../../core/logger.js";
 import { createIngestCore, type IngestCore } from "../core/core.js";
 import { jsonResponse } from "../core/exchange.js";
@@ -101,7 +101,7 @@ export function createLambdaHandler(options: LambdaHandlerOptions): ProxyHandler
         `${request.method} ${request.path} failed while reading its answer: ${describeError(error)}`,
       );
       return toProxyResult(
-        jsonResponse(500, { error: "internal error", code: "INGEST_INTERNAL" }),
+        jsonResponse(500, { error: "internal error", code: ERROR_CODES.ingest.internal }),
         { corsAllowOrigin: ready.config.corsAllowOrigin },
       );
     });
@@ -130,7 +130,7 @@ function startFailure(error: unknown, log: Logger): APIGatewayProxyResult {
     503,
     {
       error: "the store is unavailable; retry later",
-      code: "INGEST_STORE_UNAVAILABLE",
+      code: ERROR_CODES.ingest.storeUnavailable,
       retryAfter: 30,
     },
     undefined,

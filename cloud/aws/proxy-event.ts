@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { ERROR_CODES } from "../../core/errors.js";
 import { formatSize } from "../../core/size.js";
 import { errorResponse, HttpError } from "../core/errors.js";
 import type { CoreHeaders, CoreRequest, CoreResponse } from "../core/exchange.js";
@@ -138,7 +139,7 @@ async function collect(chunks: AsyncIterable<string>, maxBytes: number): Promise
 export function answerTooLarge(maxBytes: number): HttpError {
   return new HttpError(
     422,
-    "INGEST_ANSWER_TOO_LARGE",
+    ERROR_CODES.ingest.answerTooLarge,
     `the answer exceeds ${formatSize(maxBytes)}, the most a Lambda behind API Gateway can return: ` +
       "narrow the query (from/to, device, group or gas) or lower limit, or query a sensord-ingest server, which streams",
     { details: { limit: maxBytes } },

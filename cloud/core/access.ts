@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
+import { ERROR_CODES } from "../../core/errors.js";
 import { hostAllowed } from "../../core/host.js";
 import { HttpError } from "./errors.js";
 import type { CoreHeaders } from "./exchange.js";
@@ -42,7 +43,7 @@ export function hostCheck(
     if (allowedHost(headers.host)) return;
     throw new HttpError(
       421,
-      "INGEST_HOST_NOT_ALLOWED",
+      ERROR_CODES.ingest.hostNotAllowed,
       `host "${headers.host ?? ""}" is not served without an API key (a web page could be reaching this ingest through DNS rebinding); use a loopback address, start sensord-ingest with --allowed-host NAME, or set --api-key-file`,
       { details: { header: "host" } },
     );

@@ -1,4 +1,4 @@
-import { describeError } from "../../core/errors.js";
+import { describeError, ERROR_CODES } from "../../core/errors.js";
 import {
   type CloudStore,
   type IngestStats,
@@ -85,20 +85,30 @@ export function createIngestCore(options: IngestCoreOptions): IngestCore {
   const find = (head: CoreHead): Route => {
     const route = ROUTES.get(head.path);
     if (route === undefined) {
-      throw new HttpError(404, "INGEST_NOT_FOUND", `no such endpoint: ${head.path}`, {
+      throw new HttpError(404, ERROR_CODES.ingest.notFound, `no such endpoint: ${head.path}`, {
         details: { endpoints: [...ROUTES.keys()] },
       });
     }
     if (head.method !== route.method) {
-      throw new HttpError(405, "INGEST_METHOD", `${head.path} accepts ${route.method} only`, {
-        headers: { allow: route.method },
-      });
+      throw new HttpError(
+        405,
+        ERROR_CODES.ingest.method,
+        `${head.path} accepts ${route.method} only`,
+        {
+          headers: { allow: route.method },
+        },
+      );
     }
     if (route.auth) checkHost?.(head.headers);
     if (route.auth && !authorized(head.headers)) {
-      throw new HttpError(401, "INGEST_UNAUTHORIZED", 'missing or wrong "x-api-key" header', {
-        details: { header: "x-api-key" },
-      });
+      throw new HttpError(
+        401,
+        ERROR_CODES.ingest.unauthorized,
+        'missing or wrong "x-api-key" header',
+        {
+          details: { header: "x-api-key" },
+        },
+      );
     }
     return route;
   };
@@ -144,7 +154,7 @@ function refusal(error: unknown): CoreResponse {
     return errorResponse(
       new HttpError(
         503,
-        "INGEST_BUSY",
+        ERROR_CODES.ingest.busy,
         `${error.message}; retry after ${error.retryAfterSeconds} s`,
         {
           headers: { "retry-after": String(error.retryAfterSeconds) },
@@ -155,14 +165,14 @@ function refusal(error: unknown): CoreResponse {
   }
   if (error instanceof StoreRejectedError) {
     return errorResponse(
-      new HttpError(422, "INGEST_STORE_REJECTED", error.message, {
+      new HttpError(422, ERROR_CODES.ingest.storeRejected, error.message, {
         details: { [error.item === "reading" ? "readingId" : "alertId"]: error.itemId },
       }),
     );
   }
   return jsonResponse(
     500,
-    { error: "internal error", code: "INGEST_INTERNAL" },
+    { error: "internal error", code: ERROR_CODES.ingest.internal },
     `internal error: ${describeError(error)}`,
   );
 }

@@ -1,5 +1,6 @@
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
+import { ERROR_CODES } from "../../core/errors.js";
 import { formatSize } from "../../core/size.js";
 import { HttpError } from "./errors.js";
 import type { CoreHeaders } from "./exchange.js";
@@ -31,22 +32,27 @@ export async function decodeJson(
   if (body.length > maxBody) throw tooLarge(maxBody);
   const text = contentEncoding(headers) ? await inflate(body, maxBody) : body;
   if (text.length === 0) {
-    throw new HttpError(400, "INGEST_BAD_JSON", "request body is empty: expected JSON");
+    throw new HttpError(400, ERROR_CODES.ingest.badJson, "request body is empty: expected JSON");
   }
   try {
     return JSON.parse(text.toString("utf8"));
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new HttpError(400, "INGEST_BAD_JSON", `request body is not valid JSON: ${reason}`, {
-      cause: error,
-    });
+    throw new HttpError(
+      400,
+      ERROR_CODES.ingest.badJson,
+      `request body is not valid JSON: ${reason}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
 export function tooLarge(maxBytes: number): HttpError {
   return new HttpError(
     413,
-    "INGEST_TOO_LARGE",
+    ERROR_CODES.ingest.tooLarge,
     `request body exceeds the limit of ${formatSize(maxBytes)} (after gunzip)`,
     { details: { limit: maxBytes } },
   );
@@ -59,7 +65,7 @@ function contentEncoding(headers: CoreHeaders): boolean {
   if (encoding === "identity" || encoding === "") return false;
   throw new HttpError(
     415,
-    "INGEST_ENCODING",
+    ERROR_CODES.ingest.encoding,
     `content-encoding "${encoding}" is not supported: send gzip or identity`,
     { details: { header: "content-encoding" } },
   );
@@ -77,7 +83,7 @@ function contentType(headers: CoreHeaders): void {
   const given = headers["content-type"];
   throw new HttpError(
     415,
-    "INGEST_CONTENT_TYPE",
+    ERROR_CODES.ingest.contentType,
     `content-type ${given === undefined ? "is missing" : `"${given}" is not supported`}: send "application/json" (charset utf-8 if any)`,
     { details: { header: "content-type" } },
   );
@@ -91,7 +97,7 @@ async function inflate(raw: Buffer, maxBytes: number): Promise<Buffer> {
     if (error instanceof RangeError && "code" in error && error.code === "ERR_BUFFER_TOO_LARGE") {
       throw tooLarge(maxBytes);
     }
-    throw new HttpError(400, "INGEST_BAD_GZIP", "body is not valid gzip data", {
+    throw new HttpError(400, ERROR_CODES.ingest.badGzip, "body is not valid gzip data", {
       details: { header: "content-encoding" },
       cause: error,
     });

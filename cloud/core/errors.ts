@@ -1,4 +1,4 @@
-import { SensordError } from "../../core/errors.js";
+import { type CodeOf, SensordError } from "../../core/errors.js";
 import { type CoreResponse, jsonResponse } from "./exchange.js";
 
 /**
@@ -13,7 +13,7 @@ export class HttpError extends SensordError {
   readonly headers: Readonly<Record<string, string>>;
   constructor(
     status: number,
-    code: string,
+    code: CodeOf<"ingest">,
     message: string,
     options: {
       details?: Record<string, unknown>;

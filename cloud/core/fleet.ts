@@ -1,5 +1,6 @@
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { planBuckets } from "../../core/buckets.js";
+import { ERROR_CODES } from "../../core/errors.js";
 import { AlertBatch } from "../../schemas/alert-batch.js";
 import { MAX_LINES, TooManyLinesError } from "../store/types.js";
 import { csvLines } from "./csv.js";
@@ -65,7 +66,7 @@ export const seriesRoute: Route = {
       );
     } catch (error) {
       if (error instanceof TooManyLinesError) {
-        throw new HttpError(400, "INGEST_TOO_MANY_LINES", error.message, {
+        throw new HttpError(400, ERROR_CODES.ingest.tooManyLines, error.message, {
           details: { lines: error.lines, max: MAX_LINES },
         });
       }

@@ -1,3 +1,4 @@
+import { ERROR_CODES } from "../../core/errors.js";
 import type { IngestAnswer, IngestUnit } from "../store/types.js";
 import { batchToUnit, originalToUnit } from "./convert.js";
 import { checkJsonHead, decodeJson } from "./decode.js";
@@ -83,7 +84,7 @@ function idempotencyKey(headers: CoreHeaders): string | null {
   if (key.length > MAX_KEY_LENGTH) {
     throw new HttpError(
       400,
-      "INGEST_BAD_HEADER",
+      ERROR_CODES.ingest.badHeader,
       `header "idempotency-key" is longer than ${MAX_KEY_LENGTH} characters`,
       { details: { header: "idempotency-key" } },
     );
@@ -97,7 +98,7 @@ function requiredIndex(head: CoreHead): string {
   if (index === null) {
     throw new HttpError(
       400,
-      "INGEST_MISSING_HEADER",
+      ERROR_CODES.ingest.missingHeader,
       'header "index" is required for original documents (the index name, e.g. "gasdetect")',
       { details: { header: "index" } },
     );
@@ -111,7 +112,7 @@ function timezoneHeader(head: CoreHead): string {
   if (!isTimezone(zone)) {
     throw new HttpError(
       400,
-      "INGEST_BAD_HEADER",
+      ERROR_CODES.ingest.badHeader,
       `header "x-timezone": unknown time zone "${zone}"; use an IANA name such as "Asia/Seoul" or "UTC"`,
       { details: { header: "x-timezone" } },
     );

@@ -1,3 +1,4 @@
+import { ERROR_CODES } from "../../core/errors.js";
 import type { ReadingFilter } from "../store/types.js";
 import { HttpError } from "./errors.js";
 
@@ -66,5 +67,5 @@ export function parseTime(name: string, text: string): number {
 }
 
 export function badParam(param: string, message: string): HttpError {
-  return new HttpError(400, "INGEST_BAD_PARAM", message, { details: { param } });
+  return new HttpError(400, ERROR_CODES.ingest.badParam, message, { details: { param } });
 }

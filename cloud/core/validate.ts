@@ -1,6 +1,7 @@
 import type { TSchema } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { Value } from "@sinclair/typebox/value";
+import { ERROR_CODES } from "../../core/errors.js";
 import { Batch, OriginalDocument, OriginalGas } from "../../schemas/batch.js";
 import { HttpError } from "./errors.js";
 
@@ -66,7 +67,7 @@ export function listErrors(schema: TSchema, value: unknown): FieldError[] {
 export function schemaViolation(errors: FieldError[]): HttpError {
   const listed = errors.slice(0, MAX_LISTED_ERRORS);
   const first = listed[0] ?? { field: "", message: "invalid body" };
-  return new HttpError(422, "INGEST_SCHEMA", `${first.field || "/"}: ${first.message}`, {
+  return new HttpError(422, ERROR_CODES.ingest.schema, `${first.field || "/"}: ${first.message}`, {
     details: {
       field: first.field,
       errors: listed,

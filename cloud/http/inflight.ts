@@ -1,3 +1,4 @@
+import { ERROR_CODES } from "../../core/errors.js";
 import { formatSize } from "../../core/size.js";
 import { HttpError } from "../core/errors.js";
 
@@ -33,7 +34,7 @@ export class InflightBudget {
   refusal(): HttpError {
     return new HttpError(
       503,
-      "INGEST_BUSY",
+      ERROR_CODES.ingest.busy,
       `request bodies in progress already hold ${formatSize(this.limit)} (--max-inflight-bytes); retry after ${RETRY_AFTER_SECONDS} s`,
       {
         headers: { "retry-after": String(RETRY_AFTER_SECONDS) },

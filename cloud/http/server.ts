@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { describeError } from "../../core/errors.js";
+import { describeError, ERROR_CODES } from "../../core/errors.js";
 import { createLogger, type Logger } from "../../core/logger.js";
 import { dashboardFiles } from "../../web/server/assets.js";
 import { createIngestCore, type IngestCore } from "../core/core.js";
@@ -199,7 +199,11 @@ async function serve(
   if (head === null) {
     discard(request);
     const answer = errorResponse(
-      new HttpError(400, "INGEST_BAD_TARGET", "the request target is not a valid URL path"),
+      new HttpError(
+        400,
+        ERROR_CODES.ingest.badTarget,
+        "the request target is not a valid URL path",
+      ),
     );
     await send(response, answer);
     return answer;

@@ -1,4 +1,4 @@
-import { StoreError } from "../../core/errors.js";
+import { ERROR_CODES, StoreError } from "../../core/errors.js";
 import { openSqliteStore } from "./sqlite/index.js";
 import type { CloudStore } from "./types.js";
 
@@ -56,7 +56,7 @@ async function loadOpenSearch(node: string): Promise<typeof import("./opensearch
     const code = (error as { code?: unknown } | null)?.code;
     if (code !== "ERR_MODULE_NOT_FOUND") throw error;
     throw new StoreError(
-      "INGEST_OS_CLIENT_MISSING",
+      ERROR_CODES.opensearch.clientMissing,
       node,
       "the OpenSearch store needs its client: npm install @opensearch-project/opensearch @aws-sdk/credential-provider-node",
       { cause: error },
@@ -69,7 +69,7 @@ function awsRegion(node: string): string {
   const region = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION;
   if (region === undefined || region === "") {
     throw new StoreError(
-      "INGEST_OS_REGION",
+      ERROR_CODES.opensearch.region,
       node,
       "set AWS_REGION to the OpenSearch domain's region (e.g. ap-northeast-2): requests are signed for it",
     );

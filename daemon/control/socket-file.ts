@@ -1,7 +1,7 @@
 import { existsSync, lstatSync, unlinkSync } from "node:fs";
 import { connect } from "node:net";
 import { dirname } from "node:path";
-import { describeError } from "../../core/errors.js";
+import { describeError, ERROR_CODES } from "../../core/errors.js";
 import { ControlSocketError } from "./errors.js";
 
 /** How long a live sensord gets to accept a connection before its socket counts as stale. */
@@ -31,7 +31,7 @@ export async function claimSocketPath(path: string): Promise<SocketClaim> {
   }
   if (!isSocket) {
     throw new ControlSocketError(
-      "SENSORD_CONTROL_NOT_SOCKET",
+      ERROR_CODES.control.notSocket,
       path,
       "exists and is not a socket; remove it, or set [control] socket to another path",
     );
@@ -39,7 +39,7 @@ export async function claimSocketPath(path: string): Promise<SocketClaim> {
   const answer = await probe(path);
   if (answer === "answers") {
     throw new ControlSocketError(
-      "SENSORD_CONTROL_IN_USE",
+      ERROR_CODES.control.inUse,
       path,
       "another sensord is running and answers on it; stop it first (systemctl stop sensord), " +
         "or give this one its own [control] socket and [storage] path",
@@ -49,7 +49,7 @@ export async function claimSocketPath(path: string): Promise<SocketClaim> {
     unlinkSync(path);
   } catch (error) {
     throw new ControlSocketError(
-      "SENSORD_CONTROL_STALE",
+      ERROR_CODES.control.stale,
       path,
       `is left over from an earlier run and cannot be removed (${describeError(error)}); remove it by hand`,
       { cause: error },

@@ -1,7 +1,7 @@
 import { accessSync, constants } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
-import { DriverError, describeError } from "../../core/errors.js";
+import { DriverError, describeError, ERROR_CODES } from "../../core/errors.js";
 import type { SensorConfig } from "../../schemas/config-types.js";
 import { GASES, type Gas } from "../../schemas/names.js";
 import type { ChannelValue, Sample, SensorDriver } from "./driver.js";
@@ -22,14 +22,14 @@ export function parseReplayLine(sensor: string, line: string, lineNumber: number
     parsed = JSON.parse(line);
   } catch (error) {
     throw new DriverError(
-      "SENSORD_FRAME_INVALID",
+      ERROR_CODES.driver.frameInvalid,
       sensor,
       `line ${lineNumber}: not JSON (${describeError(error)})`,
     );
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new DriverError(
-      "SENSORD_FRAME_INVALID",
+      ERROR_CODES.driver.frameInvalid,
       sensor,
       `line ${lineNumber}: expected a JSON object`,
     );
@@ -46,20 +46,20 @@ export function parseReplayLine(sensor: string, line: string, lineNumber: number
             : Number.NaN;
       if (!Number.isFinite(ts)) {
         throw new DriverError(
-          "SENSORD_FRAME_INVALID",
+          ERROR_CODES.driver.frameInvalid,
           sensor,
           `line ${lineNumber}: "ts" is not a time`,
         );
       }
     } else if (!KNOWN_GASES.has(key)) {
       throw new DriverError(
-        "SENSORD_FRAME_INVALID",
+        ERROR_CODES.driver.frameInvalid,
         sensor,
         `line ${lineNumber}: unknown gas "${key}"`,
       );
     } else if (typeof value !== "number" || !Number.isFinite(value)) {
       throw new DriverError(
-        "SENSORD_FRAME_INVALID",
+        ERROR_CODES.driver.frameInvalid,
         sensor,
         `line ${lineNumber}: ${key} is not a number`,
       );
@@ -168,7 +168,7 @@ export const replayDriver: DriverDefinition = {
           await reader.open();
         } catch (error) {
           throw new DriverError(
-            "SENSORD_REPLAY_UNREADABLE",
+            ERROR_CODES.driver.replayUnreadable,
             sensor.id,
             `cannot open ${path}: ${describeError(error)}`,
             { cause: error },

@@ -1,5 +1,5 @@
 import { readdirSync } from "node:fs";
-import { DriverError, describeError } from "../../core/errors.js";
+import { DriverError, describeError, ERROR_CODES } from "../../core/errors.js";
 import { GM_DEFAULT_ADDRESS, MICS_DEFAULT_ADDRESS } from "../../schemas/drivers/names.js";
 import { GM_TIMING } from "../drivers/grove-gm/driver.js";
 import { decodeGmReply, GM_COMMAND, GM_REPLY_LENGTH } from "../drivers/grove-gm/protocol.js";
@@ -99,9 +99,9 @@ async function ask<T>(
   } catch (error) {
     const absent =
       error instanceof DriverError &&
-      (error.code === "SENSORD_I2C_NACK" ||
-        error.code === "SENSORD_FRAME_INVALID" ||
-        error.code === "SENSORD_I2C_TIMEOUT");
+      (error.code === ERROR_CODES.i2c.nack ||
+        error.code === ERROR_CODES.driver.frameInvalid ||
+        error.code === ERROR_CODES.i2c.timeout);
     if (absent) return null;
     throw error;
   } finally {

@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type BackoffPolicy, backoffDelay, DRIVER_BACKOFF } from "../../core/backoff.js";
-import { DriverError, describeError } from "../../core/errors.js";
+import { DriverError, describeError, ERROR_CODES } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import type { SensorConfig } from "../../schemas/config-types.js";
 import type { Sample, SensorDriver } from "../drivers/driver.js";
@@ -59,9 +59,19 @@ const FAILURES_UNTIL_DOWN = 3;
 const FULL_SPEED_YIELD_EVERY = 256;
 
 /**
+ * A reply arrived but was not a valid frame: the link works, so the sampler
+ * reads again one interval later without reopening (until the sensor is down).
+ * Any other failure may mean the link is gone (an unplugged adapter, a bus held
+ * low), so the sampler closes, backs off and reopens.
+ */
+function isBadFrame(error: unknown): boolean {
+  return error instanceof DriverError && error.code === ERROR_CODES.driver.frameInvalid;
+}
+
+/**
  * Owns one sensor's loop: schedule against the monotonic clock, warm-up, error
- * counting, backoff and reopen, and logging once per state change (the
- * Telegraf "running plugin" idea), so drivers only know how to read.
+ * counting, backoff and reopen, and logging once per state change, so drivers
+ * only know how to read.
  */
 export class RunningSensor {
   private state: SensorState = "starting";
@@ -171,14 +181,13 @@ export class RunningSensor {
   }
 
   private async handleFailure(error: unknown): Promise<"retry"> {
-    const code = error instanceof DriverError ? error.code : "SENSORD_DRIVER_FAILED";
+    const code = error instanceof DriverError ? error.code : ERROR_CODES.driver.failed;
     this.stats.errors[code] = (this.stats.errors[code] ?? 0) + 1;
     this.stats.lastError = describeError(error);
     this.consecutiveFailures++;
     const down = this.consecutiveFailures >= FAILURES_UNTIL_DOWN;
     this.setState(down ? "down" : "degraded", this.stats.lastError);
-    // A bad frame says nothing about the link; anything else may: reopen after backing off.
-    if (code !== "SENSORD_FRAME_INVALID" || down) {
+    if (!isBadFrame(error) || down) {
       const delay = backoffDelay(this.deps.backoff ?? DRIVER_BACKOFF, this.consecutiveFailures);
       await this.closeDriver();
       if (!(await this.sleep(delay))) return "retry";
@@ -195,7 +204,7 @@ export class RunningSensor {
         await this.timed(() => this.deps.driver.open());
         return true;
       } catch (error) {
-        const code = error instanceof DriverError ? error.code : "SENSORD_OPEN_FAILED";
+        const code = error instanceof DriverError ? error.code : ERROR_CODES.driver.openFailed;
         this.stats.errors[code] = (this.stats.errors[code] ?? 0) + 1;
         this.stats.lastError = describeError(error);
         this.setState("down", this.stats.lastError);

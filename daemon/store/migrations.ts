@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { StoreError } from "../../core/errors.js";
+import { ERROR_CODES, StoreError } from "../../core/errors.js";
 
 export interface Migration {
   /** The `PRAGMA user_version` the database has once this migration ran. */
@@ -171,7 +171,7 @@ export function assertNotTooNew(db: Database.Database, program = "sensord"): num
   const version = schemaVersion(db);
   if (version > LATEST_VERSION) {
     throw new StoreError(
-      "SENSORD_DB_TOO_NEW",
+      ERROR_CODES.db.tooNew,
       db.name,
       `schema version ${version} is newer than this ${program} understands (${LATEST_VERSION}): ` +
         `upgrade ${program}; the file was left untouched`,

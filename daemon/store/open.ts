@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { describeError, StoreError } from "../../core/errors.js";
+import { describeError, ERROR_CODES, StoreError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import { assertNotTooNew, LATEST_VERSION, migrate } from "./migrations.js";
 
@@ -35,7 +35,7 @@ function openWritable(file: string, log: Logger): Database.Database {
     fs.mkdirSync(path.dirname(file), { recursive: true });
   } catch (error) {
     throw new StoreError(
-      "SENSORD_DB_OPEN",
+      ERROR_CODES.db.open,
       file,
       `cannot create its directory: ${describeError(error)}`,
       {
@@ -85,7 +85,7 @@ function openChecked(file: string): Database.Database {
     const mode = db.pragma("journal_mode = WAL", { simple: true });
     if (mode !== "wal") {
       throw new StoreError(
-        "SENSORD_DB_OPEN",
+        ERROR_CODES.db.open,
         file,
         `cannot use WAL mode (got ${String(mode)}): is it on a network or read-only filesystem?`,
       );
@@ -120,7 +120,7 @@ function probe(file: string): void {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     const check = db.pragma("quick_check", { simple: true });
     if (check !== "ok") {
-      throw new StoreError("SENSORD_DB_CORRUPT", file, `quick_check: ${String(check)}`);
+      throw new StoreError(ERROR_CODES.db.corrupt, file, `quick_check: ${String(check)}`);
     }
     // A newer sensord's file is refused before any write, even of the journal mode.
     assertNotTooNew(db);
@@ -132,7 +132,7 @@ function probe(file: string): void {
 function openReadonly(file: string): Database.Database {
   if (!fs.existsSync(file)) {
     throw new StoreError(
-      "SENSORD_DB_MISSING",
+      ERROR_CODES.db.missing,
       file,
       "no database at this path: has sensord run with this config? (sensorctl reads storage.path from it)",
     );
@@ -144,14 +144,14 @@ function openReadonly(file: string): Database.Database {
     const version = assertNotTooNew(db, "sensorctl");
     if (version === 0) {
       throw new StoreError(
-        "SENSORD_DB_EMPTY",
+        ERROR_CODES.db.empty,
         file,
         "has no tables yet: has sensord run with this config?",
       );
     }
     if (version < LATEST_VERSION) {
       throw new StoreError(
-        "SENSORD_DB_OLD",
+        ERROR_CODES.db.old,
         file,
         `schema version ${version} is older than this sensorctl reads (${LATEST_VERSION}): ` +
           "start the new sensord once, it upgrades the file",
@@ -163,7 +163,7 @@ function openReadonly(file: string): Database.Database {
     const reason = corruptionReason(error);
     if (reason !== null && !(error instanceof StoreError)) {
       throw new StoreError(
-        "SENSORD_DB_CORRUPT",
+        ERROR_CODES.db.corrupt,
         file,
         `is not a readable SQLite database (${reason}); sensord moves it aside at its next start`,
         { cause: error },
@@ -176,7 +176,7 @@ function openReadonly(file: string): Database.Database {
 /** Why `error` means the file itself is damaged, or null for any other failure (permissions, disk full, ...). */
 export function corruptionReason(error: unknown): string | null {
   if (error instanceof StoreError)
-    return error.code === "SENSORD_DB_CORRUPT" ? error.message : null;
+    return error.code === ERROR_CODES.db.corrupt ? error.message : null;
   if (error instanceof Database.SqliteError) {
     // SQLITE_CORRUPT has extended variants (SQLITE_CORRUPT_INDEX, ...); NOTADB is "file is not a database".
     if (error.code.startsWith("SQLITE_CORRUPT") || error.code === "SQLITE_NOTADB") {
@@ -188,7 +188,7 @@ export function corruptionReason(error: unknown): string | null {
 
 function asStoreError(file: string, error: unknown): StoreError {
   if (error instanceof StoreError) return error;
-  return new StoreError("SENSORD_DB_OPEN", file, `cannot open: ${describeError(error)}`, {
+  return new StoreError(ERROR_CODES.db.open, file, `cannot open: ${describeError(error)}`, {
     cause: error,
   });
 }
@@ -210,7 +210,7 @@ function moveAside(file: string): { target: string; sideFiles: string[] } {
     }
   } catch (error) {
     throw new StoreError(
-      "SENSORD_DB_CORRUPT",
+      ERROR_CODES.db.corrupt,
       file,
       `is corrupt and could not be moved aside to ${target}: ${describeError(error)}; ` +
         "move or delete it by hand",

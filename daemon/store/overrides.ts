@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { StoreError } from "../../core/errors.js";
+import { ERROR_CODES, StoreError } from "../../core/errors.js";
 import type { ThresholdRule } from "../../schemas/config-types.js";
 import { GASES, OPS, SEVERITIES, type Severity, UNITS } from "../../schemas/names.js";
 
@@ -107,7 +107,7 @@ export class ThresholdOverrideTable {
 
   private corrupt(row: OverrideRow): StoreError {
     return new StoreError(
-      "SENSORD_DB_CORRUPT",
+      ERROR_CODES.db.corrupt,
       this.file,
       `threshold override ${row.gas}:${row.severity} holds values this sensord does not know; ` +
         `remove it with \`sensorctl threshold reset ${row.gas} --severity ${row.severity}\``,

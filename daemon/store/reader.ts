@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { StoreError } from "../../core/errors.js";
+import { ERROR_CODES, StoreError } from "../../core/errors.js";
 import { createLogger } from "../../core/logger.js";
 import type { AlertEvent } from "../../schemas/alert.js";
 import type { Reading } from "../../schemas/reading.js";
@@ -51,7 +51,7 @@ export class SqliteStoreReader implements StoreReader {
     const prefix = getMeta(db, META.idPrefix);
     if (prefix === null) {
       throw new StoreError(
-        "SENSORD_DB_EMPTY",
+        ERROR_CODES.db.empty,
         file,
         "has no id prefix yet: sensord has not finished its first start with this file",
       );
@@ -127,7 +127,7 @@ export class SqliteStoreReader implements StoreReader {
     // SQLite treats a negative LIMIT as "no limit": refuse rather than dump the whole table.
     if (!Number.isSafeInteger(value) || value < 0) {
       throw new StoreError(
-        "SENSORD_DB_QUERY",
+        ERROR_CODES.db.query,
         this.file,
         `limit must be a whole number >= 0, got ${value}`,
       );

@@ -1,4 +1,4 @@
-import { StoreError } from "../../core/errors.js";
+import { ERROR_CODES, StoreError } from "../../core/errors.js";
 import type { AlertEvent, AlertKind } from "../../schemas/alert.js";
 import { alertId, readingId } from "../../schemas/ids.js";
 import { GASES, OPS, READING_FLAGS, SEVERITIES, UNITS } from "../../schemas/names.js";
@@ -54,7 +54,7 @@ function member<T extends string>(
   const found = list.find((item) => item === value);
   if (found === undefined) {
     throw new StoreError(
-      "SENSORD_DB_UNKNOWN_VALUE",
+      ERROR_CODES.db.unknownValue,
       file,
       `unknown ${what} "${value}" in the database: was it written by a newer sensord?`,
     );

@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { describeError, StoreError } from "../../core/errors.js";
+import { describeError, ERROR_CODES, StoreError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import { newIdPrefix } from "../../schemas/ids.js";
 import type { NewAlert, NewReading } from "../../schemas/records.js";
@@ -24,7 +24,7 @@ export interface StoreOptions {
 export function openStore(options: StoreOptions): SqliteStore {
   if (!Number.isSafeInteger(options.maxBytes) || options.maxBytes <= 0) {
     throw new StoreError(
-      "SENSORD_DB_CONFIG",
+      ERROR_CODES.db.config,
       options.path,
       `max_bytes must be a positive whole number of bytes, got ${options.maxBytes}`,
     );
@@ -157,7 +157,7 @@ export class SqliteStore implements ReadingStore {
       // Series rows inserted by the rolled-back transaction no longer exist.
       this.seriesIds.clear();
       throw new StoreError(
-        "SENSORD_DB_WRITE",
+        ERROR_CODES.db.write,
         this.file,
         `commit of ${readings.length} readings and ${alerts.length} alerts failed, ` +
           `nothing was written: ${describeError(error)}`,
@@ -221,7 +221,7 @@ export class SqliteStore implements ReadingStore {
     const row = this.selectSeries.get(...key) ?? this.insertSeries.get(...key);
     if (row === undefined) {
       throw new StoreError(
-        "SENSORD_DB_WRITE",
+        ERROR_CODES.db.write,
         this.file,
         `could not create series ${key.join("/")}`,
       );
@@ -278,7 +278,7 @@ function checkBatch(file: string, what: string, items: readonly Checked[], after
     const problem = problemOf(item, last);
     if (problem !== null) {
       throw new StoreError(
-        "SENSORD_DB_INVALID",
+        ERROR_CODES.db.invalid,
         file,
         `refusing to commit ${what} seq ${item.seq}: ${problem}; nothing was written`,
       );

@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { StoreError } from "../../core/errors.js";
+import { ERROR_CODES, StoreError } from "../../core/errors.js";
 import type { BatchReading } from "../../schemas/batch.js";
 import { readingId } from "../../schemas/ids.js";
 import { READING_FLAGS, type ReadingFlag } from "../../schemas/names.js";
@@ -368,7 +368,7 @@ export class SqliteSyncQueue implements SyncQueue {
     }
     if (series === undefined) {
       throw new StoreError(
-        "SENSORD_DB_CORRUPT",
+        ERROR_CODES.db.corrupt,
         this.file,
         `reading refers to series ${id}, which does not exist`,
       );

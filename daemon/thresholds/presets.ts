@@ -2,9 +2,9 @@ import type { ThresholdPresetName, ThresholdRule } from "../../schemas/config-ty
 import type { Gas } from "../../schemas/vocabulary.js";
 
 /**
- * Built-in rule sets. Limits are from shared/reference/sensor-protocols.md
- * section 4; the original table from shared/reference/original-system.md
- * ("Thresholds the original Lambda used").
+ * Built-in rule sets: SAFETY_RULES from published exposure limits (NIOSH,
+ * OSHA, US EPA; each rule names its source), and the original Lambda's table
+ * as it was.
  */
 
 function rule(fields: Pick<ThresholdRule, "gas" | "op" | "value" | "unit" | "clear" | "severity">) {

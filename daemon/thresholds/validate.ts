@@ -6,7 +6,6 @@ import { alarmsHigh } from "./condition.js";
 /**
  * Checks for the config loader, so a rule the engine could never evaluate
  * fails at start-up with the key and a fix instead of silently never alarming
- * (the Telegraf habit: config mistakes fail in Init with the bad value).
  * Each returns a message, or null when the rule is fine.
  */
 

@@ -6,7 +6,7 @@ import type { Unit } from "../../schemas/vocabulary.js";
  * Two families convert among themselves: concentrations (ppb, ppm, %vol) and
  * voltages (mV, V). `raw` is an uncalibrated ADC count and converts to nothing
  * but itself: turning it into ppm needs a per-board calibration curve, which is
- * a driver's job (shared/reference/sensor-protocols.md section 2).
+ * a driver's job (the Grove V2 board's vendor publishes no such curve at all).
  */
 export type UnitFamily = "concentration" | "voltage" | "raw";
 

@@ -38,8 +38,9 @@ export function alarmTopic(deviceId: string, sensor: string, gas: string): strin
 }
 
 /**
- * Discovery configs (https://www.home-assistant.io/integrations/mqtt/#mqtt-discovery):
- * one `sensor` per channel fed by publish_readings, one `binary_sensor` per
+ * Discovery configs: Home Assistant creates an entity for each retained JSON
+ * config under `<prefix>/<component>/<node>/<object>/config` and removes it
+ * when that config is emptied. One `sensor` per channel fed by publish_readings, one `binary_sensor` per
  * gas alarm, both unavailable while the status topic says offline. Pure.
  */
 export function discoveryMessages(

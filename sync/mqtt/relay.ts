@@ -17,7 +17,7 @@ import { DeliveryWindow } from "./window.js";
 
 /**
  * mqtt's connect module, not its index: the index also loads the client's
- * stores, providers and re-exports, ~7 MiB more RSS (issue 14). Required, not
+ * stores, providers and re-exports, ~7 MiB more RSS. Required, not
  * imported: the default export of a CommonJS module is read alike everywhere.
  */
 const { default: connect } = createRequire(import.meta.url)(

@@ -1,6 +1,6 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
-import { describeError, SensordError } from "../../core/errors.js";
+import { describeError, ERROR_CODES, SensordError } from "../../core/errors.js";
 import type { MqttConfig } from "../../schemas/config-types.js";
 
 /** A TLS or credential file is missing, unreadable or wrong; `key` is the config key naming it. */
@@ -10,7 +10,7 @@ export class MqttFileError extends SensordError {
     readonly file: string,
     message: string,
   ) {
-    super("SENSORD_MQTT_FILE", `mqtt.${key}: ${message}`);
+    super(ERROR_CODES.mqtt.file, `mqtt.${key}: ${message}`);
   }
 }
 

@@ -49,7 +49,7 @@ export function makeBatch(
 }
 
 /**
- * The document from shared/reference/original-system.md (values with two
+ * The gas document the original system posted per cycle (values with two
  * decimals, as sensord sends them); `overrides` replaces fields of single
  * gases, e.g. `{ co: { value: 26.2 } }` for a deliberately bad one.
  */

@@ -129,6 +129,22 @@ describe("npm start (the demo)", () => {
     expect(stdout).toMatch(/stopped; ingest: \{"readings":\d+/);
   }, 60_000);
 
+  it("without aedes (an installed package has no dev dependencies) exits 1 naming the fix", () => {
+    const temp = makeTempDir("sensord-demo-");
+    cleanups.push(temp.cleanup);
+    const hook = join(ROOT, "test/demo/without-aedes.mjs");
+    const result = spawnSync(
+      process.execPath,
+      ["--import", hook, DEMO, "--dir", temp.dir, "--ingest-port", "0", "--mqtt-port", "0"],
+      { cwd: ROOT, env: cleanEnv(), encoding: "utf8", timeout: 20_000 },
+    );
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(
+      "sensord-demo: the demo's MQTT broker needs the aedes package, a development dependency: " +
+        "run the demo from a sensord checkout after `npm install`, or `npm install --no-save aedes`\n",
+    );
+  });
+
   it("with --http-listen 127.0.0.1:0 prints the address sensord bound, not port 0", async () => {
     const temp = makeTempDir("sensord-demo-");
     cleanups.push(temp.cleanup);

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { cleanEnv, DaemonProcess, killAllDaemons, makeTempDir } from "../support/processes.js";
 
 /**
- * Issue 14: a sensord on a Pi Zero carries only what its config uses. Each
+ * A sensord on a Pi Zero carries only what its config uses. Each
  * package below is 9-19 MiB of RSS once imported (bench/memory.ts).
  */
 const HEAVY = ["@sinclair/typebox", "serialport", "i2c-bus", "mqtt", "undici", "prom-client"];

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { DriverError } from "../../core/errors.js";
+import { DriverError, ERROR_CODES } from "../../core/errors.js";
 import { createLogger } from "../../core/logger.js";
 import type { Sample, SensorDriver } from "../../daemon/drivers/driver.js";
 import { RunningSensor } from "../../daemon/sampler/running-sensor.js";
@@ -8,12 +8,18 @@ import type { SensorConfig } from "../../schemas/config-types.js";
 
 /** A driver whose every read follows a script: a value, an error to throw, or end of data. */
 type Step = number | Error | "end";
-function scriptedDriver(steps: Step[]): SensorDriver & { opens: number; closes: number } {
+function scriptedDriver(
+  steps: Step[],
+  openErrors: Error[] = [],
+): SensorDriver & { opens: number; closes: number } {
   let index = 0;
   const driver = {
     opens: 0,
     closes: 0,
+    /** Throws the next of `openErrors`, then succeeds; counts only the opens that succeed. */
     open: async () => {
+      const refusal = openErrors.shift();
+      if (refusal !== undefined) throw refusal;
       driver.opens++;
     },
     close: async () => {
@@ -106,7 +112,7 @@ describe("RunningSensor", () => {
   });
 
   it("reopens the device with backoff after I/O errors and reports down after repeated failures", async () => {
-    const ioError = new DriverError("SENSORD_I2C_EIO", "t0", "EIO");
+    const ioError = new DriverError("SENSORD_I2C_IO", "t0", "EIO");
     const driver = scriptedDriver([1, ioError, ioError, ioError, 5]);
     const { lines, log } = capture();
     const values: number[] = [];
@@ -121,11 +127,81 @@ describe("RunningSensor", () => {
     await waitFor(() => values.length >= 2);
     await running.stop();
     expect(values.slice(0, 2)).toEqual([1, 5]);
-    expect(running.status().errors).toEqual({ SENSORD_I2C_EIO: 3 });
+    expect(running.status().errors).toEqual({ SENSORD_I2C_IO: 3 });
     expect(driver.opens).toBe(4);
     expect(lines.filter((line) => line.startsWith("<3>") || line.startsWith("<4>"))).toEqual([
       "<4>state ok -> degraded: sensor t0: EIO",
       "<3>state degraded -> down: sensor t0: EIO",
+    ]);
+  });
+
+  it("reads again after a bad frame, but reopens once three in a row mark the sensor down", async () => {
+    const frameError = new DriverError(ERROR_CODES.driver.frameInvalid, "t0", "checksum mismatch");
+    const driver = scriptedDriver([1, frameError, frameError, frameError, 2]);
+    const { lines, log } = capture();
+    const values: number[] = [];
+    const running = new RunningSensor({
+      sensor: sensorConfig(10),
+      driver,
+      log,
+      onSample: (sample) => values.push(sample.values[0]?.value ?? -1),
+      backoff: { initialMs: 10, maxMs: 40 },
+    });
+    running.start();
+    await waitFor(() => values.length >= 2);
+    await running.stop();
+    expect(values.slice(0, 2)).toEqual([1, 2]);
+    expect(running.status().errors).toEqual({ SENSORD_FRAME_INVALID: 3 });
+    expect(driver.opens).toBe(2);
+    expect(lines.filter((line) => line.includes("->") && !line.startsWith("<7>"))).toEqual([
+      "<4>state ok -> degraded: sensor t0: checksum mismatch",
+      "<3>state degraded -> down: sensor t0: checksum mismatch",
+      "<6>state down -> ok: recovered",
+    ]);
+  });
+
+  it("counts a failure that is no DriverError as SENSORD_DRIVER_FAILED and reopens", async () => {
+    const driver = scriptedDriver([1, new Error("bus exploded"), 2]);
+    const values: number[] = [];
+    const running = new RunningSensor({
+      sensor: sensorConfig(10),
+      driver,
+      log: capture().log,
+      onSample: (sample) => values.push(sample.values[0]?.value ?? -1),
+      backoff: { initialMs: 10, maxMs: 40 },
+    });
+    running.start();
+    await waitFor(() => values.length >= 2);
+    await running.stop();
+    expect(values.slice(0, 2)).toEqual([1, 2]);
+    expect(running.status().errors).toEqual({ SENSORD_DRIVER_FAILED: 1 });
+    expect(driver.opens).toBe(2);
+  });
+
+  it("keeps retrying an open refused for permission, so fixing the permission needs no restart", async () => {
+    const denied = new DriverError(
+      ERROR_CODES.serial.permission,
+      "t0",
+      "no permission to open serial port /dev/ttyS0",
+    );
+    const driver = scriptedDriver([1], [denied, denied]);
+    const { lines, log } = capture();
+    const values: number[] = [];
+    const running = new RunningSensor({
+      sensor: sensorConfig(10),
+      driver,
+      log,
+      onSample: (sample) => values.push(sample.values[0]?.value ?? -1),
+      backoff: { initialMs: 10, maxMs: 40 },
+    });
+    running.start();
+    await waitFor(() => values.length >= 1);
+    await running.stop();
+    expect(running.status().errors).toEqual({ SENSORD_SERIAL_PERMISSION: 2 });
+    expect(driver.opens).toBe(1);
+    expect(lines.filter((line) => line.includes("->") && !line.startsWith("<7>"))).toEqual([
+      "<3>state starting -> down: sensor t0: no permission to open serial port /dev/ttyS0",
+      "<6>state down -> ok: recovered",
     ]);
   });
 

@@ -10,7 +10,8 @@ import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { UPLOAD_ERROR_CODES, UploadError } from "../../sync/errors.js";
+import { ERROR_CODES } from "../../core/errors.js";
+import { UploadError } from "../../sync/errors.js";
 import { createUploadAgent, type PostOptions, type PostResult, postBody } from "../../sync/http.js";
 import { IDLE_SOCKET_TIMEOUT_MS } from "../../sync/upload-agent.js";
 import { type Blackhole, startBlackhole } from "../support/http/blackhole.js";
@@ -188,7 +189,7 @@ describe("postBody on node:http: phase timeouts are exact", () => {
       () => postBody(blackhole.url, body, {}, options({ connectTimeoutMs: 150 })),
       150,
     );
-    expect(error.code).toBe(UPLOAD_ERROR_CODES.unreachable);
+    expect(error.code).toBe(ERROR_CODES.upload.unreachable);
     expect(error.message).toMatch(/^connect timeout after 150 ms to 127\.0\.0\.1:\d+$/);
     expect(elapsedMs).toBeGreaterThanOrEqual(149);
     expect(lateMs).toBeLessThan(100);
@@ -200,7 +201,7 @@ describe("postBody on node:http: phase timeouts are exact", () => {
       () => postBody(server.url, body, {}, options({ headersTimeoutMs: 150 })),
       150,
     );
-    expect(error.code).toBe(UPLOAD_ERROR_CODES.timeout);
+    expect(error.code).toBe(ERROR_CODES.upload.timeout);
     expect(error.message).toBe("timeout waiting for response headers (150 ms)");
     expect(error.status).toBeUndefined();
     expect(elapsedMs).toBeGreaterThanOrEqual(149);
@@ -221,7 +222,7 @@ describe("postBody on node:http: phase timeouts are exact", () => {
       () => postBody(server.url, body, {}, options({ bodyTimeoutMs: 150 })),
       250,
     );
-    expect(error.code).toBe(UPLOAD_ERROR_CODES.timeout);
+    expect(error.code).toBe(ERROR_CODES.upload.timeout);
     expect(error.message).toBe("timeout reading response body (no data for 150 ms)");
     expect(error.status).toBe(200);
     expect(elapsedMs).toBeGreaterThanOrEqual(249);
@@ -265,8 +266,7 @@ describe("postBody on node:https", () => {
     });
     expect(failure).toBeInstanceOf(UploadError);
     const error = failure as UploadError;
-    expect(error.code).toBe(UPLOAD_ERROR_CODES.network);
-    expect(error.retryable).toBe(true);
+    expect(error.code).toBe(ERROR_CODES.upload.network);
     expect(error.message).toBe(
       `TLS to ${new URL(server.url).host} failed (self-signed certificate): the endpoint's certificate is self-signed: give sensord its CA with NODE_EXTRA_CA_CERTS=/path/ca.pem in the service's environment`,
     );

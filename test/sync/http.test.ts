@@ -1,9 +1,10 @@
 import { getEventListeners } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
+import { ERROR_CODES } from "../../core/errors.js";
 import { VERSION } from "../../core/version.js";
 import type { BatchDevice, BatchReading } from "../../schemas/batch.js";
 import { batchJson, encodeBody, uploadHeaders } from "../../sync/batch.js";
-import { UPLOAD_ERROR_CODES, UploadError } from "../../sync/errors.js";
+import { UploadError } from "../../sync/errors.js";
 import {
   closeSharedAgents,
   createUploadAgent,
@@ -159,12 +160,11 @@ describe("postBody against a recording server", () => {
     expect(exact).toMatchObject({ status: 200, body: "x".repeat(100), truncated: false });
   });
 
-  it("fails with a retryable, unreachable UploadError when the connection is refused", async () => {
+  it("fails with an unreachable UploadError, retried as such, when the connection is refused", async () => {
     const server = await recordingServer();
     await server.close();
     const { error } = await failure(postBody(server.url, Buffer.from("{}"), {}, options()));
-    expect(error.code).toBe(UPLOAD_ERROR_CODES.unreachable);
-    expect(error.retryable).toBe(true);
+    expect(error.code).toBe(ERROR_CODES.upload.unreachable);
     expect(error.status).toBeUndefined();
     expect(error.message).toBe(`connect ECONNREFUSED 127.0.0.1:${server.port}`);
     expect(classifyFailure(error)).toEqual({
@@ -185,12 +185,12 @@ describe("postBody against a recording server", () => {
     expect(server.connections()).toBe(1);
   });
 
-  it("says a bad URL is not retryable", async () => {
+  it("refuses a URL that is not http(s) before sending anything", async () => {
     const { error } = await failure(
       postBody("ftp://127.0.0.1:1/x", Buffer.from("{}"), {}, options()),
     );
-    expect(error.retryable).toBe(false);
-    expect(error.message).toMatch(/^invalid request: /);
+    expect(error.code).toBe(ERROR_CODES.upload.network);
+    expect(error.message).toBe("invalid request: unsupported protocol ftp: (http: or https: only)");
   });
 });
 
@@ -202,7 +202,7 @@ describe("postBody timeouts", () => {
     const { error, ms } = await failure(
       postBody(blackhole.url, Buffer.from("{}"), {}, options({ connectTimeoutMs: 60 })),
     );
-    expect(error.code).toBe(UPLOAD_ERROR_CODES.unreachable);
+    expect(error.code).toBe(ERROR_CODES.upload.unreachable);
     expect(error.message).toMatch(/^connect timeout after 60 ms to 127\.0\.0\.1:\d+$/);
     expect(ms).toBeGreaterThanOrEqual(50);
     expect(ms).toBeLessThan(TIMER_SLACK_MS);
@@ -215,9 +215,13 @@ describe("postBody timeouts", () => {
     const { error, ms } = await failure(
       postBody(proxy.url, Buffer.from("{}"), {}, options({ headersTimeoutMs: 50 })),
     );
-    expect(error.code).toBe(UPLOAD_ERROR_CODES.timeout);
+    expect(error.code).toBe(ERROR_CODES.upload.timeout);
     expect(error.message).toBe("timeout waiting for response headers (50 ms)");
-    expect(error.retryable).toBe(true);
+    expect(classifyFailure(error)).toEqual({
+      kind: "retry",
+      reason: error.message,
+      retryAfterMs: null,
+    });
     expect(ms).toBeLessThan(TIMER_SLACK_MS);
     expect(proxy.counts).toEqual({ hang: 1 });
   });
@@ -228,7 +232,7 @@ describe("postBody timeouts", () => {
     const { error, ms } = await failure(
       postBody(proxy.url, Buffer.from("{}"), {}, options({ bodyTimeoutMs: 50 })),
     );
-    expect(error.code).toBe(UPLOAD_ERROR_CODES.timeout);
+    expect(error.code).toBe(ERROR_CODES.upload.timeout);
     expect(error.message).toBe("timeout reading response body (no data for 50 ms)");
     expect(error.status).toBe(200);
     expect(ms).toBeLessThan(TIMER_SLACK_MS);
@@ -259,7 +263,7 @@ describe("postBody timeouts", () => {
     );
     const failedAt = performance.now();
     await reference;
-    expect(error.code).toBe(UPLOAD_ERROR_CODES.timeout);
+    expect(error.code).toBe(ERROR_CODES.upload.timeout);
     expect(error.message).toBe("no complete response within the 40 ms deadline");
     // Never early (libuv's millisecond clock may fire 1 ms short)...
     expect(failedAt - started).toBeGreaterThanOrEqual(39);
@@ -276,7 +280,7 @@ describe("postBody timeouts", () => {
     const { error, ms } = await failure(
       postBody(proxy.url, Buffer.from("{}"), {}, { ...options(), signal: controller.signal }),
     );
-    expect(error.code).toBe(UPLOAD_ERROR_CODES.aborted);
+    expect(error.code).toBe(ERROR_CODES.upload.aborted);
     expect(ms).toBeLessThan(500);
   });
 });
@@ -297,7 +301,7 @@ describe("postBody and the caller's signal", () => {
     const { error } = await failure(
       postBody(server.url, Buffer.from("{}"), {}, { ...options(), signal: AbortSignal.abort() }),
     );
-    expect(error.code).toBe(UPLOAD_ERROR_CODES.aborted);
+    expect(error.code).toBe(ERROR_CODES.upload.aborted);
     expect(server.requests).toHaveLength(0);
   });
 });
@@ -352,24 +356,28 @@ describe("postBody through the fault proxy", () => {
     });
   });
 
-  it("turns a reset after the request into a retryable reset error", async () => {
+  it("turns a reset after the request into a reset error, retried", async () => {
     const { proxy, upstream } = await faultProxy();
     proxy.next({ kind: "reset" });
     const { error } = await failure(postBody(proxy.url, Buffer.from("{}"), {}, options()));
-    expect(error.code).toBe(UPLOAD_ERROR_CODES.reset);
+    expect(error.code).toBe(ERROR_CODES.upload.reset);
     expect(error.message).toMatch(/^connection reset before the response: /);
-    expect(error.retryable).toBe(true);
+    expect(classifyFailure(error)).toEqual({
+      kind: "retry",
+      reason: error.message,
+      retryAfterMs: null,
+    });
     expect(upstream.requests).toHaveLength(0);
   });
 
-  it("turns a reset in the middle of the body into a retryable error that keeps the status", async () => {
+  it("turns a reset in the middle of the body into an error that keeps the status, and retries it", async () => {
     const { proxy, upstream } = await faultProxy();
     upstream.respond({ status: 200, body: JSON.stringify({ ok: true, note: "x".repeat(20_000) }) });
     proxy.next({ kind: "reset-mid-body", forward: true });
     const { body, headers } = await batchRequest();
     const opts = { ...options(), maxResponseBytes: 1_000_000 };
     const { error } = await failure(postBody(proxy.url, body, headers, opts));
-    expect(error.code).toBe(UPLOAD_ERROR_CODES.reset);
+    expect(error.code).toBe(ERROR_CODES.upload.reset);
     expect(error.status).toBe(200);
     expect(error.message).toMatch(/^connection reset in the middle of a 200 response: /);
     // The server has the batch; the answer was lost. The retry carries the same key.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { UPLOAD_ERROR_CODES, UploadError } from "../../sync/errors.js";
+import { ERROR_CODES } from "../../core/errors.js";
+import { UploadError } from "../../sync/errors.js";
 import {
   AUTH_RETRY,
   classifyFailure,
@@ -122,7 +123,7 @@ describe("reasonFromBody", () => {
 describe("classifyFailure", () => {
   it("retries network failures with the cause as reason", () => {
     const refused = new UploadError(
-      UPLOAD_ERROR_CODES.unreachable,
+      ERROR_CODES.upload.unreachable,
       "connect ECONNREFUSED 127.0.0.1:8787",
     );
     expect(classifyFailure(refused)).toEqual({
@@ -132,7 +133,7 @@ describe("classifyFailure", () => {
       unreachable: true,
     });
     const timeout = new UploadError(
-      UPLOAD_ERROR_CODES.timeout,
+      ERROR_CODES.upload.timeout,
       "timeout waiting for response headers (30000 ms)",
     );
     expect(classifyFailure(timeout)).toEqual({

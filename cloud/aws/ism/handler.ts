@@ -2,7 +2,7 @@ import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import { Client } from "@opensearch-project/opensearch";
 import { AwsSigv4Signer } from "@opensearch-project/opensearch/aws-v3";
 import type { CloudFormationCustomResourceEvent } from "aws-lambda";
-import { SensordError } from "../../../core/errors.js";
+import { ERROR_CODES, SensordError } from "../../../core/errors.js";
 import { type RetentionPolicySpec, retentionPolicyDocument } from "./policy.js";
 
 /**
@@ -18,7 +18,7 @@ export interface ProviderResult {
 
 export class RetentionPolicyError extends SensordError {
   constructor(message: string) {
-    super("AWS_ISM_POLICY", message);
+    super(ERROR_CODES.aws.ismPolicy, message);
   }
 }
 

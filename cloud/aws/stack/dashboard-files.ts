@@ -1,11 +1,11 @@
 import { copyFileSync, cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { SensordError } from "../../../core/errors.js";
+import { ERROR_CODES, SensordError } from "../../../core/errors.js";
 import { uplotDir } from "../../../web/server/assets.js";
 
 export class DashboardFilesError extends SensordError {
   constructor(message: string) {
-    super("AWS_DASHBOARD_FILES", message);
+    super(ERROR_CODES.aws.dashboardFiles, message);
   }
 }
 

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { ERROR_CODES } from "../../../core/errors.js";
 import { StoreBusyError, StoreRejectedError } from "../types.js";
 import { OpenSearchStoreError, RETRY_AFTER_SECONDS } from "./errors.js";
 import type { SignedHttp } from "./http.js";
@@ -76,7 +77,7 @@ export async function bulkCreate(
       const item = items[index] as CreateItem;
       if (outcome === undefined) {
         throw new OpenSearchStoreError(
-          "INGEST_OS_REQUEST",
+          ERROR_CODES.opensearch.request,
           http.endpoint,
           `_bulk answered ${answer.body.items.length} items for ${pending.length} sent`,
         );
@@ -88,7 +89,7 @@ export async function bulkCreate(
         throw new StoreRejectedError(kind, item.label, itemReason(outcome.error));
       } else {
         throw new OpenSearchStoreError(
-          "INGEST_OS_REQUEST",
+          ERROR_CODES.opensearch.request,
           http.endpoint,
           `storing ${kind} "${item.label}": OpenSearch answered ${outcome.status} (${itemReason(outcome.error)})`,
         );

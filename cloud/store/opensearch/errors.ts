@@ -1,19 +1,21 @@
-import { describeError, StoreError } from "../../../core/errors.js";
+import { type CodeOf, describeError, ERROR_CODES, StoreError } from "../../../core/errors.js";
 import { StoreBusyError } from "../types.js";
 
 /**
  * An OpenSearch store failure, `path` being the endpoint (never a
- * credential: the signer's keys are not part of any message). Codes:
- * - INGEST_OS_URL: the endpoint or index prefix cannot be used
- * - INGEST_OS_CLIENT_MISSING: the client packages are not installed
- * - INGEST_OS_CREDENTIALS: no AWS credentials could be found to sign with
- * - INGEST_OS_UNREACHABLE: nothing answers at the endpoint
- * - INGEST_OS_TIMEOUT: the domain did not answer in time
- * - INGEST_OS_FORBIDDEN: the domain's access policy or the signature refused the request
- * - INGEST_OS_REQUEST: the domain answered an error not listed above
- * - INGEST_OS_CLOSED: the store was used after close()
+ * credential: the signer's keys are not part of any message); its code is one
+ * of ERROR_CODES.opensearch, each explained in README.md beside this file.
  */
-export class OpenSearchStoreError extends StoreError {}
+export class OpenSearchStoreError extends StoreError {
+  constructor(
+    code: CodeOf<"opensearch">,
+    endpoint: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, endpoint, message, options);
+  }
+}
 
 /** Seconds a sender waits before retrying after OpenSearch pushed back. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -53,7 +55,7 @@ export function statusOf(error: unknown): number | null {
  */
 export function requestError(error: unknown, endpoint: string, action: string): Error {
   if (error instanceof OpenSearchStoreError || error instanceof StoreBusyError) return error;
-  const fail = (code: string, message: string) =>
+  const fail = (code: CodeOf<"opensearch">, message: string) =>
     new OpenSearchStoreError(code, endpoint, `${action}: ${message}`, { cause: error });
   const name = typeof error === "object" && error !== null ? (error as ClientErrorFields).name : "";
   const status = statusOf(error);
@@ -64,30 +66,30 @@ export function requestError(error: unknown, endpoint: string, action: string): 
     }
     if (status === 403 || status === 401) {
       return fail(
-        "INGEST_OS_FORBIDDEN",
+        ERROR_CODES.opensearch.forbidden,
         `the domain refused the request (${status}: ${reason}): the Lambda's role / your credentials need es:ESHttp* on the domain (its access policy), and the region must be the domain's`,
       );
     }
-    return fail("INGEST_OS_REQUEST", `OpenSearch answered ${status}: ${reason}`);
+    return fail(ERROR_CODES.opensearch.request, `OpenSearch answered ${status}: ${reason}`);
   }
   const detail = describeError(error);
   if (name === "TimeoutError") {
     return fail(
-      "INGEST_OS_TIMEOUT",
+      ERROR_CODES.opensearch.timeout,
       `no answer in time (${detail}): the domain is overloaded or unreachable from here`,
     );
   }
   if (name === "ConnectionError" || name === "NoLivingConnectionsError") {
     return fail(
-      "INGEST_OS_UNREACHABLE",
+      ERROR_CODES.opensearch.unreachable,
       `nothing answers (${detail}): check the endpoint URL, and that this host (the Lambda: its VPC subnets and security group) can reach the domain`,
     );
   }
   if (name === "CredentialsProviderError" || /credential/i.test(detail)) {
     return fail(
-      "INGEST_OS_CREDENTIALS",
+      ERROR_CODES.opensearch.credentials,
       `no AWS credentials to sign with (${detail}): run with an IAM role (the Lambda's), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE`,
     );
   }
-  return fail("INGEST_OS_REQUEST", detail);
+  return fail(ERROR_CODES.opensearch.request, detail);
 }

@@ -2,6 +2,7 @@ import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import type { AwsCredentialIdentity } from "@aws-sdk/types";
 import { Client } from "@opensearch-project/opensearch";
 import { AwsSigv4Signer } from "@opensearch-project/opensearch/aws-v3";
+import { ERROR_CODES } from "../../../core/errors.js";
 import { OpenSearchStoreError, requestError, statusOf } from "./errors.js";
 
 /** Well under the Lambda's timeout (itself under API Gateway's 29 s). */
@@ -95,25 +96,29 @@ export function parseEndpoint(node: string): string {
   try {
     url = new URL(node);
   } catch {
-    throw new OpenSearchStoreError("INGEST_OS_URL", node, "not a URL: give https://HOST[:PORT]");
+    throw new OpenSearchStoreError(
+      ERROR_CODES.opensearch.url,
+      node,
+      "not a URL: give https://HOST[:PORT]",
+    );
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw new OpenSearchStoreError(
-      "INGEST_OS_URL",
+      ERROR_CODES.opensearch.url,
       node,
       "the endpoint must be https:// (http:// for local use)",
     );
   }
   if (url.username !== "" || url.password !== "") {
     throw new OpenSearchStoreError(
-      "INGEST_OS_URL",
+      ERROR_CODES.opensearch.url,
       `${url.protocol}//${url.host}`,
       "credentials in the URL are refused: requests are signed with AWS credentials (a role, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)",
     );
   }
   if ((url.pathname !== "/" && url.pathname !== "") || url.search !== "") {
     throw new OpenSearchStoreError(
-      "INGEST_OS_URL",
+      ERROR_CODES.opensearch.url,
       node,
       "give the domain's endpoint only (no path or query)",
     );

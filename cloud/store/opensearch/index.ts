@@ -1,4 +1,5 @@
 import type { AwsCredentialIdentity } from "@aws-sdk/types";
+import { ERROR_CODES } from "../../../core/errors.js";
 import type { CloudStore } from "../types.js";
 import { bulkCreate, DEFAULT_RETRY_BUDGET, type RetryBudget } from "./bulk.js";
 import { alertDocument, alertId } from "./documents.js";
@@ -46,7 +47,7 @@ export async function openOpenSearchStore(options: OpenSearchStoreOptions): Prom
   const prefix = options.indexPrefix ?? DEFAULT_INDEX_PREFIX;
   if (!isValidPrefix(prefix)) {
     throw new OpenSearchStoreError(
-      "INGEST_OS_URL",
+      ERROR_CODES.opensearch.url,
       endpoint,
       `index prefix "${prefix}" cannot start an index name: use lowercase letters, digits, "-", "_" or "."`,
     );
@@ -70,7 +71,12 @@ export async function openOpenSearchStore(options: OpenSearchStoreOptions): Prom
   let idle: (() => void) | null = null;
   /** Work started before close() finishes before the client goes. */
   const track = async <T>(work: () => Promise<T>): Promise<T> => {
-    if (closed) throw new OpenSearchStoreError("INGEST_OS_CLOSED", endpoint, "the store is closed");
+    if (closed)
+      throw new OpenSearchStoreError(
+        ERROR_CODES.opensearch.closed,
+        endpoint,
+        "the store is closed",
+      );
     inFlight += 1;
     try {
       return await work();
@@ -151,7 +157,7 @@ async function prepareIndices(http: SignedHttp, names: IndexNames): Promise<void
       created.body.error?.type !== "resource_already_exists_exception"
     ) {
       throw new OpenSearchStoreError(
-        "INGEST_OS_REQUEST",
+        ERROR_CODES.opensearch.request,
         http.endpoint,
         `creating index ${index}: ${JSON.stringify(created.body.error ?? created.body)}`,
       );

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { ERROR_CODES } from "../../../core/errors.js";
 import { type ConnectTarget, PostgresStoreError } from "./errors.js";
 
 export interface PostgresStoreOptions {
@@ -32,13 +33,14 @@ export function planConnection(options: PostgresStoreOptions): ConnectionPlan {
     url = new URL(options.url);
   } catch {
     throw new PostgresStoreError(
-      "INGEST_PG_URL",
+      ERROR_CODES.postgres.url,
       "postgres://?",
       "not a URL: expected postgres://USER@HOST:PORT/DBNAME",
     );
   }
   const location = safeLocation(url);
-  const bad = (message: string) => new PostgresStoreError("INGEST_PG_URL", location, message);
+  const bad = (message: string) =>
+    new PostgresStoreError(ERROR_CODES.postgres.url, location, message);
   if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
     throw bad("expected a postgres:// or postgresql:// URL");
   }

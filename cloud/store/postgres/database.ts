@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { ERROR_CODES } from "../../../core/errors.js";
 import { type ConnectTarget, connectError, PostgresStoreError } from "./errors.js";
 
 /** Clients whose ROLLBACK failed: their session state is unknown, so the pool must not reuse them. */
@@ -66,7 +67,11 @@ export class Database {
 
   refuseWhenClosed(): void {
     if (this.closed) {
-      throw new PostgresStoreError("INGEST_PG_CLOSED", this.location, "the store is closed");
+      throw new PostgresStoreError(
+        ERROR_CODES.postgres.closed,
+        this.location,
+        "the store is closed",
+      );
     }
   }
 

@@ -1,24 +1,20 @@
-import { describeError, StoreError } from "../../../core/errors.js";
+import { type CodeOf, describeError, ERROR_CODES, StoreError } from "../../../core/errors.js";
 
 /**
  * A PostgreSQL store failure, `path` being the password-free location
- * (postgres://user@host:port/db). Codes:
- * - INGEST_PG_URL: the URL cannot be used
- * - INGEST_PG_AUTH: the server refused the user or password
- * - INGEST_PG_NO_DATABASE: the database does not exist
- * - INGEST_PG_UNREACHABLE: nothing answers at the host and port
- * - INGEST_PG_CONNECT: any other connection failure
- * - INGEST_PG_VERSION: the server is older than PostgreSQL 14
- * - INGEST_PG_PRIVILEGE: the user may not create the tables
- * - INGEST_PG_FOREIGN: the database holds tables of something else
- * - INGEST_PG_TOO_NEW: the schema is newer than this sensord-ingest
- * - INGEST_PG_OPEN: preparing the schema or partitions failed otherwise
- * - INGEST_PG_LEFTOVER: a month's table was left detached by an interrupted retention pass
- * - INGEST_PG_CONFLICT: an idempotency key conflicted but its answer kept vanishing
- * - INGEST_PG_SERIES: a series row was neither inserted nor found (should not happen)
- * - INGEST_PG_CLOSED: the store was used after close()
+ * (postgres://user@host:port/db); its code is one of ERROR_CODES.postgres,
+ * each explained in README.md beside this file.
  */
-export class PostgresStoreError extends StoreError {}
+export class PostgresStoreError extends StoreError {
+  constructor(
+    code: CodeOf<"postgres">,
+    location: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, location, message, options);
+  }
+}
 
 interface PgErrorFields {
   code?: unknown;
@@ -49,49 +45,52 @@ export function connectError(error: unknown, target: ConnectTarget): PostgresSto
   const code = errorCode(error);
   const detail = redact(describeError(error), target.password);
   const { host, port, user, database } = target;
-  const fail = (kind: string, message: string) =>
+  const fail = (kind: CodeOf<"postgres">, message: string) =>
     new PostgresStoreError(kind, target.location, redact(message, target.password), {
       cause: error,
     });
   const passwordHint = "give the password with --db-password-file FILE, PGPASSWORD or ~/.pgpass";
   if (code === "28P01") {
     return fail(
-      "INGEST_PG_AUTH",
+      ERROR_CODES.postgres.auth,
       `password authentication failed for user "${user}": ${passwordHint}`,
     );
   }
   // node-postgres's words when the server asks for a password and none was found.
   if (/client password must be a string/.test(detail)) {
     return fail(
-      "INGEST_PG_AUTH",
+      ERROR_CODES.postgres.auth,
       `the server asks user "${user}" for a password and none was given: ${passwordHint}`,
     );
   }
   if (code === "28000") {
     return fail(
-      "INGEST_PG_AUTH",
+      ERROR_CODES.postgres.auth,
       `the server refused user "${user}" (${detail}): check the user in the URL and the server's pg_hba.conf`,
     );
   }
   if (code === "3D000") {
     return fail(
-      "INGEST_PG_NO_DATABASE",
+      ERROR_CODES.postgres.noDatabase,
       `database "${database}" does not exist: create it with \`createdb -O ${user} ${database}\``,
     );
   }
   if (code === "ECONNREFUSED" || code === "ENOENT") {
     return fail(
-      "INGEST_PG_UNREACHABLE",
+      ERROR_CODES.postgres.unreachable,
       `nothing accepts connections at ${host}:${port} (${detail}): is PostgreSQL running there, and are the host and port in the URL right?`,
     );
   }
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
-    return fail("INGEST_PG_UNREACHABLE", `host "${host}" not found: check the host in the URL`);
+    return fail(
+      ERROR_CODES.postgres.unreachable,
+      `host "${host}" not found: check the host in the URL`,
+    );
   }
   // pg-pool's own wording when every connection stayed busy past the timeout: the server is fine.
   if (/timeout exceeded when trying to connect/.test(detail)) {
     return fail(
-      "INGEST_PG_CONNECT",
+      ERROR_CODES.postgres.connect,
       "every pool connection stayed busy past the connect timeout: the database is slow or overloaded; raise the pool size or the server's capacity",
     );
   }
@@ -102,17 +101,17 @@ export function connectError(error: unknown, target: ConnectTarget): PostgresSto
     /timeout/i.test(detail)
   ) {
     return fail(
-      "INGEST_PG_UNREACHABLE",
+      ERROR_CODES.postgres.unreachable,
       `no answer from ${host}:${port} (${detail}): check the host and port in the URL and any firewall between`,
     );
   }
   if (code === "53300") {
     return fail(
-      "INGEST_PG_CONNECT",
+      ERROR_CODES.postgres.connect,
       `the server has no free connection (${detail}): raise max_connections or lower the pool size`,
     );
   }
-  return fail("INGEST_PG_CONNECT", `cannot connect: ${detail}`);
+  return fail(ERROR_CODES.postgres.connect, `cannot connect: ${detail}`);
 }
 
 /** Replaces the password wherever it appears (a server or driver may echo what it was given). */

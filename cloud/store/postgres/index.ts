@@ -1,5 +1,5 @@
 import pg from "pg";
-import { describeError } from "../../../core/errors.js";
+import { describeError, ERROR_CODES } from "../../../core/errors.js";
 import type { CloudStore } from "../types.js";
 import { insertAlerts, selectAlerts } from "./alerts.js";
 import { type PostgresStoreOptions, planConnection } from "./connection.js";
@@ -54,7 +54,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     await pool.end().catch(() => {});
     if (error instanceof PostgresStoreError) throw error;
     throw new PostgresStoreError(
-      "INGEST_PG_OPEN",
+      ERROR_CODES.postgres.open,
       location,
       `cannot prepare the database: ${redact(describeError(error), target.password)}`,
       { cause: error },

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { ERROR_CODES } from "../../../core/errors.js";
 import type { IngestAnswer, IngestOutcome, IngestRow, IngestStats, IngestUnit } from "../types.js";
 import { type Database, inTransaction } from "./database.js";
 import { PostgresStoreError } from "./errors.js";
@@ -135,7 +136,7 @@ export class PostgresIngest {
       if (outcome !== null) return outcome;
     }
     throw new PostgresStoreError(
-      "INGEST_PG_CONFLICT",
+      ERROR_CODES.postgres.conflict,
       this.db.location,
       `idempotency key kept conflicting without a stored answer after ${MAX_KEY_ATTEMPTS} attempts`,
     );
@@ -198,7 +199,7 @@ export class PostgresIngest {
         const id = resolved.get(key);
         if (id === undefined) {
           throw new PostgresStoreError(
-            "INGEST_PG_SERIES",
+            ERROR_CODES.postgres.series,
             this.db.location,
             "a series row was neither inserted nor found",
           );

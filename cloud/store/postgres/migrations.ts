@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { describeError } from "../../../core/errors.js";
+import { type CodeOf, describeError, ERROR_CODES } from "../../../core/errors.js";
 import { inTransaction } from "./database.js";
 import { errorCode, PostgresStoreError } from "./errors.js";
 import { LOCKS } from "./sql.js";
@@ -118,7 +118,7 @@ export async function migrate(
   location: string,
   log: (message: string) => void,
 ): Promise<void> {
-  const fail = (code: string, message: string, cause?: unknown) =>
+  const fail = (code: CodeOf<"postgres">, message: string, cause?: unknown) =>
     new PostgresStoreError(code, location, message, { cause });
   const serverVersion = Number(
     (await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]
@@ -126,7 +126,7 @@ export async function migrate(
   );
   if (!(serverVersion >= MIN_SERVER_VERSION)) {
     throw fail(
-      "INGEST_PG_VERSION",
+      ERROR_CODES.postgres.version,
       `PostgreSQL ${serverVersion} is too old: 14 or newer is needed`,
     );
   }
@@ -135,7 +135,7 @@ export async function migrate(
     const current = await currentVersion(client, fail);
     if (current > SCHEMA_VERSION) {
       throw fail(
-        "INGEST_PG_TOO_NEW",
+        ERROR_CODES.postgres.tooNew,
         `schema version ${current} is newer than this sensord-ingest knows (${SCHEMA_VERSION}): upgrade sensord-ingest`,
       );
     }
@@ -155,7 +155,7 @@ export async function migrate(
   } catch (error) {
     if (errorCode(error) !== "42501") throw error;
     throw fail(
-      "INGEST_PG_PRIVILEGE",
+      ERROR_CODES.postgres.privilege,
       `this user may not create tables (${describeError(error)}): make it the database's owner (createdb -O USER NAME) or GRANT CREATE ON SCHEMA public TO USER`,
       error,
     );
@@ -172,7 +172,7 @@ const SCHEMA_MIGRATIONS = `CREATE TABLE IF NOT EXISTS schema_migrations (
 /** The version the database is at: 0 for an empty one; refuses one holding tables of something else. */
 async function currentVersion(
   client: pg.ClientBase,
-  fail: (code: string, message: string) => PostgresStoreError,
+  fail: (code: CodeOf<"postgres">, message: string) => PostgresStoreError,
 ): Promise<number> {
   const exists = await client.query<{ found: boolean }>(
     "SELECT to_regclass('schema_migrations') IS NOT NULL AS found",
@@ -189,7 +189,7 @@ async function currentVersion(
   );
   if (ours.rows.length > 0) {
     throw fail(
-      "INGEST_PG_FOREIGN",
+      ERROR_CODES.postgres.foreign,
       `has tables named ${ours.rows.map((row) => row.name).join(", ")} but no schema_migrations: it is not a sensord-ingest database; use an empty one (createdb)`,
     );
   }

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { ERROR_CODES } from "../../../core/errors.js";
 import { inTransaction } from "./database.js";
 import { PostgresStoreError } from "./errors.js";
 import { LOCKS } from "./sql.js";
@@ -99,7 +100,7 @@ export class Partitions {
       const row = found.rows[0];
       if (row !== undefined && !row.attached) {
         throw new PostgresStoreError(
-          "INGEST_PG_LEFTOVER",
+          ERROR_CODES.postgres.leftover,
           this.location,
           `table ${name} is left from an interrupted retention pass (detached, not dropped): the next prune drops it, or DROP TABLE ${name}`,
         );

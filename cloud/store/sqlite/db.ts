@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { describeError, StoreError } from "../../../core/errors.js";
+import { describeError, ERROR_CODES, StoreError } from "../../../core/errors.js";
 
 /** "sdig" in ASCII: marks a file as an ingest database, so --db cannot scribble over the daemon's. */
 export const INGEST_APPLICATION_ID = 0x73646967;
@@ -134,7 +134,7 @@ export function openIngestDatabase(file: string): Database.Database {
     fs.mkdirSync(path.dirname(file), { recursive: true });
   } catch (error) {
     throw new StoreError(
-      "INGEST_DB_OPEN",
+      ERROR_CODES.ingestDb.open,
       file,
       `cannot create its directory: ${describeError(error)}`,
       {
@@ -146,7 +146,7 @@ export function openIngestDatabase(file: string): Database.Database {
   try {
     db = new Database(file);
   } catch (error) {
-    throw new StoreError("INGEST_DB_OPEN", file, `cannot open: ${describeError(error)}`, {
+    throw new StoreError(ERROR_CODES.ingestDb.open, file, `cannot open: ${describeError(error)}`, {
       cause: error,
     });
   }
@@ -162,7 +162,7 @@ export function openIngestDatabase(file: string): Database.Database {
   } catch (error) {
     db.close();
     if (error instanceof StoreError) throw error;
-    throw new StoreError("INGEST_DB_OPEN", file, `cannot open: ${describeError(error)}`, {
+    throw new StoreError(ERROR_CODES.ingestDb.open, file, `cannot open: ${describeError(error)}`, {
       cause: error,
     });
   }
@@ -174,7 +174,7 @@ function ensureSchema(db: Database.Database, file: string): void {
   if (applicationId === INGEST_APPLICATION_ID) {
     if (version > INGEST_SCHEMA_VERSION) {
       throw new StoreError(
-        "INGEST_DB_TOO_NEW",
+        ERROR_CODES.ingestDb.tooNew,
         file,
         `schema version ${version} is newer than this sensord-ingest knows (${INGEST_SCHEMA_VERSION})`,
       );
@@ -185,7 +185,7 @@ function ensureSchema(db: Database.Database, file: string): void {
   const tables = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sqlite_schema").get();
   if ((tables?.n ?? 0) > 0) {
     throw new StoreError(
-      "INGEST_DB_FOREIGN",
+      ERROR_CODES.ingestDb.foreign,
       file,
       "is not a sensord-ingest database (is it a sensord device database?); choose another --db",
     );

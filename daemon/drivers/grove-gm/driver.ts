@@ -1,4 +1,4 @@
-import { DriverError } from "../../../core/errors.js";
+import { DriverError, ERROR_CODES } from "../../../core/errors.js";
 import type { Logger } from "../../../core/logger.js";
 import { type GmGas, hexAddress } from "../../../schemas/drivers/names.js";
 import type { ChannelValue, Sample, SensorDriver } from "../driver.js";
@@ -83,7 +83,7 @@ export class GmDriver implements SensorDriver {
   async read(): Promise<Sample> {
     const device = this.device;
     if (device === null) {
-      throw new DriverError("SENSORD_DRIVER_NOT_OPEN", this.target.sensor, "read before open");
+      throw new DriverError(ERROR_CODES.driver.notOpen, this.target.sensor, "read before open");
     }
     const values: ChannelValue[] = [];
     for (const gas of this.settings.gases) {

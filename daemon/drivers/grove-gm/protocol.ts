@@ -9,7 +9,7 @@ import { InvalidFrame } from "../i2c/errors.js";
  * WARMING_DOWN 0xFF, CHANGE_I2C_ADDR 0x55, GM_RESOLUTION 1023, calcVol()) and
  * src/Multichannel_Gas_GMXXX.cpp (GMXXXWriteByte(): write one byte then
  * delay(1); GMXXXRead32(): read 4 bytes, value += byte << (8 * index), i.e.
- * little-endian). shared/reference/sensor-protocols.md section 2 summarizes it.
+ * little-endian).
  *
  * The vendor publishes no ppm curve for this board: Seeed's wiki calls it
  * "qualitative, rather than quantitative", and its library returns only the ADC

@@ -17,7 +17,7 @@ export interface Curve {
  * NH3 pow(r0,-1.67)/1.47, C3H8 pow(r0,-2.518)*570.164, C4H10 pow(r0,-2.138)*398.107,
  * CH4 pow(r1,-4.363)*630.957, H2 pow(r1,-1.8)*0.73, C2H5OH pow(r1,-1.552)*1.622,
  * where r0/r1/r2 are the NH3/CO(RED)/NO2(OX) ratios. The NH3 constant is 1/1.47
- * (0.680), not the 0.6 in shared/reference/sensor-protocols.md.
+ * (0.680), not the rounded 0.6 some summaries give, which reads NH3 about 12 % low.
  *
  * Validity windows are the MiCS-6814 detection ranges Seeed lists for the board
  * (wiki "Grove - Multichannel Gas Sensor", Features and Performance tables):

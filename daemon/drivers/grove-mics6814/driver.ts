@@ -1,4 +1,4 @@
-import { DriverError } from "../../../core/errors.js";
+import { DriverError, ERROR_CODES } from "../../../core/errors.js";
 import type { Logger } from "../../../core/logger.js";
 import { hexAddress, type MicsChannel, type MicsGas } from "../../../schemas/drivers/names.js";
 import type { ChannelValue, Sample, SensorDriver } from "../driver.js";
@@ -44,9 +44,6 @@ export interface MicsSettings {
  * (readOnCommand(), Grove_MultichannelGasSensor.cpp); the longer one suits both.
  */
 export const MICS_TIMING: I2cTiming = { timeoutMs: DEFAULT_I2C_TIMEOUT_MS, pauseMs: 5 };
-
-/** No usable R0 for an element: neither the board nor the config has one. */
-export const R0_MISSING = "SENSORD_MICS_R0_MISSING";
 
 interface R0Value {
   value: number;
@@ -100,7 +97,7 @@ export class MicsDriver implements SensorDriver {
   async read(): Promise<Sample> {
     const device = this.device;
     if (device === null) {
-      throw new DriverError("SENSORD_DRIVER_NOT_OPEN", this.target.sensor, "read before open");
+      throw new DriverError(ERROR_CODES.driver.notOpen, this.target.sensor, "read before open");
     }
     const ratios: Partial<Record<MicsChannel, number>> = {};
     for (const channel of this.channels) {
@@ -130,7 +127,11 @@ export class MicsDriver implements SensorDriver {
   private async readRatio(device: I2cDevice, channel: MicsChannel): Promise<number> {
     const r0 = this.r0[channel]?.value;
     if (r0 === undefined)
-      throw new DriverError(R0_MISSING, this.target.sensor, `no R0 for ${channel}`);
+      throw new DriverError(
+        ERROR_CODES.driver.micsR0Missing,
+        this.target.sensor,
+        `no R0 for ${channel}`,
+      );
     const operation = `read ${channel} element`;
     try {
       if (this.firmware === 2) {
@@ -213,10 +214,9 @@ export class MicsDriver implements SensorDriver {
     if (value === undefined) return null;
     if (adcCounts && !isUsableAdcR0(value)) {
       throw new DriverError(
-        "SENSORD_MICS_R0_INVALID",
+        ERROR_CODES.driver.micsR0Invalid,
         this.target.sensor,
         `r0_${channel} = ${value} cannot be an ADC count on this firmware-2 board; use 1..1022`,
-        { retryable: false },
       );
     }
     return { value, source: "config" };
@@ -229,11 +229,10 @@ export class MicsDriver implements SensorDriver {
 
   private missingR0(channel: MicsChannel, detail: string): DriverError {
     return new DriverError(
-      R0_MISSING,
+      ERROR_CODES.driver.micsR0Missing,
       this.target.sensor,
       `no R0 calibration for the ${channel} element (${detail}); calibrate the board or set ` +
         `r0_${channel} in this sensor's config`,
-      { retryable: false },
     );
   }
 

@@ -15,7 +15,6 @@ import { InvalidFrame } from "../i2c/errors.js";
  * - MutichannelGasSensorMCU/MutichannelGasSensorMCU.ino (firmware 1 itself):
  *   replies are [cmd, hi, lo, (cmd + hi + lo) & 0xFF]; only single-byte writes
  *   select what the next read returns.
- * - shared/reference/sensor-protocols.md section 1 (summary of the above).
  */
 
 /** The MiCS-6814 elements: NH3, RED (named after CO here, as in Seeed's code) and OX (NO2). */

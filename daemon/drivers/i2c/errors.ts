@@ -1,22 +1,6 @@
-import { DriverError, describeError } from "../../../core/errors.js";
+import { DriverError, describeError, ERROR_CODES, type ErrorCode } from "../../../core/errors.js";
 import { hexAddress } from "../../../schemas/drivers/names.js";
 import { GateTimeout } from "./gate.js";
-
-/** Stable error codes of the I2C drivers; callers branch on these, never on the message text. */
-export const I2C_CODES = {
-  /** /dev/i2c-N does not exist (I2C disabled, wrong bus number). */
-  busMissing: "SENSORD_I2C_BUS_MISSING",
-  /** /dev/i2c-N exists but the service user may not open it. */
-  permission: "SENSORD_I2C_PERMISSION",
-  /** Nobody acknowledged the address (EREMOTEIO, ENXIO, or EIO from the adapter). */
-  nack: "SENSORD_I2C_NACK",
-  /** The kernel (ETIMEDOUT) or our own deadline gave up on a transfer. */
-  timeout: "SENSORD_I2C_TIMEOUT",
-  /** Any other failure of a transfer. */
-  io: "SENSORD_I2C_IO",
-  /** A reply arrived but is not a valid frame (checksum, impossible value, short read). */
-  frameInvalid: "SENSORD_FRAME_INVALID",
-} as const;
 
 /** Which device an I2C operation was for, so every message names bus and address. */
 export interface I2cTarget {
@@ -61,18 +45,21 @@ export function i2cError(error: unknown, target: I2cTarget, operation: string): 
   if (error instanceof DriverError) return error;
   const { sensor, busNumber } = target;
   const where = `${hexAddress(target.address)} on bus ${busNumber}`;
-  const fail = (code: string, message: string, retryable = true) =>
-    new DriverError(code, sensor, message, { retryable, cause: error });
+  const fail = (code: ErrorCode, message: string) =>
+    new DriverError(code, sensor, message, { cause: error });
 
   if (error instanceof InvalidFrame) {
-    return fail(I2C_CODES.frameInvalid, `bad reply from ${where} (${operation}): ${error.message}`);
+    return fail(
+      ERROR_CODES.driver.frameInvalid,
+      `bad reply from ${where} (${operation}): ${error.message}`,
+    );
   }
   if (error instanceof GateTimeout) return timeoutError(error, target, operation, fail);
   const errno = errnoCode(error);
   switch (errno) {
     case "ENOENT":
       return fail(
-        I2C_CODES.busMissing,
+        ERROR_CODES.i2c.busMissing,
         `I2C bus ${busNumber} not found (/dev/i2c-${busNumber} does not exist): enable I2C ` +
           "(raspi-config > Interface Options > I2C, or dtparam=i2c_arm=on in config.txt) and " +
           `reboot, or set bus = <n> to the bus the board is on (ls /dev/i2c-*)`,
@@ -80,27 +67,29 @@ export function i2cError(error: unknown, target: I2cTarget, operation: string): 
     case "EACCES":
     case "EPERM":
       return fail(
-        I2C_CODES.permission,
+        ERROR_CODES.i2c.permission,
         `permission denied on /dev/i2c-${busNumber}: add the service user to the "i2c" group ` +
           "(sudo usermod -aG i2c <user>) and restart the service",
-        false,
       );
     case "EREMOTEIO":
     case "ENXIO":
     case "EIO":
       return fail(
-        I2C_CODES.nack,
+        ERROR_CODES.i2c.nack,
         `no device answered at ${where} (${errno} during ${operation}): check the wiring and ` +
           `power, and that the address matches the board (i2cdetect -y ${busNumber})`,
       );
     case "ETIMEDOUT":
       return fail(
-        I2C_CODES.timeout,
+        ERROR_CODES.i2c.timeout,
         `the I2C adapter timed out talking to ${where} (ETIMEDOUT during ${operation}): the bus ` +
           "may be held low or the device stretches the clock too long; keep the bus at 100 kHz",
       );
     default:
-      return fail(I2C_CODES.io, `I2C ${operation} to ${where} failed: ${describeError(error)}`);
+      return fail(
+        ERROR_CODES.i2c.io,
+        `I2C ${operation} to ${where} failed: ${describeError(error)}`,
+      );
   }
 }
 
@@ -108,12 +97,12 @@ function timeoutError(
   error: GateTimeout,
   target: I2cTarget,
   operation: string,
-  fail: (code: string, message: string) => DriverError,
+  fail: (code: ErrorCode, message: string) => DriverError,
 ): DriverError {
   const where = `${hexAddress(target.address)} on bus ${target.busNumber}`;
   if (error.kind === "blocked") {
     return fail(
-      I2C_CODES.timeout,
+      ERROR_CODES.i2c.timeout,
       `I2C bus ${target.busNumber} is still blocked by an operation that timed out ` +
         `${error.blockedForMs} ms ago; not starting ${operation} for ${hexAddress(target.address)} ` +
         "until it settles (check for a device holding SDA/SCL low; power-cycle the board)",
@@ -121,7 +110,7 @@ function timeoutError(
   }
   const waited = error.kind === "waiting" ? " (waiting for the bus)" : "";
   return fail(
-    I2C_CODES.timeout,
+    ERROR_CODES.i2c.timeout,
     `no answer from ${where} within ${error.timeoutMs} ms${waited} (${operation})`,
   );
 }

@@ -48,7 +48,7 @@ export class I2cDevice {
   /**
    * Write a command, pause, then read the reply as a separate plain read: the
    * Grove boards are microcontrollers that prepare the answer after the write,
-   * not SMBus register devices (shared/reference/sensor-protocols.md, "Bus notes").
+   * not SMBus register devices.
    * The bus stays ours for the pause, so the reply cannot be another command's.
    */
   query(command: readonly number[], replyLength: number, pauseMs: number): Promise<Buffer> {

@@ -1,13 +1,13 @@
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import type { SerialPort } from "serialport";
-import { DriverError, describeError } from "../../../core/errors.js";
+import { DriverError, describeError, ERROR_CODES } from "../../../core/errors.js";
 
 /**
  * A serial port for UART drivers: opened 8N1 with serialport, failures turned
  * into DriverErrors that say how to fix them, and an unplugged port (error or
- * close event) remembered as `failure`, so the driver's next read fails with a
- * retryable error and RunningSensor closes, backs off and reopens.
+ * close event) remembered as `failure`, so the driver's next read fails and
+ * RunningSensor closes, backs off and reopens (an adapter may be plugged in again).
  *
  * serialport is imported on first open, so a config without UART sensors never
  * loads the native binding. `SerialPort.list()` is never called: it spawns
@@ -58,35 +58,34 @@ export function serialOpenError(sensor: string, path: string, error: unknown): D
   const cause = { cause: error };
   switch (classify(error)) {
     case "ENOENT":
-      // Retryable: a USB adapter may be plugged in later.
       return new DriverError(
-        "SENSORD_SERIAL_NOT_FOUND",
+        ERROR_CODES.serial.notFound,
         sensor,
         `serial port ${path} not found: enable the serial port (raspi-config), check \`port\``,
-        { retryable: true, ...cause },
+        cause,
       );
     case "EACCES":
       return new DriverError(
-        "SENSORD_SERIAL_PERMISSION",
+        ERROR_CODES.serial.permission,
         sensor,
         `no permission to open serial port ${path}: add the service user to the dialout group ` +
           "(sudo usermod -aG dialout <user>) and restart sensord",
-        { retryable: false, ...cause },
+        cause,
       );
     case "EBUSY":
       return new DriverError(
-        "SENSORD_SERIAL_BUSY",
+        ERROR_CODES.serial.busy,
         sensor,
         `serial port ${path} is in use by another program (a serial login console? ` +
           "raspi-config > Interface Options > Serial Port: login shell no, hardware yes)",
-        { retryable: true, ...cause },
+        cause,
       );
     default:
       return new DriverError(
-        "SENSORD_SERIAL_OPEN_FAILED",
+        ERROR_CODES.serial.openFailed,
         sensor,
         `cannot open serial port ${path}: ${describeError(error)}`,
-        { retryable: true, ...cause },
+        cause,
       );
   }
 }
@@ -105,10 +104,10 @@ class PortLink implements SerialLink {
     port.on("error", (error: unknown) => {
       this.fail(
         new DriverError(
-          "SENSORD_SERIAL_IO",
+          ERROR_CODES.serial.io,
           sensor,
           `serial port ${path} failed: ${describeError(error)}`,
-          { retryable: true, cause: error },
+          { cause: error },
         ),
       );
     });
@@ -118,11 +117,11 @@ class PortLink implements SerialLink {
       if (this.closing) return;
       this.fail(
         new DriverError(
-          "SENSORD_SERIAL_DISCONNECTED",
+          ERROR_CODES.serial.disconnected,
           sensor,
           `serial port ${path} closed unexpectedly (unplugged?)` +
             (error ? `: ${describeError(error)}` : ""),
-          { retryable: true, cause: error },
+          { cause: error },
         ),
       );
     });
@@ -152,10 +151,10 @@ class PortLink implements SerialLink {
         if (writeError) {
           reject(
             new DriverError(
-              "SENSORD_SERIAL_IO",
+              ERROR_CODES.serial.io,
               this.sensor,
               `writing to serial port ${this.path} failed: ${describeError(writeError)}`,
-              { retryable: true, cause: writeError },
+              { cause: writeError },
             ),
           );
           return;

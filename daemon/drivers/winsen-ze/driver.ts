@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { DriverError } from "../../../core/errors.js";
+import { DriverError, ERROR_CODES } from "../../../core/errors.js";
 import type { Logger } from "../../../core/logger.js";
 import type { ZeGas, ZeModel } from "../../../schemas/drivers/names.js";
 import type { Unit } from "../../../schemas/vocabulary.js";
@@ -97,7 +97,7 @@ export class WinsenZeDriver implements SensorDriver {
   async read(): Promise<Sample> {
     const link = this.link;
     if (link === null) {
-      throw new DriverError("SENSORD_SERIAL_CLOSED", this.settings.sensor, "read before open");
+      throw new DriverError(ERROR_CODES.serial.closed, this.settings.sensor, "read before open");
     }
     if (link.failure !== null) throw link.failure;
     if (this.settings.mode === "qa") {
@@ -121,7 +121,7 @@ export class WinsenZeDriver implements SensorDriver {
       if (this.link !== link) {
         // close() during a read (a shutdown): end it now rather than at the timeout.
         throw new DriverError(
-          "SENSORD_SERIAL_CLOSED",
+          ERROR_CODES.serial.closed,
           this.settings.sensor,
           "port closed while reading",
         );
@@ -155,18 +155,17 @@ export class WinsenZeDriver implements SensorDriver {
     const waited = `${timeoutMs / 1000} s`;
     if (rejectedBytes > 0 || invalidFrames > 0) {
       return new DriverError(
-        "SENSORD_FRAME_INVALID",
+        ERROR_CODES.driver.frameInvalid,
         sensor,
         `no valid frame on ${port} in ${waited}: ${rejectedBytes} byte(s) rejected, ` +
           `${invalidFrames} unusable frame(s)${problem ? ` (${problem})` : ""}; check \`baud\`, \`gas\` and wiring`,
       );
     }
     return new DriverError(
-      "SENSORD_SERIAL_SILENT",
+      ERROR_CODES.serial.silent,
       sensor,
       `no data from the module on ${port} in ${waited} (${mode} mode): check power, wiring ` +
         "(module TX to Pi RX, and Pi TX to module RX for Q&A) and `port`",
-      { retryable: true },
     );
   }
 
@@ -250,10 +249,9 @@ export class WinsenZeDriver implements SensorDriver {
 
   private faultError(): DriverError {
     return new DriverError(
-      "SENSORD_SENSOR_FAULT",
+      ERROR_CODES.driver.sensorFault,
       this.settings.sensor,
       "the module reports a sensor fault (ZE15 fault bit set): check or replace the sensor",
-      { retryable: true },
     );
   }
 }

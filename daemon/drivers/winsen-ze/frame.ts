@@ -24,7 +24,6 @@ import type { Unit } from "../../../schemas/vocabulary.js";
  *   MODE_ACTIVEUP 0x03 / MODE_QA 0x04).
  * - [FEGA] github.com/fega/winsen-ze03-arduino-library, src/WinsenZE03.cpp (ZE03 `78 03`/`78 04`;
  *   beware: its hard-coded checksums are wrong for one of the two, hence computed here).
- * - shared/reference/sensor-protocols.md section 3.
  */
 
 export const FRAME_LENGTH = 9;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { DriverError } from "../../../core/errors.js";
+import { DriverError, ERROR_CODES } from "../../../core/errors.js";
 import type { I2cBus } from "../../../daemon/drivers/i2c/bus.js";
-import { I2C_CODES, InvalidFrame, i2cError } from "../../../daemon/drivers/i2c/errors.js";
+import { InvalidFrame, i2cError } from "../../../daemon/drivers/i2c/errors.js";
 import { BusGate, GateTimeout } from "../../../daemon/drivers/i2c/gate.js";
 import { closeQuietly, openI2cDevice } from "../../../daemon/drivers/i2c/transfer.js";
 import { GmV2Board, MicsV2Board } from "../../support/i2c/boards.js";
@@ -44,31 +44,31 @@ describe("I2cDevice", () => {
     {
       name: "NACK (EREMOTEIO)",
       fault: { kind: "nack" },
-      code: I2C_CODES.nack,
+      code: ERROR_CODES.i2c.nack,
       text: "sensor gas0: no device answered at 0x04 on bus 1 (EREMOTEIO during write [02]): check the wiring and power, and that the address matches the board (i2cdetect -y 1)",
     },
     {
       name: "NACK (ENXIO)",
       fault: { kind: "nack", errno: "ENXIO" },
-      code: I2C_CODES.nack,
+      code: ERROR_CODES.i2c.nack,
       text: "no device answered at 0x04 on bus 1 (ENXIO during write [02])",
     },
     {
       name: "EIO",
       fault: { kind: "eio" },
-      code: I2C_CODES.nack,
+      code: ERROR_CODES.i2c.nack,
       text: "no device answered at 0x04 on bus 1 (EIO during write [02])",
     },
     {
       name: "ETIMEDOUT",
       fault: { kind: "etimedout" },
-      code: I2C_CODES.timeout,
+      code: ERROR_CODES.i2c.timeout,
       text: "the I2C adapter timed out talking to 0x04 on bus 1 (ETIMEDOUT during write [02])",
     },
     {
       name: "another errno",
       fault: { kind: "errno", code: "EBUSY" },
-      code: I2C_CODES.io,
+      code: ERROR_CODES.i2c.io,
       text: "I2C write [02] to 0x04 on bus 1 failed: EBUSY",
     },
   ];
@@ -80,7 +80,6 @@ describe("I2cDevice", () => {
       const error = await driverError(device.query([0x02], 2, 1));
       expect(error.code).toBe(code);
       expect(error.message).toContain(text);
-      expect(error.retryable).toBe(true);
       expect(error.sensor).toBe("gas0");
     });
   }
@@ -96,7 +95,6 @@ describe("I2cDevice", () => {
         "Interface Options > I2C, or dtparam=i2c_arm=on in config.txt) and reboot, or set bus = <n> " +
         "to the bus the board is on (ls /dev/i2c-*)",
     );
-    expect(error.retryable).toBe(true);
     bus.setMissing(false);
     await device.write([0x02]);
   });
@@ -109,7 +107,7 @@ describe("I2cDevice", () => {
     expect(error.message).toContain("I2C bus 3 not found (/dev/i2c-3 does not exist)");
   });
 
-  it("reports EACCES as a permission problem with the i2c-group fix, not retryable", async () => {
+  it("reports EACCES as a permission problem with the i2c-group fix", async () => {
     const { bus } = rig();
     bus.denyAccess();
     const { device } = await openI2cDevice(bus.opener, MICS, TIMEOUT_MS);
@@ -119,7 +117,6 @@ describe("I2cDevice", () => {
       'sensor gas0: permission denied on /dev/i2c-1: add the service user to the "i2c" group ' +
         "(sudo usermod -aG i2c <user>) and restart the service",
     );
-    expect(error.retryable).toBe(false);
   });
 
   it("reports an absent device as a NACK", async () => {
@@ -149,7 +146,7 @@ describe("I2cDevice", () => {
     expect(frame.message).toBe(
       "sensor gas0: bad reply from 0x04 on bus 1 (read co element): checksum mismatch",
     );
-    const original = new DriverError("SENSORD_X", "gas0", "x");
+    const original = new DriverError(ERROR_CODES.driver.sensorFault, "gas0", "x");
     expect(i2cError(original, MICS, "read")).toBe(original);
   });
 });

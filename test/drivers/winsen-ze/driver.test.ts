@@ -179,7 +179,7 @@ describe("winsen-ze driver over a pty", () => {
     const started = performance.now();
     const error = await failure(driver.read());
     const waited = performance.now() - started;
-    expect([error.code, error.retryable]).toEqual(["SENSORD_SERIAL_SILENT", true]);
+    expect(error.code).toBe("SENSORD_SERIAL_SILENT");
     expect(waited).toBeGreaterThanOrEqual(590);
     expect(waited).toBeLessThan(1500);
     emulator.startUploading();
@@ -193,7 +193,7 @@ describe("winsen-ze driver over a pty", () => {
     await sleep(50);
     await socat.kill();
     const error = await pending;
-    expect([error.code, error.retryable]).toEqual(["SENSORD_SERIAL_DISCONNECTED", true]);
+    expect(error.code).toBe("SENSORD_SERIAL_DISCONNECTED");
     expect(performance.now() - started).toBeLessThan(1500);
     expect((await failure(driver.read())).code).toBe("SENSORD_SERIAL_DISCONNECTED");
     await driver.close();

@@ -11,7 +11,7 @@ import {
 } from "../../../daemon/drivers/winsen-ze/frame.js";
 
 const bytes = (text: string) => Buffer.from(text.replaceAll(" ", ""), "hex");
-/** The two examples in shared/reference/sensor-protocols.md section 3. */
+/** Two ZE07-CO active-upload frames: 0.5 ppm and 30 ppm (full scale 500.0 ppm = 0x1388). */
 const HALF_PPM = bytes("FF 04 03 01 00 05 13 88 58");
 const THIRTY_PPM = bytes("FF 04 03 01 01 2C 13 88 30");
 

@@ -50,7 +50,7 @@ export class MicsV1Board implements BoardModel {
   }
 }
 
-/** Typical factory R0 ADC values (shared/reference/sensor-protocols.md section 1). */
+/** Typical factory R0 ADC values of a firmware-2 board. */
 const FACTORY_WORDS: Array<[number, number]> = [
   [0, 1126], // ADDR_IS_SET: the firmware-2 marker
   [2, 860], // ADDR_FACTORY_ADC_NH3
