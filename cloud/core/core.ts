@@ -1,4 +1,5 @@
 import { describeError, ERROR_CODES } from "../../core/errors.js";
+import { Router } from "../../core/http/router.js";
 import {
   type CloudStore,
   type IngestStats,
@@ -19,19 +20,19 @@ import {
   seriesRoute,
 } from "./fleet.js";
 import { ingestRoute } from "./ingest.js";
-import type { AlertsStoredHook, Route, RouteContext } from "./route.js";
+import type { AlertsStoredHook, Endpoint, Route, RouteContext } from "./route.js";
 
-export const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
-  ["/ingest", ingestRoute],
+export const ROUTES = new Router<Endpoint>([
+  { path: "/ingest", ...ingestRoute },
   // The original API Gateway resource: clients configured with its URL keep working.
-  ["/proxyLambda", ingestRoute],
-  ["/ingest/alerts", alertsIngestRoute],
-  ["/readings", readingsRoute],
-  ["/readings/series", seriesRoute],
-  ["/readings.csv", csvRoute],
-  ["/devices", devicesRoute],
-  ["/alerts", alertsRoute],
-  ["/healthz", healthRoute],
+  { path: "/proxyLambda", ...ingestRoute },
+  { path: "/ingest/alerts", ...alertsIngestRoute },
+  { path: "/readings", ...readingsRoute },
+  { path: "/readings/series", ...seriesRoute },
+  { path: "/readings.csv", ...csvRoute },
+  { path: "/devices", ...devicesRoute },
+  { path: "/alerts", ...alertsRoute },
+  { path: "/healthz", ...healthRoute },
 ]);
 
 export interface IngestCoreOptions {
@@ -83,22 +84,23 @@ export function createIngestCore(options: IngestCoreOptions): IngestCore {
       : hostCheck(options.apiKey, options.listenHost ?? null, options.allowedHosts);
 
   const find = (head: CoreHead): Route => {
-    const route = ROUTES.get(head.path);
-    if (route === undefined) {
+    const match = ROUTES.match(head.method, head.path);
+    if (match.kind === "not-found") {
       throw new HttpError(404, ERROR_CODES.ingest.notFound, `no such endpoint: ${head.path}`, {
-        details: { endpoints: [...ROUTES.keys()] },
+        details: { endpoints: ROUTES.paths },
       });
     }
-    if (head.method !== route.method) {
+    if (match.kind === "wrong-method") {
       throw new HttpError(
         405,
         ERROR_CODES.ingest.method,
-        `${head.path} accepts ${route.method} only`,
+        `${head.path} accepts ${match.allow} only`,
         {
-          headers: { allow: route.method },
+          headers: { allow: match.allow },
         },
       );
     }
+    const route = match.route;
     if (route.auth) checkHost?.(head.headers);
     if (route.auth && !authorized(head.headers)) {
       throw new HttpError(

@@ -31,3 +31,9 @@ export interface Route {
   beforeBody?(head: CoreHead, context: RouteContext): Promise<CoreResponse | null>;
   handle(request: CoreRequest, context: RouteContext): Promise<CoreResponse>;
 }
+
+/** A route at its path: `ingestRoute` answers at two. */
+export interface Endpoint extends Route {
+  /** A pattern for core/http/router.ts, e.g. `/readings/series`. */
+  path: string;
+}

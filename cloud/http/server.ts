@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { describeError, ERROR_CODES } from "../../core/errors.js";
 import { createLogger, type Logger } from "../../core/logger.js";
+import { drained } from "../../core/stream.js";
 import { dashboardFiles } from "../../web/server/assets.js";
 import { createIngestCore, type IngestCore } from "../core/core.js";
 import { DEFAULT_MAX_BODY } from "../core/decode.js";
@@ -275,18 +276,6 @@ async function send(response: ServerResponse, answer: CoreResponse): Promise<voi
     throw error;
   }
   response.end();
-}
-
-function drained(response: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      response.off("drain", done);
-      response.off("close", done);
-      resolve();
-    };
-    response.once("drain", done);
-    response.once("close", done);
-  });
 }
 
 /** Hourly retention passes (and one at start), one at a time; failures are logged and retried next hour. */

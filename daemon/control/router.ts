@@ -1,9 +1,13 @@
+import type { RouteDeclaration } from "../../core/http/router.js";
+
 /** The control API's building blocks: routes are plain data, handlers pure functions of the request. */
 
 export interface ControlRequest {
   /** Parsed JSON body, or undefined when there was none. */
   body: unknown;
   query: URLSearchParams;
+  /** The `:name` segments of the route's path. */
+  params: Readonly<Record<string, string>>;
 }
 
 export interface ControlReply {
@@ -11,10 +15,8 @@ export interface ControlReply {
   body: unknown;
 }
 
-export interface ControlRoute {
+export interface ControlRoute extends RouteDeclaration {
   method: "GET" | "POST" | "PUT" | "DELETE";
-  /** Exact path, e.g. `/v1/status`. */
-  path: string;
   handle: (request: ControlRequest) => ControlReply | Promise<ControlReply>;
 }
 

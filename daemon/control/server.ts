@@ -1,6 +1,7 @@
 import { chmodSync, unlinkSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { describeError } from "../../core/errors.js";
+import { Router } from "../../core/http/router.js";
 import type { Logger } from "../../core/logger.js";
 import { type ControlReply, type ControlRoute, problemReply } from "./router.js";
 
@@ -23,9 +24,10 @@ export async function startControlServer(options: {
   routes: readonly ControlRoute[];
   log: Logger;
 }): Promise<ControlServer> {
-  const { socket, routes, log } = options;
+  const { socket, log } = options;
+  const router = new Router(options.routes);
   const server = createServer((request, response) => {
-    void handle(routes, request, response, log);
+    void handle(router, request, response, log);
   });
   // Keep-alive connections from a finished sensorctl must not hold up shutdown.
   server.keepAliveTimeout = 1000;
@@ -61,7 +63,7 @@ async function closeServer(server: Server, socket: string): Promise<void> {
 }
 
 async function handle(
-  routes: readonly ControlRoute[],
+  router: Router<ControlRoute>,
   request: IncomingMessage,
   response: ServerResponse,
   log: Logger,
@@ -70,25 +72,28 @@ async function handle(
   const headers: Record<string, string> = {};
   try {
     const url = new URL(request.url ?? "/", "http://sensord");
-    const candidates = routes.filter((route) => route.path === url.pathname);
-    const route = candidates.find((candidate) => candidate.method === request.method);
-    if (route === undefined) {
-      if (candidates.length === 0) reply = problemReply(404, `no such endpoint: ${url.pathname}`);
-      else {
-        const allowed = candidates.map((candidate) => candidate.method).join(", ");
-        headers.allow = allowed;
-        reply = problemReply(
-          405,
-          `${request.method} is not allowed on ${url.pathname}; use ${allowed}`,
-        );
-      }
+    const match = router.match(request.method ?? "", url.pathname);
+    if (match.kind === "not-found") {
+      reply = problemReply(404, `no such endpoint: ${url.pathname}`);
+    } else if (match.kind === "wrong-method") {
+      headers.allow = match.allow;
+      reply = problemReply(
+        405,
+        `${request.method} is not allowed on ${url.pathname}; use ${match.allow}`,
+      );
     } else {
       const body = await readJson(request);
       if (body.ok === false) {
         reply = problemReply(body.status, body.error);
         // The rest of an oversized body is not read: the connection cannot be reused.
         if (body.status === 413) headers.connection = "close";
-      } else reply = await route.handle({ body: body.value, query: url.searchParams });
+      } else {
+        reply = await match.route.handle({
+          body: body.value,
+          query: url.searchParams,
+          params: match.params,
+        });
+      }
     }
   } catch (error) {
     log.error(`control request ${request.method} ${request.url} failed: ${describeError(error)}`);

@@ -1,5 +1,6 @@
 import type { Writable } from "node:stream";
 import type Database from "better-sqlite3";
+import { drained } from "../../core/stream.js";
 import { readingId } from "../../schemas/ids.js";
 import { READING_FLAGS } from "../../schemas/names.js";
 import { FLAG_BITS } from "../../schemas/records.js";
@@ -79,16 +80,4 @@ function csvLine(prefix: string, row: CsvRow): string {
   const flags = READING_FLAGS.filter((flag) => (row.flags & FLAG_BITS[flag]) !== 0).join(";");
   const ts = new Date(row.ts).toISOString();
   return `${readingId(prefix, row.seq)},${row.sensor},${row.gas},${row.value},${row.unit},${ts},${flags}\n`;
-}
-
-function drained(out: Writable): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      out.off("drain", done);
-      out.off("close", done);
-      resolve();
-    };
-    out.once("drain", done);
-    out.once("close", done);
-  });
 }

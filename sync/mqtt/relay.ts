@@ -1,8 +1,13 @@
 import { createRequire } from "node:module";
 import type { IClientOptions, MqttClient } from "mqtt";
+import {
+  BROKER_REJECTED_BACKOFF,
+  BROKER_UNREACHABLE_BACKOFF,
+  backoffDelay,
+} from "../../core/backoff.js";
 import { describeError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
-import { RatePacer, REJECTED_MAX_MS, reconnectDelayMs } from "../../core/reconnect-backoff.js";
+import { RatePacer } from "../../core/rate-pacer.js";
 import type { DeviceConfig, MqttConfig } from "../../schemas/config-types.js";
 import { readingId } from "../../schemas/ids.js";
 import { alertPayload, MAX_PAYLOAD_BYTES } from "../../schemas/mqtt-alert.js";
@@ -329,13 +334,17 @@ export class MqttRelay {
     this.failures += 1;
     this.lastError = message;
     this.lastErrorAt = Date.now();
-    const delay = reconnectDelayMs(this.failures, rejected, this.random);
+    const delay = backoffDelay(
+      rejected ? BROKER_REJECTED_BACKOFF : BROKER_UNREACHABLE_BACKOFF,
+      this.failures,
+      this.random,
+    );
     // One line per change of cause, not one per attempt.
     if (message !== this.loggedError || (wasConnected && !flapping)) {
       this.loggedError = message;
       const queued = this.deps.outbox.countAfter(this.watermark);
       const retry = flapping
-        ? `retrying with backoff (up to ${REJECTED_MAX_MS / 1000} s)`
+        ? `retrying with backoff (up to ${BROKER_REJECTED_BACKOFF.maxMs / 1000} s)`
         : "retrying";
       this.log.warn(
         `${wasConnected ? "connection lost" : "cannot connect"}: ${message}; alert events wait in the database (${queued} queued), ${retry}`,

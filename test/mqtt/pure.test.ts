@@ -2,7 +2,12 @@ import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Value } from "@sinclair/typebox/value";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { RatePacer, reconnectDelayMs } from "../../core/reconnect-backoff.js";
+import {
+  BROKER_REJECTED_BACKOFF,
+  BROKER_UNREACHABLE_BACKOFF,
+  backoffDelay,
+} from "../../core/backoff.js";
+import { RatePacer } from "../../core/rate-pacer.js";
 import { channelsOf } from "../../daemon/drivers/channels.js";
 import type { MqttConfig } from "../../schemas/config-types.js";
 import { MqttAlertPayload } from "../../schemas/mqtt.js";
@@ -50,11 +55,11 @@ describe("DeliveryWindow", () => {
 
 describe("reconnect backoff and publish pacing", () => {
   it("doubles from 1 s with jitter, capped at 10 s (unreachable) or 60 s (rejected)", () => {
-    expect([1, 2, 3, 4, 5, 9].map((n) => reconnectDelayMs(n, false, () => 0))).toEqual([
-      500, 1000, 2000, 4000, 5000, 5000,
-    ]);
-    expect(reconnectDelayMs(9, false, () => 1)).toBe(10_000);
-    expect(reconnectDelayMs(20, true, () => 1)).toBe(60_000);
+    expect(
+      [1, 2, 3, 4, 5, 9].map((n) => backoffDelay(BROKER_UNREACHABLE_BACKOFF, n, () => 0)),
+    ).toEqual([500, 1000, 2000, 4000, 5000, 5000]);
+    expect(backoffDelay(BROKER_UNREACHABLE_BACKOFF, 9, () => 1)).toBe(10_000);
+    expect(backoffDelay(BROKER_REJECTED_BACKOFF, 20, () => 1)).toBe(60_000);
   });
 
   it("allows 100 publishes per second and says how long to wait for the 101st", () => {
