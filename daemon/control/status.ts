@@ -133,21 +133,10 @@ export interface AlertUploadReport {
   lastError: string | null;
 }
 
-export interface OutputReport {
-  name: string;
-  state: OutputStatus["state"];
-  lastSuccessAt: string | null;
-  lastError: string | null;
-  lastErrorAt: string | null;
-  nextAttemptAt: string | null;
-  consecutiveFailures: number;
-  deliveredTotal: number;
-  requests: number;
-  /** Request body bytes sent, every attempt counted. */
-  bytesSent: number;
-  failuresTotal: number;
-  itemsPerSecond: number;
-}
+/** OutputStatus with its times as ISO strings, for JSON readers. */
+export type OutputReport = Omit<OutputStatus, OutputTime> & Record<OutputTime, string | null>;
+
+type OutputTime = "lastSuccessAt" | "lastErrorAt" | "nextAttemptAt";
 
 export function outputReport(status: OutputStatus): OutputReport {
   return {

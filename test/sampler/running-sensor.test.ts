@@ -55,6 +55,23 @@ const waitFor = async (condition: () => boolean, timeoutMs = 5000) => {
   }
 };
 
+/** Runs `driver` until it delivered `count` values (backoff 10-40 ms), then stops it. */
+async function runUntil(driver: SensorDriver, count: number) {
+  const { lines, log } = capture();
+  const values: number[] = [];
+  const running = new RunningSensor({
+    sensor: sensorConfig(10),
+    driver,
+    log,
+    onSample: (sample) => values.push(sample.values[0]?.value ?? -1),
+    backoff: { initialMs: 10, maxMs: 40 },
+  });
+  running.start();
+  await waitFor(() => values.length >= count);
+  await running.stop();
+  return { lines, values, status: running.status() };
+}
+
 describe("RunningSensor", () => {
   it("samples on a fixed monotonic schedule", async () => {
     const stamps: number[] = [];
@@ -114,20 +131,9 @@ describe("RunningSensor", () => {
   it("reopens the device with backoff after I/O errors and reports down after repeated failures", async () => {
     const ioError = new DriverError("SENSORD_I2C_IO", "t0", "EIO");
     const driver = scriptedDriver([1, ioError, ioError, ioError, 5]);
-    const { lines, log } = capture();
-    const values: number[] = [];
-    const running = new RunningSensor({
-      sensor: sensorConfig(10),
-      driver,
-      log,
-      onSample: (sample) => values.push(sample.values[0]?.value ?? -1),
-      backoff: { initialMs: 10, maxMs: 40 },
-    });
-    running.start();
-    await waitFor(() => values.length >= 2);
-    await running.stop();
+    const { lines, values, status } = await runUntil(driver, 2);
     expect(values.slice(0, 2)).toEqual([1, 5]);
-    expect(running.status().errors).toEqual({ SENSORD_I2C_IO: 3 });
+    expect(status.errors).toEqual({ SENSORD_I2C_IO: 3 });
     expect(driver.opens).toBe(4);
     expect(lines.filter((line) => line.startsWith("<3>") || line.startsWith("<4>"))).toEqual([
       "<4>state ok -> degraded: sensor t0: EIO",
@@ -138,20 +144,9 @@ describe("RunningSensor", () => {
   it("reads again after a bad frame, but reopens once three in a row mark the sensor down", async () => {
     const frameError = new DriverError(ERROR_CODES.driver.frameInvalid, "t0", "checksum mismatch");
     const driver = scriptedDriver([1, frameError, frameError, frameError, 2]);
-    const { lines, log } = capture();
-    const values: number[] = [];
-    const running = new RunningSensor({
-      sensor: sensorConfig(10),
-      driver,
-      log,
-      onSample: (sample) => values.push(sample.values[0]?.value ?? -1),
-      backoff: { initialMs: 10, maxMs: 40 },
-    });
-    running.start();
-    await waitFor(() => values.length >= 2);
-    await running.stop();
+    const { lines, values, status } = await runUntil(driver, 2);
     expect(values.slice(0, 2)).toEqual([1, 2]);
-    expect(running.status().errors).toEqual({ SENSORD_FRAME_INVALID: 3 });
+    expect(status.errors).toEqual({ SENSORD_FRAME_INVALID: 3 });
     expect(driver.opens).toBe(2);
     expect(lines.filter((line) => line.includes("->") && !line.startsWith("<7>"))).toEqual([
       "<4>state ok -> degraded: sensor t0: checksum mismatch",
@@ -162,19 +157,9 @@ describe("RunningSensor", () => {
 
   it("counts a failure that is no DriverError as SENSORD_DRIVER_FAILED and reopens", async () => {
     const driver = scriptedDriver([1, new Error("bus exploded"), 2]);
-    const values: number[] = [];
-    const running = new RunningSensor({
-      sensor: sensorConfig(10),
-      driver,
-      log: capture().log,
-      onSample: (sample) => values.push(sample.values[0]?.value ?? -1),
-      backoff: { initialMs: 10, maxMs: 40 },
-    });
-    running.start();
-    await waitFor(() => values.length >= 2);
-    await running.stop();
+    const { values, status } = await runUntil(driver, 2);
     expect(values.slice(0, 2)).toEqual([1, 2]);
-    expect(running.status().errors).toEqual({ SENSORD_DRIVER_FAILED: 1 });
+    expect(status.errors).toEqual({ SENSORD_DRIVER_FAILED: 1 });
     expect(driver.opens).toBe(2);
   });
 
@@ -185,19 +170,8 @@ describe("RunningSensor", () => {
       "no permission to open serial port /dev/ttyS0",
     );
     const driver = scriptedDriver([1], [denied, denied]);
-    const { lines, log } = capture();
-    const values: number[] = [];
-    const running = new RunningSensor({
-      sensor: sensorConfig(10),
-      driver,
-      log,
-      onSample: (sample) => values.push(sample.values[0]?.value ?? -1),
-      backoff: { initialMs: 10, maxMs: 40 },
-    });
-    running.start();
-    await waitFor(() => values.length >= 1);
-    await running.stop();
-    expect(running.status().errors).toEqual({ SENSORD_SERIAL_PERMISSION: 2 });
+    const { lines, status } = await runUntil(driver, 1);
+    expect(status.errors).toEqual({ SENSORD_SERIAL_PERMISSION: 2 });
     expect(driver.opens).toBe(1);
     expect(lines.filter((line) => line.includes("->") && !line.startsWith("<7>"))).toEqual([
       "<3>state starting -> down: sensor t0: no permission to open serial port /dev/ttyS0",
