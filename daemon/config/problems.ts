@@ -1,4 +1,5 @@
 import type { ConfigProblem } from "../../core/errors.js";
+import { configSections } from "../../schemas/config.js";
 
 /**
  * Collects problems, at most one per key: the first (most basic, e.g. "wrong
@@ -28,22 +29,15 @@ export class Problems {
   }
 }
 
-const SECTION_ORDER = [
-  "toml",
-  "device",
-  "storage",
-  "log",
-  "sensors",
-  "thresholds",
-  "thresholds_preset",
-];
+/** Parse errors first, then the sections in the schema's order; a key of no section (a typo) last. */
+const SECTION_ORDER = ["toml", ...Object.keys(configSections)];
 
-/** Problems in file order: by section, then by entry index; the order found within one entry. */
+/** Problems by section, then by entry index; the order found within one entry. */
 export function sortProblems(problems: readonly ConfigProblem[]): ConfigProblem[] {
   const rank = (key: string) => {
     const match = /^([^.[]*)(?:\[(\d+)\])?/.exec(key);
     const section = SECTION_ORDER.indexOf(match?.[1] ?? "");
-    return [section === -1 ? -1 : section, Number(match?.[2] ?? -1)] as const;
+    return [section === -1 ? SECTION_ORDER.length : section, Number(match?.[2] ?? -1)] as const;
   };
   return problems
     .map((problem, order) => ({ problem, order, rank: rank(problem.key) }))

@@ -332,4 +332,33 @@ preset = "orig"
     expect(all.message).toContain(`invalid configuration in ${path}:`);
     expect(all.message).toContain("  device.group: expected a string");
   });
+
+  it("follow the sections' order whatever order the file has them in", () => {
+    // [sync] and [mqtt] written first, [device] last: the order is the
+    // schema's (device before sync), the same for every file.
+    const path = writeConfig(`
+[http]
+listen = 80
+
+[control]
+socket = 5
+
+[mqtt]
+url = "ftp://x"
+
+[sync]
+endpoint = "not a url"
+
+${ONE_SENSOR}
+[device]
+group = 2
+`);
+    expect(configError(() => load(path)).problems.map((problem) => problem.key)).toEqual([
+      "device.group",
+      "sync.endpoint",
+      "mqtt.url",
+      "control.socket",
+      "http.listen",
+    ]);
+  });
 });
