@@ -47,6 +47,11 @@ function capture() {
   };
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
 const waitFor = async (condition: () => boolean, timeoutMs = 5000) => {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
@@ -90,15 +95,15 @@ describe("RunningSensor", () => {
       onSample: () => stamps.push(performance.now()),
     });
     running.start();
-    await waitFor(() => stamps.length >= 26);
+    await waitFor(() => stamps.length >= 40);
     await running.stop();
-    // Tick k lands at origin + 20k ms: late timers do not push later ticks
-    // back. Timers never fire early, so the least late tick marks the origin
-    // (the first tick may itself be late on a busy machine).
-    const offsets = stamps.slice(0, 26).map((stamp, k) => stamp - 20 * k);
-    const origin = Math.min(...offsets);
-    const lateness = offsets.map((offset) => offset - origin);
-    expect(Math.max(...lateness)).toBeLessThan(15);
+    // Tick k is due at origin + 20k ms: a late timer does not push later
+    // ticks back. Single timers may fire late on a busy machine, so compare
+    // the median offset of the first and the last ten ticks: a schedule that
+    // counts from the end of each read drifts 5 ms a tick, ~150 ms between them.
+    const offsets = stamps.slice(0, 40).map((stamp, k) => stamp - 20 * k);
+    const drift = median(offsets.slice(30)) - median(offsets.slice(0, 10));
+    expect(Math.abs(drift)).toBeLessThan(30);
     expect(running.status().state).toBe("stopped");
     expect(driver.closes).toBe(1);
   });
