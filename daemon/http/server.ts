@@ -89,9 +89,15 @@ export async function startHttpServer(options: {
     { connectionsCheckingInterval: 1000 },
     (request, response) => {
       connections.busy(request, response);
-      const url = new URL(request.url ?? "/", "http://sensord");
-      const path = url.pathname;
       const send = sender(request, response);
+      const target = request.url ?? "/";
+      // "//" reads as a URL with an empty host: new URL() throws, and a throw here ends the daemon.
+      if (!URL.canParse(target, "http://sensord")) {
+        send(400, "text/plain; charset=utf-8", "the request target is not a valid URL path\n");
+        return;
+      }
+      const url = new URL(target, "http://sensord");
+      const path = url.pathname;
       // /healthz stays open to any name: liveness probes, and it reveals nothing.
       if (checkHost !== null && path !== "/healthz" && !checkHost(request.headers.host)) {
         const message =

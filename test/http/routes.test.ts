@@ -132,4 +132,11 @@ describe("the device HTTP server's route table", () => {
       });
     }
   });
+
+  it("answers a request target that is no URL path with 400, and goes on serving", async () => {
+    const answer = await send("GET", "//");
+    expect(answer.status).toBe(400);
+    expect(answer.body).toBe("the request target is not a valid URL path\n");
+    expect((await send("GET", "/healthz")).body).toBe("ok\n");
+  });
 });
