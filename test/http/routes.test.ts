@@ -1,4 +1,3 @@
-import { request } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../daemon/config/load.js";
@@ -6,6 +5,7 @@ import { createDashboard } from "../../daemon/http/dashboard.js";
 import { type HttpServer, startHttpServer } from "../../daemon/http/server.js";
 import { MACHINE } from "../config/helpers.js";
 import { memoryLogger } from "../store/helpers.js";
+import { send } from "../support/http/client.js";
 import { makeTempDir } from "../support/processes.js";
 
 /**
@@ -41,33 +41,6 @@ afterAll(async () => {
   temp.cleanup();
 });
 
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function send(method: string, path: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: "127.0.0.1", port: server.port, method, path, agent: false },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on("data", (chunk: Buffer) => chunks.push(chunk));
-        response.on("end", () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            headers: response.headers,
-            body: Buffer.concat(chunks).toString("utf8"),
-          }),
-        );
-      },
-    );
-    req.on("error", reject);
-    req.end();
-  });
-}
-
 const API_LIST =
   "/api/status, /api/series, /api/alerts, /api/thresholds, /api/extent, /api/readings.csv, /api/events";
 
@@ -81,7 +54,7 @@ describe("the device HTTP server's route table", () => {
       "/static/nope.css",
       "/API/status",
     ]) {
-      const answer = await send("GET", path);
+      const answer = await send(server.port, "GET", path);
       expect(answer.status, path).toBe(404);
       expect(answer.headers["content-type"]).toBe("text/plain");
       expect(answer.body).toBe("not found: try /, /metrics or /healthz\n");
@@ -98,7 +71,7 @@ describe("the device HTTP server's route table", () => {
         "/api/status",
         "/nope",
       ]) {
-        const answer = await send(method, path);
+        const answer = await send(server.port, method, path);
         expect(answer.status, `${method} ${path}`).toBe(405);
         expect(answer.headers.allow).toBe("GET, HEAD");
         expect(answer.body).toBe("only GET and HEAD\n");
@@ -107,24 +80,24 @@ describe("the device HTTP server's route table", () => {
   });
 
   it("answers HEAD from the GET route outside /api/: the same headers, no body", async () => {
-    const get = await send("GET", "/");
-    const head = await send("HEAD", "/");
+    const get = await send(server.port, "GET", "/");
+    const head = await send(server.port, "HEAD", "/");
     expect(head.status).toBe(200);
     expect(head.body).toBe("");
     expect(head.headers["content-length"]).toBe(get.headers["content-length"]);
     expect(head.headers.etag).toBe(get.headers.etag);
-    expect((await send("HEAD", "/healthz")).headers["content-length"]).toBe("3");
+    expect((await send(server.port, "HEAD", "/healthz")).headers["content-length"]).toBe("3");
   });
 
   it("under /api/: HEAD is 405 with Allow: GET, an unknown endpoint a JSON 404 listing them all", async () => {
     for (const path of ["/api/status", "/api/nope"]) {
-      const head = await send("HEAD", path);
+      const head = await send(server.port, "HEAD", path);
       expect(head.status, path).toBe(405);
       expect(head.headers.allow).toBe("GET");
       expect(head.headers["content-type"]).toBe("application/json; charset=utf-8");
     }
     for (const path of ["/api/nope", "/api/", "/api/status/x"]) {
-      const answer = await send("GET", path);
+      const answer = await send(server.port, "GET", path);
       expect(answer.status, path).toBe(404);
       expect(answer.headers["cache-control"]).toBe("no-store");
       expect(JSON.parse(answer.body)).toEqual({
@@ -134,9 +107,9 @@ describe("the device HTTP server's route table", () => {
   });
 
   it("answers a request target that is no URL path with 400, and goes on serving", async () => {
-    const answer = await send("GET", "//");
+    const answer = await send(server.port, "GET", "//");
     expect(answer.status).toBe(400);
     expect(answer.body).toBe("the request target is not a valid URL path\n");
-    expect((await send("GET", "/healthz")).body).toBe("ok\n");
+    expect((await send(server.port, "GET", "/healthz")).body).toBe("ok\n");
   });
 });
