@@ -53,6 +53,13 @@ interface Reader {
   extent: () => { oldest: string | null; newest: string | null };
 }
 
+/** Writes an /api/ endpoint's answer; throws BadParamError for a bad query (400). */
+type ApiAnswer = (
+  request: IncomingMessage,
+  response: ServerResponse,
+  url: URL,
+) => Promise<void> | void;
+
 const JSON_HEADERS = {
   "content-type": "application/json; charset=utf-8",
   "cache-control": "no-store",
@@ -117,11 +124,11 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     response.end(text);
   };
 
-  /** One /api/ answer: GET only (HEAD too is refused: the data is not for probing), then the token, then `answer`. */
-  const api = (
-    { request, response, url }: HttpExchange,
-    answer: (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void> | void,
-  ): true => {
+  /**
+   * One /api/ answer: GET only, then the token, then `answer`. HEAD is
+   * refused too: it would run the query (or open a live feed) only to drop the body.
+   */
+  const api = ({ request, response, url }: HttpExchange, answer: ApiAnswer): true => {
     if (request.method !== "GET") {
       response.setHeader("allow", "GET");
       json(response, 405, { error: `${url.pathname}: only GET` });
@@ -159,10 +166,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
   };
 
   // In the order the 404 answer lists them.
-  const endpoints: Array<{
-    path: string;
-    answer: (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void> | void;
-  }> = [
+  const endpoints: Array<{ path: string; answer: ApiAnswer }> = [
     {
       path: "/api/status",
       answer: (_request, response, url) => {

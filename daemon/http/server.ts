@@ -115,11 +115,9 @@ export async function startHttpServer(options: {
         const exchange = { request, response, url };
         const match = router.match(request.method ?? "", path);
         if (match.kind === "found" && match.route.handle(exchange)) return;
-        // Every route is GET: any other method is refused on any path, known or not.
-        if (
-          match.kind === "wrong-method" ||
-          (request.method !== "GET" && request.method !== "HEAD")
-        ) {
+        // Every route is GET (HEAD answered from it): any other method is refused
+        // on any path, known or not.
+        if (request.method !== "GET" && request.method !== "HEAD") {
           send(405, "text/plain", "only GET and HEAD\n", { allow: "GET, HEAD" });
         } else if (dashboard !== undefined && path.startsWith("/api/")) {
           dashboard.unknownApi(exchange);
