@@ -1,5 +1,11 @@
 /** Types of validators.js, which schemas/compile.ts generates from the TypeBox schemas. */
 
+import type { KeyDecoding, TableSectionName } from "../config.js";
+
+/** Per table section of the config, per key: its default and how it decodes (keyDecodings). */
+export declare const CONFIG_KEYS: Readonly<
+  Record<TableSectionName, Readonly<Record<string, Readonly<KeyDecoding>>>>
+>;
 /** The keys every `[[sensors]]` entry accepts, whatever its driver. */
 export declare const SENSOR_COMMON_KEYS: readonly string[];
 /** ConfigTopLevel (schemas/config.ts). */
