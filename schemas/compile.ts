@@ -51,16 +51,16 @@ function validator(name: string, schema: TSchema): string {
 }
 
 /**
- * Per table section of the config, per key: its default and how it decodes,
- * for daemon/config/decode.ts. A default outside its own schema or range
- * fails the build rather than a daemon's start.
+ * Per section of the config (per entry of a `[[repeated]]` one), per key: its
+ * default and how it decodes, for daemon/config/decode.ts. A default outside
+ * its own schema or range fails the build rather than a daemon's start.
  */
 export function keyDecodings(): Record<string, Record<string, KeyDecoding>> {
   const sections: Record<string, Record<string, KeyDecoding>> = {};
   for (const [name, section] of Object.entries<TSchema>(configSections)) {
-    if (section.type !== "object") continue;
+    const table: TSchema = section.type === "array" ? section.items : section;
     const keys: Record<string, KeyDecoding> = {};
-    for (const [key, schema] of Object.entries<TSchema>(section.properties)) {
+    for (const [key, schema] of Object.entries<TSchema>(table.properties)) {
       const decoding: KeyDecoding = {
         default: schema.default,
         decode: schema.decode,

@@ -1,6 +1,7 @@
 import {
   CloneType,
   type Static,
+  type TArray,
   type TObject,
   type TOptional,
   type TProperties,
@@ -237,10 +238,11 @@ export const LenientSensorEntry = Type.Object(sensorCommonProperties);
 export const ThresholdEntry = Type.Object(
   {
     gas: Type.Union(Gas.anyOf, { description: "Gas the rule watches, e.g. no2. Required" }),
-    op: Type.Optional(
+    op: withDefault(
       Type.Union(ComparisonOp.anyOf, {
-        description: 'Raise when reading <op> value: >= | > | <= | <. Default: ">="',
+        description: "Raise when reading <op> value: >= | > | <= | <",
       }),
+      ">=",
     ),
     value: Type.Number({ description: "Threshold, in `unit`. Required" }),
     unit: Type.Optional(
@@ -256,9 +258,10 @@ export const ThresholdEntry = Type.Object(
           "`value`). Default: clears as soon as the condition stops holding",
       }),
     ),
-    for: Type.Optional(duration('How long the condition must hold before raising. Default: "0s"')),
-    severity: Type.Optional(
-      Type.Union(Severity.anyOf, { description: 'warning | critical. Default: "warning"' }),
+    for: withDefault(duration("How long the condition must hold before raising"), "0s"),
+    severity: withDefault(
+      Type.Union(Severity.anyOf, { description: "warning | critical" }),
+      "warning",
     ),
     sensor: Type.Optional(
       Type.String({
@@ -555,14 +558,15 @@ export type DecodedSection<T extends TObject> = {
     : K]?: DecodedValue<Properties<T>[K]>;
 };
 
-/** The sections that are tables, by name. */
-type TableSections = {
-  [K in keyof typeof configSections as (typeof configSections)[K] extends TObject
-    ? K
-    : never]: (typeof configSections)[K];
+/** A section's table: the section itself, or one entry of a `[[repeated]]` one. */
+type SectionTable<T> = T extends TArray<infer Entry> ? Entry : T;
+type Sections = typeof configSections;
+export type SectionName = keyof Sections;
+export type DecodedSections = {
+  [K in SectionName]: SectionTable<Sections[K]> extends infer Table extends TObject
+    ? DecodedSection<Table>
+    : never;
 };
-export type TableSectionName = keyof TableSections;
-export type DecodedSections = { [K in TableSectionName]: DecodedSection<TableSections[K]> };
 
 /** What schemas/compile.ts writes down about a key for daemon/config/decode.ts. */
 export interface KeyDecoding {

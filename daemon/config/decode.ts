@@ -1,7 +1,7 @@
 import { DURATION_HINT, parseDuration } from "../../core/duration.js";
 import { parseSize, SIZE_HINT } from "../../core/size.js";
 import { CONFIG_KEYS } from "../../schemas/compiled/validators.js";
-import type { DecodedSections, KeyDecoding, TableSectionName } from "../../schemas/config.js";
+import type { DecodedSections, KeyDecoding, SectionName } from "../../schemas/config.js";
 import { childKey, type Problems } from "./problems.js";
 
 /**
@@ -11,14 +11,16 @@ import { childKey, type Problems } from "./problems.js";
  * range. A key the shape check already reported takes the default too, so the
  * resolvers go on and report the rest of the file.
  */
-export function decodeSection<Name extends TableSectionName>(
+export function decodeSection<Name extends SectionName>(
   name: Name,
   table: Record<string, unknown>,
   problems: Problems,
+  /** Where `table` is in the file: `name`, or an entry of it such as `sensors[0]`. */
+  prefix: string = name,
 ): DecodedSections[Name] {
   const decoded: Record<string, unknown> = {};
   for (const [key, decoding] of Object.entries(CONFIG_KEYS[name])) {
-    const path = childKey(name, key);
+    const path = childKey(prefix, key);
     const written = problems.hasUnder(path) ? undefined : table[key];
     const value =
       (written === undefined ? undefined : decodeValue(written, decoding, path, problems)) ??

@@ -1,9 +1,8 @@
 import { hostname } from "node:os";
 import { isAbsolute, resolve } from "node:path";
-import { DURATION_HINT, formatDuration, parseDuration } from "../../core/duration.js";
 import type { DeviceConfig, LogConfig, StorageConfig } from "../../schemas/config-types.js";
 import { decodeSection } from "./decode.js";
-import { asString, asTable, type Problems } from "./problems.js";
+import { asTable, type Problems } from "./problems.js";
 import { didYouMean } from "./suggest.js";
 
 /** Defaults computed from the machine; injectable so tests are deterministic. */
@@ -75,39 +74,6 @@ export function resolveStorage(raw: unknown, baseDir: string, problems: Problems
     flushIntervalMs: storage.flush_interval,
     maxBytes: storage.max_bytes,
   };
-}
-
-export interface DurationLimits {
-  min: number;
-  max?: number;
-  fallback: number;
-}
-
-/**
- * A duration key: ms, or `fallback` when absent (or wrong, with a problem
- * added). A wrong type was already reported by the schema check.
- */
-export function durationInRange(
-  raw: unknown,
-  key: string,
-  limits: DurationLimits,
-  problems: Problems,
-): number {
-  const text = asString(raw);
-  if (text === undefined) return limits.fallback;
-  const ms = parseDuration(text);
-  if (ms === null) {
-    problems.add(key, `"${text}" is not a duration; ${DURATION_HINT}`);
-    return limits.fallback;
-  }
-  const range =
-    limits.max === undefined
-      ? `at least "${formatDuration(limits.min)}"`
-      : `from "${formatDuration(limits.min)}" to "${formatDuration(limits.max)}"`;
-  if (ms < limits.min || (limits.max !== undefined && ms > limits.max)) {
-    problems.add(key, `"${text}" is out of range; use a duration ${range}`);
-  }
-  return ms;
 }
 
 export function resolveLog(raw: unknown, problems: Problems): LogConfig {

@@ -1,10 +1,10 @@
 /** Types of validators.js, which schemas/compile.ts generates from the TypeBox schemas. */
 
-import type { KeyDecoding, TableSectionName } from "../config.js";
+import type { KeyDecoding, SectionName } from "../config.js";
 
-/** Per table section of the config, per key: its default and how it decodes (keyDecodings). */
+/** Per section of the config (per entry of a repeated one), per key: its default and how it decodes. */
 export declare const CONFIG_KEYS: Readonly<
-  Record<TableSectionName, Readonly<Record<string, Readonly<KeyDecoding>>>>
+  Record<SectionName, Readonly<Record<string, Readonly<KeyDecoding>>>>
 >;
 /** The keys every `[[sensors]]` entry accepts, whatever its driver. */
 export declare const SENSOR_COMMON_KEYS: readonly string[];

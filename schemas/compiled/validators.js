@@ -15,6 +15,23 @@ export const CONFIG_KEYS = {
     max_bytes: { default: "256MiB", decode: "size", min: "1MiB", example: "64MiB" },
   },
   log: { level: { default: "info" } },
+  sensors: {
+    id: {},
+    driver: {},
+    interval: { decode: "duration" },
+    warmup: { decode: "duration" },
+    channels: {},
+  },
+  thresholds: {
+    gas: {},
+    op: { default: ">=" },
+    value: {},
+    unit: {},
+    clear: {},
+    for: { default: "0s", decode: "duration" },
+    severity: { default: "warning" },
+    sensor: {},
+  },
   thresholds_preset: { preset: {} },
   sync: {
     endpoint: {},
