@@ -115,8 +115,6 @@ export function renderValidators(): string {
     "// uniqueItems: TOML values are JSON values, so equal JSON text is an equal value.",
     "const hash = (element) => JSON.stringify(element);",
     "",
-    `export const SENSOR_COMMON_KEYS = ${JSON.stringify(Object.keys(LenientSensorEntry.properties))};`,
-    "",
     `export const CONFIG_KEYS = ${JSON.stringify(keyDecodings())};`,
     "",
     `export const checkConfigTopLevel = ${validator("config top level", ConfigTopLevel)};`,

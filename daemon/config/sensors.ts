@@ -1,5 +1,5 @@
 import { formatDuration } from "../../core/duration.js";
-import { SENSOR_COMMON_KEYS } from "../../schemas/compiled/validators.js";
+import { CONFIG_KEYS } from "../../schemas/compiled/validators.js";
 import type { ChannelConfig, SensorConfig } from "../../schemas/config-types.js";
 import { DEFAULT_UNIT, GASES, type Gas, UNITS, type Unit } from "../../schemas/names.js";
 import { DRIVERS, type DriverDefinition } from "../drivers/registry.js";
@@ -20,7 +20,8 @@ import { didYouMean } from "./suggest.js";
 /** The shortest interval between reads, except "0s" (as fast as the driver goes) where allowed. */
 export const MIN_INTERVAL_MS = 10;
 
-const COMMON_KEYS: ReadonlySet<string> = new Set(SENSOR_COMMON_KEYS);
+/** The keys every `[[sensors]]` entry accepts, whatever its driver; the rest are the driver's. */
+const COMMON_KEYS: ReadonlySet<string> = new Set(Object.keys(CONFIG_KEYS.sensors));
 
 function driverList(): string {
   return [...DRIVERS.keys()].join(", ");

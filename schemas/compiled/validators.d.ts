@@ -6,8 +6,6 @@ import type { KeyDecoding, SectionName } from "../config.js";
 export declare const CONFIG_KEYS: Readonly<
   Record<SectionName, Readonly<Record<string, Readonly<KeyDecoding>>>>
 >;
-/** The keys every `[[sensors]]` entry accepts, whatever its driver. */
-export declare const SENSOR_COMMON_KEYS: readonly string[];
 /** ConfigTopLevel (schemas/config.ts). */
 export declare function checkConfigTopLevel(value: unknown): boolean;
 /** LenientSensorEntry (schemas/config.ts): a sensor whose driver is unknown. */

@@ -5,8 +5,6 @@
 // uniqueItems: TOML values are JSON values, so equal JSON text is an equal value.
 const hash = (element) => JSON.stringify(element);
 
-export const SENSOR_COMMON_KEYS = ["id", "driver", "interval", "warmup", "channels"];
-
 export const CONFIG_KEYS = {
   device: { id: {}, group: { default: "0" }, gps: {}, timezone: {} },
   storage: {
