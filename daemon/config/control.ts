@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from "node:path";
 import type { ControlConfig } from "../../schemas/config-types.js";
 import { decodeSection } from "./decode.js";
 import { asTable, type Problems } from "./problems.js";
+
 /** sun_path holds 108 bytes including the terminating NUL (unix(7)). */
 export const MAX_SOCKET_PATH_BYTES = 107;
 
