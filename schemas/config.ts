@@ -9,6 +9,7 @@ import {
   type TString,
   Type,
 } from "@sinclair/typebox";
+import { LOG_LEVELS } from "../core/logger.js";
 import { DURATION_PATTERN, SENSOR_ID_PATTERN, SIZE_PATTERN } from "./names.js";
 import { ComparisonOp, Gas, Severity, Unit, WireName } from "./vocabulary.js";
 
@@ -138,8 +139,8 @@ export const StorageSection = Type.Object(
 );
 
 export const LogLevel = Type.Union(
-  (["error", "warn", "info", "debug"] as const).map((level) => Type.Literal(level)),
-  { description: "Log level: error | warn | info | debug" },
+  LOG_LEVELS.map((level) => Type.Literal(level)),
+  { description: `Log level: ${LOG_LEVELS.join(" | ")}` },
 );
 
 export const LogSection = Type.Object(
