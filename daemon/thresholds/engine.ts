@@ -1,21 +1,15 @@
 import type { ThresholdRule } from "../../schemas/config-types.js";
-import { FLAG_BITS } from "../../schemas/records.js";
+import { FLAG_BITS, type NewReading } from "../../schemas/records.js";
 import type { ComparisonOp, Gas, Severity, Unit } from "../../schemas/vocabulary.js";
 import { convert } from "../units/convert.js";
 import { clearHolds, effectiveClearLevel, raiseHolds } from "./condition.js";
 import { parseRuleKey, type RuleKeyParts, ruleKey } from "./rule-key.js";
 
-/** What the engine needs of a reading (a NewReading fits). */
-export interface EvaluatedReading {
-  sensor: string;
-  gas: Gas;
-  value: number;
-  unit: Unit;
-  /** Epoch ms; `for` hold times are measured on these, not on the wall clock. */
-  tsMs: number;
-  /** OR of FLAG_BITS. */
-  flags: number;
-}
+/** What the engine needs of a reading; `for` hold times are measured on its tsMs, not on the wall clock. */
+export type EvaluatedReading = Pick<
+  NewReading,
+  "sensor" | "gas" | "value" | "unit" | "tsMs" | "flags"
+>;
 
 /** A raise or clear; a NewAlert is this plus `seq` and `readingSeq`. */
 export interface AlertDraft {

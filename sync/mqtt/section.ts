@@ -1,4 +1,4 @@
-import type { OutputStatus } from "../output/contract.js";
+import { freshOutputStatus, type OutputStatus } from "../output/contract.js";
 import type { OutputContext, StartedSection } from "../output/registry.js";
 import { MqttRelay, type MqttStatus } from "./relay.js";
 
@@ -36,17 +36,11 @@ export function startMqtt({
  */
 export function relayOutputStatus(status: MqttStatus): OutputStatus {
   return {
-    name: "mqtt",
+    ...freshOutputStatus("mqtt"),
     state: status.state === "stopped" ? "stopped" : status.connected ? "idle" : "backoff",
     lastSuccessAt: status.lastDeliveredAt,
     lastError: status.lastError,
     lastErrorAt: status.lastErrorAt,
-    nextAttemptAt: null,
-    consecutiveFailures: 0,
     deliveredTotal: status.deliveredTotal,
-    requests: 0,
-    bytesSent: 0,
-    failuresTotal: 0,
-    itemsPerSecond: 0,
   };
 }

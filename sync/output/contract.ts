@@ -78,3 +78,21 @@ export interface OutputStatus {
   /** Items per second over the last cycle that delivered anything. */
   itemsPerSecond: number;
 }
+
+/** An output's status before its first attempt. */
+export function freshOutputStatus(name: string): OutputStatus {
+  return {
+    name,
+    state: "idle",
+    lastSuccessAt: null,
+    lastError: null,
+    lastErrorAt: null,
+    nextAttemptAt: null,
+    consecutiveFailures: 0,
+    deliveredTotal: 0,
+    requests: 0,
+    bytesSent: 0,
+    failuresTotal: 0,
+    itemsPerSecond: 0,
+  };
+}

@@ -1,6 +1,12 @@
 import { describeError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
-import type { Output, OutputBacklog, OutputStatus, Parcel } from "./contract.js";
+import {
+  freshOutputStatus,
+  type Output,
+  type OutputBacklog,
+  type OutputStatus,
+  type Parcel,
+} from "./contract.js";
 import { decide, type FailureOutcome, planRetry } from "./decide.js";
 import type { ParcelLimits, Serializer } from "./serializers.js";
 
@@ -100,20 +106,7 @@ export class RunningOutput<Item> implements Delivery<Item> {
   private readonly status_: OutputStatus;
 
   constructor(private readonly options: RunningOutputOptions<Item>) {
-    this.status_ = {
-      name: options.output.name,
-      state: "idle",
-      lastSuccessAt: null,
-      lastError: null,
-      lastErrorAt: null,
-      nextAttemptAt: null,
-      consecutiveFailures: 0,
-      deliveredTotal: 0,
-      requests: 0,
-      bytesSent: 0,
-      failuresTotal: 0,
-      itemsPerSecond: 0,
-    };
+    this.status_ = freshOutputStatus(options.output.name);
   }
 
   get name(): string {
