@@ -1,6 +1,6 @@
 import type { AwsCredentialIdentity } from "@aws-sdk/types";
 import { ERROR_CODES } from "../../../core/errors.js";
-import type { CloudStore } from "../types.js";
+import { type CloudStore, StoreUnsupportedError } from "../types.js";
 import { bulkCreate, DEFAULT_RETRY_BUDGET, type RetryBudget } from "./bulk.js";
 import { alertDocument, alertId } from "./documents.js";
 import { OpenSearchStoreError } from "./errors.js";
@@ -86,7 +86,15 @@ export async function openOpenSearchStore(options: OpenSearchStoreOptions): Prom
     }
   };
   let closing: Promise<void> | null = null;
+  const unsupported = async (): Promise<never> => {
+    throw new StoreUnsupportedError("opensearch", "fleet thresholds");
+  };
   return {
+    putThresholds: unsupported,
+    latestThresholds: unsupported,
+    thresholdHistory: unsupported,
+    reportThresholds: unsupported,
+    thresholdReports: unsupported,
     kind: "opensearch",
     location,
     replay: (key) => track(() => writes.replay(key)),
