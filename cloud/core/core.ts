@@ -5,6 +5,7 @@ import {
   type IngestStats,
   StoreBusyError,
   StoreRejectedError,
+  StoreUnsupportedError,
 } from "../store/types.js";
 import { apiKeyCheck, hostCheck } from "./access.js";
 import { errorResponse, HttpError } from "./errors.js";
@@ -21,6 +22,13 @@ import {
 } from "./fleet.js";
 import { ingestRoute } from "./ingest.js";
 import type { AlertsStoredHook, Endpoint, Route, RouteContext } from "./route.js";
+import {
+  desiredRoute,
+  getThresholdsRoute,
+  putThresholdsRoute,
+  thresholdHistoryRoute,
+  thresholdStatusRoute,
+} from "./thresholds.js";
 
 export const ROUTES = new Router<Endpoint>([
   { path: "/ingest", ...ingestRoute },
@@ -33,6 +41,11 @@ export const ROUTES = new Router<Endpoint>([
   { path: "/devices", ...devicesRoute },
   { path: "/alerts", ...alertsRoute },
   { path: "/healthz", ...healthRoute },
+  { path: "/fleet/thresholds", ...getThresholdsRoute },
+  { path: "/fleet/thresholds", ...putThresholdsRoute },
+  { path: "/fleet/thresholds/history", ...thresholdHistoryRoute },
+  { path: "/fleet/thresholds/status", ...thresholdStatusRoute },
+  { path: "/fleet/desired", ...desiredRoute },
 ]);
 
 export interface IngestCoreOptions {
@@ -76,6 +89,7 @@ export function createIngestCore(options: IngestCoreOptions): IngestCore {
     maxBody: options.maxBody,
     now: options.now ?? Date.now,
     onAlertsStored: options.onAlertsStored,
+    counters: { thresholdReportsMalformed: 0 },
   };
   const authorized = apiKeyCheck(options.apiKey);
   const checkHost =
@@ -169,6 +183,13 @@ function refusal(error: unknown): CoreResponse {
     return errorResponse(
       new HttpError(422, ERROR_CODES.ingest.storeRejected, error.message, {
         details: { [error.item === "reading" ? "readingId" : "alertId"]: error.itemId },
+      }),
+    );
+  }
+  if (error instanceof StoreUnsupportedError) {
+    return errorResponse(
+      new HttpError(501, ERROR_CODES.ingest.notImplemented, error.message, {
+        details: { store: error.store },
       }),
     );
   }

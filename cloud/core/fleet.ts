@@ -10,6 +10,7 @@ import { jsonResponse } from "./exchange.js";
 import { DEFAULT_SPAN_MS, DEFAULT_WIDTH, parseFleetParams } from "./params.js";
 import { parseReadingsQuery } from "./query.js";
 import type { Route } from "./route.js";
+import { recordThresholdReport } from "./threshold-report.js";
 import { listErrors, schemaViolation } from "./validate.js";
 
 export const DEFAULT_ALERTS_LIMIT = 100;
@@ -134,10 +135,11 @@ export const alertsIngestRoute: Route = {
     if (!alertBatchCheck.Check(parsed)) throw schemaViolation(listErrors(AlertBatch, parsed));
     const outcome = await context.store.addAlerts(parsed, context.now());
     if (outcome.storedIds.length > 0) await context.onAlertsStored?.(parsed, outcome.storedIds);
+    const reported = await recordThresholdReport(request.headers, parsed.device, context);
     return jsonResponse(
       200,
       { accepted: outcome.accepted, duplicates: outcome.duplicates },
-      `${parsed.alerts.length} alerts: ${outcome.accepted} accepted, ${outcome.duplicates} duplicates`,
+      `${parsed.alerts.length} alerts: ${outcome.accepted} accepted, ${outcome.duplicates} duplicates${reported}`,
     );
   },
 };
@@ -151,6 +153,8 @@ export const healthRoute: Route = {
       status: "ok",
       store: context.store.kind,
       ...(await context.store.stats()),
+      // Counted by this process (like PostgreSQL's counts): a device sending a broken header.
+      threshold_reports_malformed: context.counters.thresholdReportsMalformed,
     });
   },
 };

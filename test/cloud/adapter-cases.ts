@@ -851,6 +851,7 @@ export const ADAPTER_CASES: AdapterCase[] = [
             readings: 8,
             duplicates: 0,
             batches: 1,
+            threshold_reports_malformed: 0,
           },
         },
       },
