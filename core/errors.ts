@@ -95,8 +95,6 @@ export const ERROR_CODES = {
     method: "INGEST_METHOD",
     missingHeader: "INGEST_MISSING_HEADER",
     notFound: "INGEST_NOT_FOUND",
-    /** The store behind the ingest does not keep what the route needs (fleet thresholds on OpenSearch). */
-    notImplemented: "INGEST_NOT_IMPLEMENTED",
     /** `If-Match` named a threshold set that is no longer the current one. */
     preconditionFailed: "INGEST_PRECONDITION_FAILED",
     schema: "INGEST_SCHEMA",

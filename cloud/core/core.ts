@@ -5,7 +5,6 @@ import {
   type IngestStats,
   StoreBusyError,
   StoreRejectedError,
-  StoreUnsupportedError,
 } from "../store/types.js";
 import { apiKeyCheck, hostCheck } from "./access.js";
 import { errorResponse, HttpError } from "./errors.js";
@@ -183,13 +182,6 @@ function refusal(error: unknown): CoreResponse {
     return errorResponse(
       new HttpError(422, ERROR_CODES.ingest.storeRejected, error.message, {
         details: { [error.item === "reading" ? "readingId" : "alertId"]: error.itemId },
-      }),
-    );
-  }
-  if (error instanceof StoreUnsupportedError) {
-    return errorResponse(
-      new HttpError(501, ERROR_CODES.ingest.notImplemented, error.message, {
-        details: { store: error.store },
       }),
     );
   }

@@ -271,11 +271,7 @@ export interface ThresholdReport {
   reportedAt: number;
 }
 
-/**
- * The fleet's desired thresholds and what devices reported of them
- * (cloud/core/thresholds.ts). A store that cannot keep them throws
- * StoreUnsupportedError from each method.
- */
+/** The fleet's desired thresholds and what devices reported of them (cloud/core/thresholds.ts). */
 export interface ThresholdStore {
   /**
    * Stores `change` as the target's next version, atomically: two PUTs at
@@ -298,16 +294,6 @@ export interface ThresholdStore {
   reportThresholds(report: ThresholdReport): Promise<void>;
   /** The last report of each of `devices` that sent one, by device. */
   thresholdReports(devices: readonly string[]): Promise<Map<string, ThresholdReport>>;
-}
-
-/** The store keeps no fleet thresholds: the core answers 501 naming the store. */
-export class StoreUnsupportedError extends Error {
-  constructor(
-    readonly store: string,
-    readonly feature: string,
-  ) {
-    super(`the ${store} store does not keep ${feature}; use the SQLite or PostgreSQL store`);
-  }
 }
 
 export interface CloudStore extends ThresholdStore {

@@ -11,7 +11,7 @@ import {
   originalDocument,
   post,
   reading,
-  type StoreKind,
+  STORE_KINDS,
   useIngestServer,
 } from "./helpers.js";
 
@@ -43,7 +43,7 @@ const NO2_WARNING: FleetRule = { gas: "no2", op: ">=", value: 100, unit: "ppb", 
 const NO2_CRITICAL: FleetRule = { gas: "no2", value: 200, unit: "ppb", severity: "critical" };
 const CO_WARNING: FleetRule = { gas: "co", value: 35, for: "30s", sensor: "gas0" };
 
-describe.each(["sqlite", "postgres"] satisfies StoreKind[])("fleet thresholds on %s", (kind) => {
+describe.each(STORE_KINDS)("fleet thresholds on %s", (kind) => {
   const start = useIngestServer(kind);
   const server = () => start({ apiKey: KEY, now: () => NOW });
 
@@ -494,22 +494,38 @@ describe.each(["sqlite", "postgres"] satisfies StoreKind[])("fleet thresholds on
   });
 });
 
-describe("fleet thresholds on PostgreSQL under concurrency", () => {
-  const start = useIngestServer("postgres");
+describe.each(STORE_KINDS)("fleet thresholds under concurrency on %s", (kind) => {
+  const start = useIngestServer(kind);
 
-  it("two concurrent PUTs to one group get versions N+1 and N+2", async () => {
+  it("two concurrent PUTs to one group get versions N+1 and N+2; twelve get twelve versions", async () => {
     const { url } = await start({ apiKey: KEY });
     await put(url, "group=g", { thresholds: [] });
-    const answers = await Promise.all([
+    const pair = await Promise.all([
       put(url, "group=g", { thresholds: [NO2_WARNING], changed_by: "a" }),
       put(url, "group=g", { thresholds: [CO_WARNING], changed_by: "b" }),
     ]);
-    expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
-    expect(answers.map((answer) => (answer.json as { version: number }).version).sort()).toEqual([
+    expect(pair.map((answer) => answer.status)).toEqual([200, 200]);
+    expect(pair.map((answer) => (answer.json as { version: number }).version).sort()).toEqual([
       2, 3,
     ]);
+    const many = await Promise.all(
+      Array.from({ length: 12 }, (_, index) =>
+        put(url, "group=g", { thresholds: [], changed_by: `writer-${index}` }),
+      ),
+    );
+    expect(
+      many.map((answer) => (answer.json as { version: number }).version).sort((a, b) => a - b),
+    ).toEqual([4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+    const history = (await get(url, "/fleet/thresholds/history?group=g", AUTH)).json as {
+      versions: Array<{ version: number; changed_by: string }>;
+    };
+    expect(history.versions.map((entry) => entry.version)).toEqual(
+      Array.from({ length: 15 }, (_, index) => 15 - index),
+    );
   });
+});
 
+describe("fleet thresholds on PostgreSQL, two stores on one database", () => {
   it("stores on one database racing each other never give a version twice", async () => {
     const { url } = await createTestDatabase("fleet_race");
     const password = inject("postgres").password;
@@ -539,26 +555,5 @@ describe("fleet thresholds on PostgreSQL under concurrency", () => {
     } finally {
       await Promise.all(stores.map((store) => store.close()));
     }
-  });
-});
-
-describe("fleet thresholds on opensearch", () => {
-  const start = useIngestServer("opensearch");
-
-  it("answers 501 naming the store, and still stores readings that carry a report", async () => {
-    const { url } = await start({ now: () => NOW });
-    const answer = await get(url, "/fleet/desired?device=pi-1");
-    expect(answer.status).toBe(501);
-    expect(answer.json).toEqual({
-      error:
-        "the opensearch store does not keep fleet thresholds; use the SQLite or PostgreSQL store",
-      code: "INGEST_NOT_IMPLEMENTED",
-      store: "opensearch",
-    });
-    const upload = await post(url, makeBatch("b1", [reading(1)]), {
-      headers: { "x-sensord-thresholds": 'applied;etag="none"' },
-    });
-    expect(upload.status).toBe(200);
-    expect(upload.json).toMatchObject({ accepted: 1 });
   });
 });
