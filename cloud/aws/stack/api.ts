@@ -20,6 +20,11 @@ export const API_ROUTES = [
   { method: "GET", path: "/readings.csv", apiKey: true },
   { method: "GET", path: "/devices", apiKey: true },
   { method: "GET", path: "/alerts", apiKey: true },
+  { method: "GET", path: "/fleet/thresholds", apiKey: true },
+  { method: "PUT", path: "/fleet/thresholds", apiKey: true },
+  { method: "GET", path: "/fleet/thresholds/history", apiKey: true },
+  { method: "GET", path: "/fleet/thresholds/status", apiKey: true },
+  { method: "GET", path: "/fleet/desired", apiKey: true },
   // Liveness probes carry no secret; the answer holds only counts.
   { method: "GET", path: "/healthz", apiKey: false },
 ] as const;
@@ -49,8 +54,16 @@ export class IngestApi extends Construct {
       },
       defaultCorsPreflightOptions: {
         allowOrigins: [props.dashboardOrigin],
-        allowMethods: ["GET", "POST", "OPTIONS"],
-        allowHeaders: ["content-type", "content-encoding", "x-api-key", "idempotency-key", "index"],
+        // PUT and If-Match: the dashboard edits a group's thresholds.
+        allowMethods: ["GET", "POST", "PUT", "OPTIONS"],
+        allowHeaders: [
+          "content-type",
+          "content-encoding",
+          "x-api-key",
+          "idempotency-key",
+          "index",
+          "if-match",
+        ],
       },
       cloudWatchRole: false,
     });
