@@ -254,7 +254,11 @@ function parseTarget(query: URLSearchParams): ThresholdTarget {
   return { scope, name: params.get(scope) ?? "" };
 }
 
-/** The parameters by name, each a 1..64 character printable name; unknown or repeated ones refused. */
+/**
+ * The parameters by name, each at most 64 printable characters as devices
+ * send them (an empty group or device id is one the ingest stores too);
+ * unknown or repeated ones refused.
+ */
 function knownParams(query: URLSearchParams, known: readonly string[]): Map<string, string> {
   const params = new Map<string, string>();
   for (const name of new Set(query.keys())) {
@@ -264,11 +268,8 @@ function knownParams(query: URLSearchParams, known: readonly string[]): Map<stri
     const values = query.getAll(name);
     const value = values[0] ?? "";
     if (values.length > 1) throw badParam(name, `parameter "${name}" given twice`);
-    if (value.length < 1 || value.length > MAX_NAME || !PRINTABLE_NAME.test(value)) {
-      throw badParam(
-        name,
-        `"${name}" must be 1 to ${MAX_NAME} printable characters, as devices send it`,
-      );
+    if (value.length > MAX_NAME || !PRINTABLE_NAME.test(value)) {
+      throw badParam(name, `"${name}" must be at most ${MAX_NAME} printable characters`);
     }
     params.set(name, value);
   }

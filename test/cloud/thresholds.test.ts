@@ -486,7 +486,14 @@ describe.each(STORE_KINDS)("fleet thresholds on %s", (kind) => {
     const text = await put(url, "group=g", { thresholds: [] }, { "content-type": "text/plain" });
     expect(text.json).toMatchObject({ code: "INGEST_CONTENT_TYPE" });
     expect(text.status).toBe(415);
-    for (const query of ["", "group=a&device=b", "group=", "group=a&group=b", "team=a"]) {
+    for (const query of [
+      "",
+      "group=a&device=b",
+      `group=${"g".repeat(65)}`,
+      "group=%07",
+      "group=a&group=b",
+      "team=a",
+    ]) {
       const answer = await put(url, query, { thresholds: [] });
       expect(answer.status, query).toBe(400);
       expect(answer.json, query).toMatchObject({ code: "INGEST_BAD_PARAM" });
