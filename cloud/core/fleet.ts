@@ -4,7 +4,7 @@ import { ERROR_CODES } from "../../core/errors.js";
 import { AlertBatch } from "../../schemas/alert-batch.js";
 import { MAX_LINES, TooManyLinesError } from "../store/types.js";
 import { csvLines } from "./csv.js";
-import { checkJsonHead, decodeJson } from "./decode.js";
+import { decodeJson, jsonHeadOnly } from "./decode.js";
 import { HttpError } from "./errors.js";
 import { jsonResponse } from "./exchange.js";
 import { DEFAULT_SPAN_MS, DEFAULT_WIDTH, parseFleetParams } from "./params.js";
@@ -126,10 +126,7 @@ export const alertsRoute: Route = {
 export const alertsIngestRoute: Route = {
   method: "POST",
   auth: true,
-  async beforeBody(head, context) {
-    checkJsonHead(head.headers, context.maxBody);
-    return null;
-  },
+  beforeBody: jsonHeadOnly,
   async handle(request, context) {
     const parsed = await decodeJson(request.headers, request.body, context.maxBody);
     if (!alertBatchCheck.Check(parsed)) throw schemaViolation(listErrors(AlertBatch, parsed));

@@ -5,7 +5,7 @@ import { fleetRuleProblems } from "../../schemas/fleet-rules.js";
 import { FleetThresholdsBody } from "../../schemas/fleet-thresholds.js";
 import { PRINTABLE } from "../../schemas/names.js";
 import type { ThresholdReport, ThresholdTarget, ThresholdVersion } from "../store/types.js";
-import { checkJsonHead, decodeJson } from "./decode.js";
+import { decodeJson, jsonHeadOnly } from "./decode.js";
 import { HttpError } from "./errors.js";
 import { type CoreHeaders, jsonResponse } from "./exchange.js";
 import { badParam } from "./query.js";
@@ -41,10 +41,7 @@ export function thresholdsEtag(target: ThresholdTarget, version: number): string
 export const putThresholdsRoute: Route = {
   method: "PUT",
   auth: true,
-  async beforeBody(head, context) {
-    checkJsonHead(head.headers, context.maxBody);
-    return null;
-  },
+  beforeBody: jsonHeadOnly,
   async handle(request, context) {
     const target = parseTarget(request.query);
     const ifVersion = await expectedVersion(request.headers, target, context);

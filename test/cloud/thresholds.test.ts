@@ -3,6 +3,7 @@ import { describe, expect, inject, it } from "vitest";
 import { openPostgresStore } from "../../cloud/store/postgres/index.js";
 import type { FleetRule } from "../../schemas/fleet-thresholds.js";
 import { createTestDatabase } from "../support/postgres-db.js";
+import { alertPair } from "./fleet-fixtures.js";
 import {
   BASE_MS,
   get,
@@ -383,22 +384,7 @@ describe.each(STORE_KINDS)("fleet thresholds on %s", (kind) => {
       {
         schema: "sensord.alerts.v1",
         device: { id: "pi-3", group: "school-1" },
-        alerts: [
-          {
-            id: "a1",
-            readingId: "r1",
-            rule: "co>=35:warning",
-            sensor: "gas0",
-            gas: "co",
-            kind: "raise",
-            value: 40,
-            unit: "ppm",
-            threshold: 35,
-            op: ">=",
-            severity: "warning",
-            ts: new Date(BASE_MS).toISOString(),
-          },
-        ],
+        alerts: alertPair("a1", "co", BASE_MS, null),
       },
       {
         path: "/ingest/alerts",
