@@ -8,6 +8,25 @@ import type { ComparisonOp, Gas, Severity, Unit } from "./vocabulary.js";
  * the daemon.
  */
 
+/**
+ * The file's sections in the order the schema (schemas/config.ts
+ * `configSections`) and the renderer have them; config problems are listed
+ * in this order. A plain list, so the daemon orders problems without loading
+ * the schema engine.
+ */
+export const CONFIG_SECTION_NAMES = [
+  "device",
+  "storage",
+  "log",
+  "sensors",
+  "thresholds",
+  "thresholds_preset",
+  "sync",
+  "mqtt",
+  "control",
+  "http",
+] as const;
+
 /** Everything the daemon runs on, resolved: durations in ms, sizes in bytes, defaults filled in. */
 export interface SensordConfig {
   /** The file this came from, or null for built-in defaults (`--simulate` without a file). */

@@ -6,6 +6,8 @@ export interface EncoderSettings {
   batchMaxReadings: number;
   batchMaxBytes: number;
   compress: boolean;
+  /** Whose watermark and ranges say what is pending: the output's name. */
+  sink: string;
 }
 
 /** What the encoder thread needs: the database to read, and the settings. */

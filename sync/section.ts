@@ -2,6 +2,7 @@ import { readApiKey } from "../core/api-key.js";
 import { ConfigError, describeError } from "../core/errors.js";
 import { EncoderThread } from "./encoder.js";
 import type { EncoderSettings } from "./encoder-protocol.js";
+import { ALERTS_OUTPUT, READINGS_OUTPUT } from "./output/names.js";
 import type { OutputContext, StartedSection } from "./output/registry.js";
 import { SyncWorker } from "./worker.js";
 
@@ -44,8 +45,8 @@ export function startSync({
   const worker = new SyncWorker({
     config: sync,
     device: config.device,
-    queue: storage.syncQueue(),
-    alertQueue: storage.alertUploadQueue(),
+    queue: storage.syncQueue(READINGS_OUTPUT),
+    alertQueue: storage.alertUploadQueue(ALERTS_OUTPUT),
     log,
     apiKey: currentKey,
     ...(encoderThreadFile !== null

@@ -8,6 +8,7 @@ import type {
 import { databaseBytes } from "../../daemon/control/status.js";
 import type { SqliteStoreReader } from "../../daemon/store/reader.js";
 import type { SensordConfig } from "../../schemas/config-types.js";
+import { ALERTS_OUTPUT, READINGS_OUTPUT } from "../../sync/output/names.js";
 
 /** How far back `status` looks for each channel's last value when sensord is down. */
 const RECENT_READINGS = 500;
@@ -47,9 +48,9 @@ export function offlineStatus(
         since: alert.ts,
       });
     }
-    if (config.sync !== null) queue = reader.uploadQueue();
+    if (config.sync !== null) queue = reader.uploadQueue(READINGS_OUTPUT);
     if (config.sync !== null && config.sync.alertsEndpoint !== null) {
-      alertUploads = reader.alertUploads();
+      alertUploads = reader.alertUploads(ALERTS_OUTPUT);
     }
     dropped = reader.droppedReadingsTotal();
   }

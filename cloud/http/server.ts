@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describeError, ERROR_CODES } from "../../core/errors.js";
+import { Router } from "../../core/http/router.js";
 import { createLogger, type Logger } from "../../core/logger.js";
 import { drained } from "../../core/stream.js";
 import { dashboardFiles } from "../../web/server/assets.js";
@@ -85,6 +86,11 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
     "/dashboard": "fleet.html",
     "/config.json": "config.json",
   });
+  // The page and its files need no key: they hold no data, and a page load cannot carry a header.
+  const pages = new Router(
+    files.paths.map((path) => ({ method: "GET" as const, path })),
+    { headFromGet: true },
+  );
   const inFlight = new Set<Promise<void>>();
   let closing = false;
 
@@ -97,7 +103,7 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
       const started = performance.now();
       const path = request.url?.split("?")[0] ?? "";
       if (
-        isPageOrFile(path, request.method) &&
+        pages.match(request.method ?? "", path).kind === "found" &&
         files.serve(path, request.method ?? "GET", request.headers, response)
       ) {
         log.debug(`${request.method} ${path} ${response.statusCode}`);
@@ -177,14 +183,6 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
       return closed;
     },
   };
-}
-
-/** The dashboard page and its files need no key: they hold no data, and a page load cannot carry a header. */
-function isPageOrFile(path: string, method: string | undefined): boolean {
-  if (method !== "GET" && method !== "HEAD") return false;
-  return (
-    path === "/" || path === "/dashboard" || path === "/config.json" || path.startsWith("/static/")
-  );
 }
 
 /** One request through the core; null when nobody is left to answer. */

@@ -47,10 +47,13 @@ interface CompiledRoute<Route extends RouteDeclaration> {
 export class Router<Route extends RouteDeclaration> {
   /** Each distinct path pattern once, in declaration order (for "try ..." hints in 404 answers). */
   readonly paths: readonly string[];
+  /** The table as declared, for what must expose the same routes (an API Gateway in front). */
+  readonly routes: readonly Route[];
   private readonly compiled: readonly CompiledRoute<Route>[];
   private readonly headFromGet: boolean;
 
   constructor(routes: readonly Route[], options: RouterOptions = {}) {
+    this.routes = routes;
     this.compiled = routes.map((route) => ({ route, segments: compile(route.path) }));
     this.paths = [...new Set(routes.map((route) => route.path))];
     this.headFromGet = options.headFromGet ?? false;

@@ -1,5 +1,5 @@
 import type { ConfigProblem } from "../../core/errors.js";
-import { configSections } from "../../schemas/config.js";
+import { CONFIG_SECTION_NAMES } from "../../schemas/config-types.js";
 
 /**
  * Collects problems, at most one per key: the first (most basic, e.g. "wrong
@@ -30,7 +30,7 @@ export class Problems {
 }
 
 /** Parse errors first, then the sections in the schema's order; a key of no section (a typo) last. */
-const SECTION_ORDER = ["toml", ...Object.keys(configSections)];
+const SECTION_ORDER: readonly string[] = ["toml", ...CONFIG_SECTION_NAMES];
 
 /** Problems by section, then by entry index; the order found within one entry. */
 export function sortProblems(problems: readonly ConfigProblem[]): ConfigProblem[] {

@@ -20,6 +20,7 @@ import { BLOCK_SEQS, TimeIndex } from "../dashboard/time-index.js";
 import { getMeta, META } from "../store/meta.js";
 import { openDatabase } from "../store/open.js";
 import { mayRead, presentedToken, tokenCookie } from "./auth.js";
+import type { HttpExchange, HttpRoute } from "./route.js";
 
 export const MAX_ALERTS = 1000;
 const DEFAULT_ALERTS = 200;
@@ -32,8 +33,10 @@ export interface DashboardDeps {
 
 /** The device dashboard: the page, its files, and read-only JSON/CSV/SSE under /api/. */
 export interface Dashboard {
-  /** Answers the request when the path is the dashboard's; false (nothing written) otherwise. */
-  handle(request: IncomingMessage, response: ServerResponse, url: URL): boolean;
+  /** The API's endpoints, the page and its files. */
+  readonly routes: readonly HttpRoute[];
+  /** Answers a path under /api/ that no route has, as the API answers (JSON, behind the token). */
+  unknownApi(exchange: HttpExchange): true;
   /** Whether `[http] token_file` guards the data (else loopback alone does, and the server checks `Host`). */
   readonly guarded: boolean;
   close(): void;
@@ -49,6 +52,13 @@ interface Reader {
   /** The oldest and newest reading's time: the page picks its first range from them. */
   extent: () => { oldest: string | null; newest: string | null };
 }
+
+/** Writes an /api/ endpoint's answer; throws BadParamError for a bad query (400). */
+type ApiAnswer = (
+  request: IncomingMessage,
+  response: ServerResponse,
+  url: URL,
+) => Promise<void> | void;
 
 const JSON_HEADERS = {
   "content-type": "application/json; charset=utf-8",
@@ -114,58 +124,99 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     response.end(text);
   };
 
-  const api = async (
-    request: IncomingMessage,
-    response: ServerResponse,
-    url: URL,
-  ): Promise<void> => {
-    if (token.error !== null) {
-      json(response, 503, { error: token.error });
-      return;
+  /**
+   * One /api/ answer: GET only, then the token, then `answer`. HEAD is
+   * refused too: it would run the query (or open a live feed) only to drop the body.
+   */
+  const api = ({ request, response, url }: HttpExchange, answer: ApiAnswer): true => {
+    if (request.method !== "GET") {
+      response.setHeader("allow", "GET");
+      json(response, 405, { error: `${url.pathname}: only GET` });
+      return true;
     }
-    const presented = presentedToken(request.headers);
-    if (!mayRead(token.value, presented)) {
-      json(response, 401, {
-        error:
-          presented === null
-            ? "this sensord needs its dashboard token: open /?token=<token> once, or send the x-sensord-token header"
-            : "wrong dashboard token: it is not the one in this sensord's [http] token_file (was it changed?); " +
-              "open /?token=<token> once with the right one, or send it in the x-sensord-token header",
-        wrongToken: presented !== null,
-      });
-      return;
-    }
-    const now = Date.now();
-    const params = url.searchParams;
-    switch (url.pathname) {
-      case "/api/status":
-        parseDashboardParams(params, [], now);
-        json(response, 200, control.status());
-        return;
-      case "/api/thresholds": {
-        parseDashboardParams(params, [], now);
-        const rules = effectiveRules(control.overrides()).rules;
-        json(response, 200, { lines: thresholdLines(rules, open().units()) });
+    const run = async (): Promise<void> => {
+      if (token.error !== null) {
+        json(response, 503, { error: token.error });
         return;
       }
-      case "/api/series": {
-        const query = parseDashboardParams(params, ["from", "to", "width", "gas"], now);
+      const presented = presentedToken(request.headers);
+      if (!mayRead(token.value, presented)) {
+        json(response, 401, {
+          error:
+            presented === null
+              ? "this sensord needs its dashboard token: open /?token=<token> once, or send the x-sensord-token header"
+              : "wrong dashboard token: it is not the one in this sensord's [http] token_file (was it changed?); " +
+                "open /?token=<token> once with the right one, or send it in the x-sensord-token header",
+          wrongToken: presented !== null,
+        });
+        return;
+      }
+      await answer(request, response, url);
+    };
+    run().catch((error: unknown) => {
+      if (error instanceof BadParamError) {
+        json(response, 400, { error: error.message, param: error.param });
+        return;
+      }
+      log.error(`${url.pathname} failed: ${describeError(error)}`);
+      if (!response.headersSent) json(response, 500, { error: describeError(error) });
+      else response.destroy();
+    });
+    return true;
+  };
+
+  // In the order the 404 answer lists them.
+  const endpoints: Array<{ path: string; answer: ApiAnswer }> = [
+    {
+      path: "/api/status",
+      answer: (_request, response, url) => {
+        parseDashboardParams(url.searchParams, [], Date.now());
+        json(response, 200, control.status());
+      },
+    },
+    {
+      path: "/api/series",
+      answer: async (_request, response, url) => {
+        const query = parseDashboardParams(
+          url.searchParams,
+          ["from", "to", "width", "gas"],
+          Date.now(),
+        );
         const answer = await open().series({ ...query, width: query.width ?? DEFAULT_WIDTH });
         json(response, 200, answer);
-        return;
-      }
-      case "/api/alerts": {
-        const query = parseDashboardParams(params, ["from", "to", "limit"], now, MAX_ALERTS);
+      },
+    },
+    {
+      path: "/api/alerts",
+      answer: (_request, response, url) => {
+        const query = parseDashboardParams(
+          url.searchParams,
+          ["from", "to", "limit"],
+          Date.now(),
+          MAX_ALERTS,
+        );
         json(response, 200, open().alerts({ ...query, limit: query.limit ?? DEFAULT_ALERTS }));
-        return;
-      }
-      case "/api/extent": {
-        parseDashboardParams(params, [], now);
+      },
+    },
+    {
+      path: "/api/thresholds",
+      answer: (_request, response, url) => {
+        parseDashboardParams(url.searchParams, [], Date.now());
+        const rules = effectiveRules(control.overrides()).rules;
+        json(response, 200, { lines: thresholdLines(rules, open().units()) });
+      },
+    },
+    {
+      path: "/api/extent",
+      answer: (_request, response, url) => {
+        parseDashboardParams(url.searchParams, [], Date.now());
         json(response, 200, open().extent());
-        return;
-      }
-      case "/api/readings.csv": {
-        const query = parseDashboardParams(params, ["from", "to", "gas"], now);
+      },
+    },
+    {
+      path: "/api/readings.csv",
+      answer: async (_request, response, url) => {
+        const query = parseDashboardParams(url.searchParams, ["from", "to", "gas"], Date.now());
         const csv = open().csv;
         response.writeHead(200, {
           "content-type": "text/csv; charset=utf-8",
@@ -181,71 +232,76 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
           throw error;
         }
         response.end();
-        return;
-      }
-      case "/api/events": {
+      },
+    },
+    {
+      path: "/api/events",
+      answer: (request, response, url) => {
         const known = ["after"];
-        for (const name of params.keys()) {
+        for (const name of url.searchParams.keys()) {
           if (!known.includes(name))
             throw new BadParamError(name, `unknown parameter "${name}"; known: after`);
         }
         const resume = request.headers["last-event-id"];
-        const cursor = parseCursor(typeof resume === "string" ? resume : params.get("after"));
+        const cursor = parseCursor(
+          typeof resume === "string" ? resume : url.searchParams.get("after"),
+        );
         open().live.add(response, cursor);
-        return;
-      }
-      default:
-        json(response, 404, {
-          error: `${url.pathname}: no such endpoint; try /api/status, /api/series, /api/alerts, /api/thresholds, /api/extent, /api/readings.csv, /api/events`,
-        });
+      },
+    },
+  ];
+  const endpointList = endpoints.map((endpoint) => endpoint.path).join(", ");
+
+  /** `/?token=`: 303 to the same page without the token (the range and the rest stay), so it leaves the address bar and the history. */
+  const tradeToken = ({ response, url }: HttpExchange): boolean => {
+    if (!url.searchParams.has("token")) return false;
+    const presented = url.searchParams.get("token");
+    const rest = new URLSearchParams(url.searchParams);
+    rest.delete("token");
+    const location = rest.size > 0 ? `/?${rest}` : "/";
+    if (token.value === null) {
+      response.writeHead(303, { location });
+      response.end();
+    } else if (mayRead(token.value, presented)) {
+      response.writeHead(303, { location, "set-cookie": tokenCookie(token.value) });
+      response.end();
+    } else {
+      response.writeHead(401, { "content-type": "text/plain; charset=utf-8" });
+      response.end(
+        "wrong token: it is not the one in this sensord's [http] token_file.\n" +
+          "Open /?token=<the content of that file> again (on the device: sudo cat <token_file>).\n",
+      );
     }
+    return true;
   };
+  const serveFile = ({ request, response, url }: HttpExchange): boolean =>
+    files.serve(url.pathname, request.method ?? "GET", request.headers, response);
 
   return {
     guarded: config.http.tokenFile !== null,
-    handle(request, response, url) {
-      const method = request.method ?? "GET";
-      if (url.pathname.startsWith("/api/")) {
-        if (method !== "GET") {
-          response.setHeader("allow", "GET");
-          json(response, 405, { error: `${url.pathname}: only GET` });
-          return true;
-        }
-        api(request, response, url).catch((error: unknown) => {
-          if (error instanceof BadParamError) {
-            json(response, 400, { error: error.message, param: error.param });
-            return;
-          }
-          log.error(`${url.pathname} failed: ${describeError(error)}`);
-          if (!response.headersSent) json(response, 500, { error: describeError(error) });
-          else response.destroy();
-        });
-        return true;
-      }
-      if (url.pathname === "/" && url.searchParams.has("token")) {
-        const presented = url.searchParams.get("token");
-        // 303 to the same page without the token (the range and the rest stay): it leaves
-        // the address bar and the history.
-        const rest = new URLSearchParams(url.searchParams);
-        rest.delete("token");
-        const location = rest.size > 0 ? `/?${rest}` : "/";
-        if (token.value === null) {
-          response.writeHead(303, { location });
-          response.end();
-        } else if (mayRead(token.value, presented)) {
-          response.writeHead(303, { location, "set-cookie": tokenCookie(token.value) });
-          response.end();
-        } else {
-          response.writeHead(401, { "content-type": "text/plain; charset=utf-8" });
-          response.end(
-            "wrong token: it is not the one in this sensord's [http] token_file.\n" +
-              "Open /?token=<the content of that file> again (on the device: sudo cat <token_file>).\n",
-          );
-        }
-        return true;
-      }
-      return files.serve(url.pathname, method, request.headers, response);
-    },
+    routes: [
+      ...endpoints.map(
+        ({ path, answer }): HttpRoute => ({
+          method: "GET",
+          path,
+          handle: (exchange) => api(exchange, answer),
+        }),
+      ),
+      ...files.paths.map(
+        (path): HttpRoute => ({
+          method: "GET",
+          path,
+          handle:
+            path === "/" ? (exchange) => tradeToken(exchange) || serveFile(exchange) : serveFile,
+        }),
+      ),
+    ],
+    unknownApi: (exchange) =>
+      api(exchange, (_request, response, url) =>
+        json(response, 404, {
+          error: `${url.pathname}: no such endpoint; try ${endpointList}`,
+        }),
+      ),
     close() {
       reader?.live.close();
       if (reader?.db.open) reader.db.close();

@@ -3,8 +3,10 @@ import type { Socket } from "node:net";
 import type { Registry } from "prom-client";
 import { describeError } from "../../core/errors.js";
 import { hostAllowed } from "../../core/host.js";
+import { Router } from "../../core/http/router.js";
 import type { Logger } from "../../core/logger.js";
 import type { Dashboard } from "./dashboard.js";
+import type { HttpRoute } from "./route.js";
 
 export interface HttpServer {
   /** The bound port (differs from the configured one when that was 0). */
@@ -40,22 +42,62 @@ export async function startHttpServer(options: {
   // rebinding gets a web page past it (see core/host.ts).
   const checkHost = dashboard?.guarded === true ? null : hostAllowed(options.host);
   const connections = new ConnectionCap(MAX_CONNECTIONS, HEADERS_TIMEOUT_MS);
+  const router = new Router<HttpRoute>(
+    [
+      {
+        method: "GET",
+        path: "/metrics",
+        handle: ({ request, response }) => {
+          const send = sender(request, response);
+          metrics()
+            .then(async (registry) => ({
+              text: await registry.metrics(),
+              type: registry.contentType,
+            }))
+            .then(
+              // prom-client spells a not-yet-sampled gauge (event loop lag) "Nan"; the
+              // exposition format says "NaN", and strict parsers refuse anything else.
+              ({ text, type }) => send(200, type, text.replace(/ Nan$/gm, " NaN")),
+              (error: unknown) => {
+                log.error(`metrics failed: ${describeError(error)}`);
+                send(500, "text/plain", `${describeError(error)}\n`);
+              },
+            );
+          return true;
+        },
+      },
+      {
+        method: "GET",
+        path: "/healthz",
+        handle: ({ request, response }) => {
+          const problems = health();
+          sender(request, response)(
+            problems.length === 0 ? 200 : 503,
+            "text/plain; charset=utf-8",
+            problems.length === 0 ? "ok\n" : `${problems.join("\n")}\n`,
+          );
+          return true;
+        },
+      },
+      ...(dashboard?.routes ?? []),
+    ],
+    { headFromGet: true },
+  );
   let boundPort = options.port;
   const server: Server = createServer(
     // Node checks headersTimeout only this often (default 30 s).
     { connectionsCheckingInterval: 1000 },
     (request, response) => {
       connections.busy(request, response);
-      const url = new URL(request.url ?? "/", "http://sensord");
+      const send = sender(request, response);
+      const target = request.url ?? "/";
+      // "//" reads as a URL with an empty host: new URL() throws, and a throw here ends the daemon.
+      if (!URL.canParse(target, "http://sensord")) {
+        send(400, "text/plain; charset=utf-8", "the request target is not a valid URL path\n");
+        return;
+      }
+      const url = new URL(target, "http://sensord");
       const path = url.pathname;
-      const send = (status: number, type: string, body: string, headers = {}) => {
-        response.writeHead(status, {
-          "content-type": type,
-          "content-length": Buffer.byteLength(body),
-          ...headers,
-        });
-        response.end(request.method === "HEAD" ? undefined : body);
-      };
       // /healthz stays open to any name: liveness probes, and it reveals nothing.
       if (checkHost !== null && path !== "/healthz" && !checkHost(request.headers.host)) {
         const message =
@@ -69,32 +111,17 @@ export async function startHttpServer(options: {
             JSON.stringify({ error: message, header: "host" }),
           );
         } else send(421, "text/plain; charset=utf-8", `${message}\n`);
-      } else if (request.method !== "GET" && request.method !== "HEAD") {
-        send(405, "text/plain", "only GET and HEAD\n", { allow: "GET, HEAD" });
-      } else if (path === "/metrics") {
-        metrics()
-          .then(async (registry) => ({
-            text: await registry.metrics(),
-            type: registry.contentType,
-          }))
-          .then(
-            // prom-client spells a not-yet-sampled gauge (event loop lag) "Nan"; the
-            // exposition format says "NaN", and strict parsers refuse anything else.
-            ({ text, type }) => send(200, type, text.replace(/ Nan$/gm, " NaN")),
-            (error: unknown) => {
-              log.error(`metrics failed: ${describeError(error)}`);
-              send(500, "text/plain", `${describeError(error)}\n`);
-            },
-          );
-      } else if (path === "/healthz") {
-        const problems = health();
-        send(
-          problems.length === 0 ? 200 : 503,
-          "text/plain; charset=utf-8",
-          problems.length === 0 ? "ok\n" : `${problems.join("\n")}\n`,
-        );
-      } else if (dashboard === undefined || !dashboard.handle(request, response, url)) {
-        send(404, "text/plain", "not found: try /, /metrics or /healthz\n");
+      } else {
+        const exchange = { request, response, url };
+        const match = router.match(request.method ?? "", path);
+        if (match.kind === "found" && match.route.handle(exchange)) return;
+        // Every route is GET (HEAD answered from it): any other method is refused
+        // on any path, known or not.
+        if (request.method !== "GET" && request.method !== "HEAD") {
+          send(405, "text/plain", "only GET and HEAD\n", { allow: "GET, HEAD" });
+        } else if (dashboard !== undefined && path.startsWith("/api/")) {
+          dashboard.unknownApi(exchange);
+        } else send(404, "text/plain", "not found: try /, /metrics or /healthz\n");
       }
     },
   );
@@ -118,6 +145,18 @@ export async function startHttpServer(options: {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
+  };
+}
+
+/** Writes a whole text answer (headers only for HEAD). */
+function sender(request: IncomingMessage, response: ServerResponse) {
+  return (status: number, type: string, body: string, headers = {}): void => {
+    response.writeHead(status, {
+      "content-type": type,
+      "content-length": Buffer.byteLength(body),
+      ...headers,
+    });
+    response.end(request.method === "HEAD" ? undefined : body);
   };
 }
 

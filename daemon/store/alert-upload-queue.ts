@@ -7,9 +7,6 @@ import type {
 } from "../../sync/alerts-queue.js";
 import { ALERT_COLUMNS, type AlertRow, toAlertEvent } from "./rows.js";
 
-/** The sink name in alert_upload; one alerts endpoint per daemon. */
-export const ALERTS_HTTP_SINK = "http";
-
 /** Quarantined batches listed in status, newest first; the rest are still counted. */
 const LISTED_QUARANTINE = 20;
 
@@ -24,9 +21,9 @@ interface QuarantineRow {
 }
 
 /**
- * AlertUploadQueue over sensord's database (migration 7), on the daemon's
- * own connection or a read-only one (sensorctl status while sensord is
- * down). Every query is a primary-key range.
+ * AlertUploadQueue over sensord's database (migrations 7 and 9), on the
+ * daemon's own connection or a read-only one (sensorctl status while sensord
+ * is down). Every query is a primary-key range.
  */
 export class SqliteAlertUploadQueue implements AlertUploadQueue {
   private readonly selectWatermark: Database.Statement<[string], { seq: number }>;
@@ -38,6 +35,8 @@ export class SqliteAlertUploadQueue implements AlertUploadQueue {
     private readonly db: Database.Database,
     private readonly idPrefix: string,
     private readonly file: string,
+    /** Whose watermark and quarantine these are (the output's name): each output keeps its own. */
+    private readonly sink: string,
   ) {
     const watermark = "COALESCE((SELECT acked_seq FROM alert_upload WHERE sink = ?), 0)";
     this.selectWatermark = db.prepare("SELECT acked_seq AS seq FROM alert_upload WHERE sink = ?");
@@ -53,7 +52,7 @@ export class SqliteAlertUploadQueue implements AlertUploadQueue {
   }
 
   pending(limit: number): QueuedAlertUpload[] {
-    return this.rows.all(ALERTS_HTTP_SINK, limit).map((row) => {
+    return this.rows.all(this.sink, limit).map((row) => {
       const event = toAlertEvent(this.file, this.idPrefix, row);
       const json = JSON.stringify(event);
       return { seq: row.seq, id: event.id, json, bytes: Buffer.byteLength(json) };
@@ -62,11 +61,11 @@ export class SqliteAlertUploadQueue implements AlertUploadQueue {
 
   /** The watermark: events with seq at or below it were taken or quarantined. */
   watermark(): number {
-    return this.selectWatermark.get(ALERTS_HTTP_SINK)?.seq ?? 0;
+    return this.selectWatermark.get(this.sink)?.seq ?? 0;
   }
 
   markUploaded(lastSeq: number): void {
-    this.upsertWatermark.run(ALERTS_HTTP_SINK, lastSeq);
+    this.upsertWatermark.run(this.sink, lastSeq);
   }
 
   quarantine(
@@ -77,10 +76,11 @@ export class SqliteAlertUploadQueue implements AlertUploadQueue {
       .transaction(() => {
         this.db
           .prepare(
-            "INSERT OR REPLACE INTO alert_quarantine (lo, hi, alerts, batch_id, status, reason, at) " +
-              "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO alert_quarantine (sink, lo, hi, alerts, batch_id, status, reason, at) " +
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
           )
           .run(
+            this.sink,
             batch.firstSeq,
             batch.lastSeq,
             batch.alerts,
@@ -89,17 +89,17 @@ export class SqliteAlertUploadQueue implements AlertUploadQueue {
             info.reason,
             Date.now(),
           );
-        this.upsertWatermark.run(ALERTS_HTTP_SINK, batch.lastSeq);
+        this.upsertWatermark.run(this.sink, batch.lastSeq);
       })
       .immediate();
   }
 
   quarantined(): QuarantinedAlerts[] {
     return this.db
-      .prepare<[number], QuarantineRow>(
-        "SELECT lo, hi, alerts, batch_id, status, reason, at FROM alert_quarantine ORDER BY lo DESC LIMIT ?",
+      .prepare<[string, number], QuarantineRow>(
+        "SELECT lo, hi, alerts, batch_id, status, reason, at FROM alert_quarantine WHERE sink = ? ORDER BY lo DESC LIMIT ?",
       )
-      .all(LISTED_QUARANTINE)
+      .all(this.sink, LISTED_QUARANTINE)
       .map((row) => ({
         batchId: row.batch_id,
         alerts: row.alerts,
@@ -113,12 +113,12 @@ export class SqliteAlertUploadQueue implements AlertUploadQueue {
 
   stats(): AlertUploadStats {
     const quarantine = this.db
-      .prepare<[], { batches: number; alerts: number | null }>(
-        "SELECT COUNT(*) AS batches, SUM(alerts) AS alerts FROM alert_quarantine",
+      .prepare<[string], { batches: number; alerts: number | null }>(
+        "SELECT COUNT(*) AS batches, SUM(alerts) AS alerts FROM alert_quarantine WHERE sink = ?",
       )
-      .get();
+      .get(this.sink);
     return {
-      pending: this.count.get(ALERTS_HTTP_SINK)?.n ?? 0,
+      pending: this.count.get(this.sink)?.n ?? 0,
       quarantinedBatches: quarantine?.batches ?? 0,
       quarantinedAlerts: quarantine?.alerts ?? 0,
     };

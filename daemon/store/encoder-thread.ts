@@ -19,7 +19,7 @@ db.pragma("busy_timeout = 5000");
 // It reads the queue in order once: a small cache, as the daemon's own connection has.
 db.pragma("cache_size = -2048");
 const encoder = new QueueEncoder(
-  new SqliteSyncQueue(db, options.idPrefix, options.dbPath),
+  new SqliteSyncQueue(db, options.idPrefix, options.dbPath, options.sink),
   options,
 );
 

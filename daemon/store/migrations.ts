@@ -157,6 +157,31 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP TABLE sync_ranges;
       ALTER TABLE sync_ranges_by_sink RENAME TO sync_ranges;`,
   },
+  {
+    version: 9,
+    description: "alert quarantine per sink",
+    // As migration 8 for readings: each output its own quarantine, the table
+    // rebuilt for its primary key. The sink is the output's name, "alerts";
+    // the alert watermark was kept under "http" and moves to that name too,
+    // so an output's watermark and quarantine share one sink.
+    sql: `
+      CREATE TABLE alert_quarantine_by_sink (
+        sink TEXT NOT NULL,
+        lo INTEGER NOT NULL,
+        hi INTEGER NOT NULL,
+        alerts INTEGER NOT NULL,
+        batch_id TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (sink, lo)
+      ) WITHOUT ROWID;
+      INSERT INTO alert_quarantine_by_sink (sink, lo, hi, alerts, batch_id, status, reason, at)
+        SELECT 'alerts', lo, hi, alerts, batch_id, status, reason, at FROM alert_quarantine;
+      DROP TABLE alert_quarantine;
+      ALTER TABLE alert_quarantine_by_sink RENAME TO alert_quarantine;
+      UPDATE alert_upload SET sink = 'alerts' WHERE sink = 'http';`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((latest, m) => Math.max(latest, m.version), 0);

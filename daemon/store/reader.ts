@@ -99,15 +99,15 @@ export class SqliteStoreReader implements StoreReader {
     return rows.reverse().map((row) => toAlertEvent(this.file, this.prefix, row));
   }
 
-  /** Upload backlog and quarantine, for `sensorctl status` while sensord is down. */
-  uploadQueue(): { stats: QueueStats; quarantined: QuarantinedBatch[] } {
-    const queue = new SqliteSyncQueue(this.db, this.prefix, this.file);
+  /** The upload backlog and quarantine of the output named `sink`, for `sensorctl status` while sensord is down. */
+  uploadQueue(sink: string): { stats: QueueStats; quarantined: QuarantinedBatch[] } {
+    const queue = new SqliteSyncQueue(this.db, this.prefix, this.file, sink);
     return { stats: queue.stats(), quarantined: queue.quarantined() };
   }
 
-  /** Alert events not uploaded yet, for `sensorctl status` while sensord is down. */
-  alertUploads(): AlertUploadStats {
-    return new SqliteAlertUploadQueue(this.db, this.prefix, this.file).stats();
+  /** Alert events the output named `sink` has not uploaded yet, for `sensorctl status` while sensord is down. */
+  alertUploads(sink: string): AlertUploadStats {
+    return new SqliteAlertUploadQueue(this.db, this.prefix, this.file, sink).stats();
   }
 
   droppedReadingsTotal(): number {

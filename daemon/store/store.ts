@@ -124,14 +124,14 @@ export class SqliteStore implements ReadingStore {
     return () => this.commitListeners.delete(listener);
   }
 
-  /** The upload queue over this same connection (one writer per database file). */
-  syncQueue(): SqliteSyncQueue {
-    return new SqliteSyncQueue(this.db, this.idPrefix, this.file);
+  /** The upload queue of the output named `sink`, over this same connection (one writer per database file). */
+  syncQueue(sink: string): SqliteSyncQueue {
+    return new SqliteSyncQueue(this.db, this.idPrefix, this.file, sink);
   }
 
-  /** Alert events above the alert upload watermark, over this same connection. */
-  alertUploadQueue(): SqliteAlertUploadQueue {
-    return new SqliteAlertUploadQueue(this.db, this.idPrefix, this.file);
+  /** Alert events above the watermark of the output named `sink`, over this same connection. */
+  alertUploadQueue(sink: string): SqliteAlertUploadQueue {
+    return new SqliteAlertUploadQueue(this.db, this.idPrefix, this.file, sink);
   }
 
   lastReadingSeq(): number {

@@ -8,9 +8,6 @@ import type { QuarantinedBatch, QueuedReading, QueueStats, SyncQueue } from "../
 import { isoTime } from "./iso-time.js";
 import { toReading } from "./rows.js";
 
-/** The readings upload's sink in sync_cursor and sync_ranges: its output's name. */
-export const HTTP_SINK = "http";
-
 interface RangeRow {
   lo: number;
   hi: number;
@@ -125,8 +122,8 @@ export class SqliteSyncQueue implements SyncQueue {
     db: Database.Database,
     private readonly idPrefix: string,
     private readonly file: string,
-    /** Whose watermark and ranges these are: each output keeps its own. */
-    private readonly sink: string = HTTP_SINK,
+    /** Whose watermark and ranges these are (the output's name): each output keeps its own. */
+    private readonly sink: string,
   ) {
     this.selectAscending = db
       .prepare<[number, number, number], QueueRow>(

@@ -3,6 +3,7 @@ import type { BatchDevice } from "../../schemas/batch.js";
 import { MAX_ALERTS_PER_BATCH } from "../alerts-batch.js";
 import type { AlertUploadQueue, QueuedAlertUpload } from "../alerts-queue.js";
 import { HttpOutput } from "./http.js";
+import { ALERTS_OUTPUT } from "./names.js";
 import { oldestFirst, RunningOutput } from "./running-output.js";
 import { alertsSerializer } from "./serializers.js";
 
@@ -27,7 +28,7 @@ export function alertsUpload(deps: AlertsUploadDeps): RunningOutput<QueuedAlertU
   const { queue, settings } = deps;
   return new RunningOutput({
     output: new HttpOutput({
-      name: "alerts",
+      name: ALERTS_OUTPUT,
       url: deps.endpoint,
       index: settings.index,
       compress: settings.compress,

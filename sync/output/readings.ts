@@ -5,6 +5,7 @@ import type { EncodedBatch, EncoderSettings } from "../encoder-protocol.js";
 import { tcpReachable } from "../probe.js";
 import type { QueuedReading, SyncQueue } from "../queue.js";
 import { HttpOutput } from "./http.js";
+import { READINGS_OUTPUT } from "./names.js";
 import { type Delivery, type Drain, RunningOutput } from "./running-output.js";
 import { originalSerializer, type ParcelLimits, readingsBatchSerializer } from "./serializers.js";
 
@@ -94,7 +95,7 @@ export function readingsUpload(deps: ReadingsUploadDeps): RunningOutput<QueuedRe
   const envelope = batchDevice(device);
   const startEncoder = deps.encoder;
   const output = new HttpOutput({
-    name: "http",
+    name: READINGS_OUTPUT,
     url: settings.endpoint,
     index: settings.index,
     compress: settings.compress,
@@ -127,6 +128,7 @@ export function readingsUpload(deps: ReadingsUploadDeps): RunningOutput<QueuedRe
                 batchMaxReadings: backlogLimits.items,
                 batchMaxBytes: backlogLimits.bytes,
                 compress: settings.compress,
+                sink: READINGS_OUTPUT,
               }),
     }),
     wording: {

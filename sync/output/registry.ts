@@ -10,8 +10,10 @@ export interface OutputStorage {
   /** The database file, for the encoder thread's own connection. */
   readonly file: string;
   readonly idPrefix: string;
-  syncQueue(): SyncQueue;
-  alertUploadQueue(): AlertUploadQueue;
+  /** The readings queue as the output named `sink` sees it: its own watermark and ranges. */
+  syncQueue(sink: string): SyncQueue;
+  /** The alert events as the output named `sink` sees them. */
+  alertUploadQueue(sink: string): AlertUploadQueue;
   mqttOutbox(): MqttRelayDeps["outbox"];
   /** The newest alert event's seq: where an output that starts now begins. */
   lastAlertSeq(): number;

@@ -3,7 +3,8 @@ import { Value } from "@sinclair/typebox/value";
 import { parse } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { editDistance, suggest } from "../../daemon/config/suggest.js";
-import { ConfigFile, configFileSchema } from "../../schemas/config.js";
+import { ConfigFile, configFileSchema, configSections } from "../../schemas/config.js";
+import { CONFIG_SECTION_NAMES } from "../../schemas/config-types.js";
 import { DRIVER_OPTION_SCHEMAS } from "../../schemas/drivers/options.js";
 
 /** Every object schema in `schema` (depth-first), with its JSON path. */
@@ -19,6 +20,10 @@ function objects(schema: TSchema, path = "$"): [string, TSchema][] {
 
 describe("the config file schema", () => {
   const full = configFileSchema(DRIVER_OPTION_SCHEMAS);
+
+  it("has the sections CONFIG_SECTION_NAMES lists, in its order (problems are sorted by it)", () => {
+    expect(Object.keys(configSections)).toEqual([...CONFIG_SECTION_NAMES]);
+  });
 
   it("closes every section and describes every key", () => {
     for (const schema of [ConfigFile, full]) {

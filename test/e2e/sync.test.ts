@@ -4,6 +4,7 @@ import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SqliteSyncQueue } from "../../daemon/store/sync-queue.js";
 import type { Reading } from "../../schemas/reading.js";
+import { READINGS_OUTPUT } from "../../sync/output/names.js";
 import { IngestProcess, killAllIngest } from "../cloud/ingest-process.js";
 import { type FaultProxy, startFaultProxy } from "../support/http/fault-proxy.js";
 import {
@@ -67,7 +68,10 @@ function uploadState(file: string): { stored: number; pending: number } {
   const db = new Database(file, { readonly: true });
   try {
     const row = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM readings").get();
-    return { stored: row?.n ?? 0, pending: new SqliteSyncQueue(db, "", file).stats().pending };
+    return {
+      stored: row?.n ?? 0,
+      pending: new SqliteSyncQueue(db, "", file, READINGS_OUTPUT).stats().pending,
+    };
   } finally {
     db.close();
   }

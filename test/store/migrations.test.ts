@@ -5,7 +5,8 @@ import { StoreError } from "../../core/errors.js";
 import { LATEST_VERSION, MIGRATIONS, migrate } from "../../daemon/store/migrations.js";
 import { openStoreReader } from "../../daemon/store/reader.js";
 import { openStore } from "../../daemon/store/store.js";
-import { catchError, memoryLogger, reading, readings, T0, tempDir } from "./helpers.js";
+import { ALERTS_OUTPUT, READINGS_OUTPUT } from "../../sync/output/names.js";
+import { alert, catchError, memoryLogger, reading, readings, T0, tempDir } from "./helpers.js";
 
 function tables(file: string): string[] {
   const db = new Database(file, { readonly: true });
@@ -28,14 +29,23 @@ function userVersion(file: string): unknown {
 
 describe("migrations", () => {
   let tmp: ReturnType<typeof tempDir>;
+  /** A database file built by the migrations up to `version`, holding the rows `sql` inserts. */
+  const fileAtVersion = (version: number, sql: string): string => {
+    const file = tmp.file();
+    const old = new Database(file);
+    migrate(old, version);
+    old.exec(sql);
+    old.close();
+    return file;
+  };
   beforeEach(() => {
     tmp = tempDir();
   });
   afterEach(() => tmp.cleanup());
 
   test("versions are 1..latest without gaps", () => {
-    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    expect(LATEST_VERSION).toBe(8);
+    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(LATEST_VERSION).toBe(9);
   });
 
   test("migrate stops at the target and resumes from there", () => {
@@ -47,10 +57,10 @@ describe("migrations", () => {
     expect(tables(file)).toEqual(["alerts", "meta", "readings", "series"]);
 
     const again = new Database(file);
-    expect(migrate(again)).toBe(8);
+    expect(migrate(again)).toBe(9);
     // Already current: nothing to do, and no downgrade when asked for less.
-    expect(migrate(again)).toBe(8);
-    expect(migrate(again, 1)).toBe(8);
+    expect(migrate(again)).toBe(9);
+    expect(migrate(again, 1)).toBe(9);
     again.close();
     expect(tables(file)).toEqual([
       "alert_quarantine",
@@ -149,7 +159,7 @@ describe("migrations", () => {
     const error = catchError(() => openStore({ path: file, maxBytes: 1 << 20, log }));
     expect(error).toBeInstanceOf(StoreError);
     expect(error).toMatchObject({ code: "SENSORD_DB_TOO_NEW", path: file });
-    expect(String(error)).toContain("schema version 99 is newer than this sensord understands (8)");
+    expect(String(error)).toContain("schema version 99 is newer than this sensord understands (9)");
     expect(String(error)).toContain("upgrade sensord");
 
     const readError = catchError(() => openStoreReader(file));
@@ -162,19 +172,18 @@ describe("migrations", () => {
   });
 
   test("a v7 file upgrades in place: its readings watermark and ranges stay with the http sink", () => {
-    const file = tmp.file();
-    const old = new Database(file);
-    migrate(old, 7);
-    old.exec(`
+    const file = fileAtVersion(
+      7,
+      `
       INSERT INTO sync_cursor (sink, acked_seq) VALUES ('http', 3);
       INSERT INTO sync_ranges (lo, hi, state, batch_id, status, reason, readings, at)
         VALUES (6, 6, 'quarantined', 'b-bad', 422, 'HTTP 422: bad', 1, 1000),
-               (8, 9, 'uploaded', NULL, NULL, NULL, 2, 1000);`);
-    old.close();
+               (8, 9, 'uploaded', NULL, NULL, NULL, 2, 1000);`,
+    );
     const store = openStore({ path: file, maxBytes: 1 << 30, log: memoryLogger() });
     store.commit(readings(0, 10), []);
-    expect(userVersion(file)).toBe(8);
-    const queue = store.syncQueue();
+    expect(userVersion(file)).toBe(9);
+    const queue = store.syncQueue(READINGS_OUTPUT);
     // 1-3 under the old watermark, 6 quarantined, 8-9 uploaded: 4, 5, 7 and 10 wait.
     expect(queue.oldestPending(0, 100).map((item) => item.seq)).toEqual([4, 5, 7, 10]);
     expect(queue.quarantined()).toEqual([
@@ -197,6 +206,75 @@ describe("migrations", () => {
     expect(db.prepare("SELECT sink, lo, hi, state FROM sync_ranges ORDER BY lo").all()).toEqual([
       { sink: "http", lo: 6, hi: 6, state: "quarantined" },
       { sink: "http", lo: 7, hi: 9, state: "uploaded" },
+    ]);
+    db.close();
+  });
+
+  test("a v8 file upgrades in place: its alert watermark and quarantine go to the alerts sink", () => {
+    const file = fileAtVersion(
+      8,
+      `
+      INSERT INTO sync_cursor (sink, acked_seq) VALUES ('http', 2);
+      INSERT INTO alert_upload (sink, acked_seq) VALUES ('http', 5);
+      INSERT INTO alert_quarantine (lo, hi, alerts, batch_id, status, reason, at)
+        VALUES (2, 3, 2, 'a-bad', 422, 'HTTP 422: bad', 1000),
+               (5, 5, 1, 'a-worse', 400, 'HTTP 400: worse', 2000);`,
+    );
+    const store = openStore({ path: file, maxBytes: 1 << 30, log: memoryLogger() });
+    expect(userVersion(file)).toBe(9);
+    store.commit(
+      readings(0, 3),
+      Array.from({ length: 7 }, (_, i) => alert(i + 1, 3)),
+    );
+    const queue = store.alertUploadQueue(ALERTS_OUTPUT);
+    expect(queue.watermark()).toBe(5);
+    expect(queue.pending(100).map((item) => item.seq)).toEqual([6, 7]);
+    expect(queue.quarantined()).toEqual([
+      {
+        batchId: "a-worse",
+        alerts: 1,
+        firstSeq: 5,
+        lastSeq: 5,
+        status: 400,
+        reason: "HTTP 400: worse",
+        atMs: 2000,
+      },
+      {
+        batchId: "a-bad",
+        alerts: 2,
+        firstSeq: 2,
+        lastSeq: 3,
+        status: 422,
+        reason: "HTTP 422: bad",
+        atMs: 1000,
+      },
+    ]);
+    expect(queue.stats()).toEqual({ pending: 2, quarantinedBatches: 2, quarantinedAlerts: 3 });
+    // Another output's quarantine is its own: it sees none of these.
+    expect(store.alertUploadQueue("other").stats()).toEqual({
+      pending: 7,
+      quarantinedBatches: 0,
+      quarantinedAlerts: 0,
+    });
+    queue.quarantine(
+      { firstSeq: 6, lastSeq: 6, alerts: 1 },
+      { batchId: "a-new", status: 422, reason: "HTTP 422: new" },
+    );
+    store.close();
+    const db = new Database(file, { readonly: true });
+    expect(db.prepare("SELECT sink, acked_seq FROM alert_upload").all()).toEqual([
+      { sink: "alerts", acked_seq: 6 },
+    ]);
+    expect(
+      db.prepare("SELECT sink, lo, hi, batch_id FROM alert_quarantine ORDER BY lo").all(),
+    ).toEqual([
+      { sink: "alerts", lo: 2, hi: 3, batch_id: "a-bad" },
+      { sink: "alerts", lo: 5, hi: 5, batch_id: "a-worse" },
+      { sink: "alerts", lo: 6, hi: 6, batch_id: "a-new" },
+    ]);
+    // The readings' watermark is not the alerts' business.
+    expect(db.prepare("SELECT sink, acked_seq FROM sync_cursor").all()).toEqual([
+      { sink: "http", acked_seq: 2 },
     ]);
     db.close();
   });

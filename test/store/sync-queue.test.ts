@@ -1,6 +1,7 @@
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openStore, type SqliteStore } from "../../daemon/store/store.js";
+import { READINGS_OUTPUT } from "../../sync/output/names.js";
 import { memoryLogger, readings, tempDir } from "./helpers.js";
 
 describe("sync queue", () => {
@@ -21,7 +22,7 @@ describe("sync queue", () => {
     Array.from({ length: to - from + 1 }, (_, index) => from + index);
 
   it("hands out the oldest and the newest pending readings as batch readings", () => {
-    const queue = store.syncQueue();
+    const queue = store.syncQueue(READINGS_OUTPUT);
     expect(seqsOf(queue.oldestPending(0, 3))).toEqual([1, 2, 3]);
     expect(seqsOf(queue.oldestPending(98, 10))).toEqual([99, 100]);
     expect(seqsOf(queue.newestPending(3))).toEqual([98, 99, 100]);
@@ -51,7 +52,7 @@ describe("sync queue", () => {
       ],
       [],
     );
-    const queued = store.syncQueue().oldestPending(0, 1000);
+    const queued = store.syncQueue(READINGS_OUTPUT).oldestPending(0, 1000);
     expect(queued).toHaveLength(105);
     for (const item of queued) {
       expect(item.json).toBe(JSON.stringify(item.reading));
@@ -69,7 +70,7 @@ describe("sync queue", () => {
   });
 
   it("newest first, then the backlog: accepted ranges coalesce into the watermark", () => {
-    const queue = store.syncQueue();
+    const queue = store.syncQueue(READINGS_OUTPUT);
     queue.markUploaded(range(91, 100)); // live data first
     expect(seqsOf(queue.newestPending(5))).toEqual([86, 87, 88, 89, 90]);
     expect(queue.stats().pending).toBe(90);
@@ -88,7 +89,7 @@ describe("sync queue", () => {
   });
 
   it("keeps quarantined readings out of the queue, listed with the server's reason", () => {
-    const queue = store.syncQueue();
+    const queue = store.syncQueue(READINGS_OUTPUT);
     queue.quarantine(range(11, 20), {
       batchId: "b-11",
       status: 422,
@@ -116,11 +117,11 @@ describe("sync queue", () => {
   });
 
   it("keeps its state across a reopen", () => {
-    store.syncQueue().markUploaded(range(1, 40));
+    store.syncQueue(READINGS_OUTPUT).markUploaded(range(1, 40));
     store.close();
     store = openStore({ path: tmp.file(), maxBytes: 64 * 1024 * 1024, log: memoryLogger() });
     store.commit(readings(100, 5), []);
-    expect(seqsOf(store.syncQueue().oldestPending(0, 2))).toEqual([41, 42]);
-    expect(store.syncQueue().stats().pending).toBe(65);
+    expect(seqsOf(store.syncQueue(READINGS_OUTPUT).oldestPending(0, 2))).toEqual([41, 42]);
+    expect(store.syncQueue(READINGS_OUTPUT).stats().pending).toBe(65);
   });
 });

@@ -7,6 +7,7 @@ import { openStore, type SqliteStore } from "../../daemon/store/store.js";
 import type { SyncConfig } from "../../schemas/config-types.js";
 import type { NewAlert, NewReading } from "../../schemas/records.js";
 import { alertBatchId } from "../../sync/alerts-batch.js";
+import { ALERTS_OUTPUT, READINGS_OUTPUT } from "../../sync/output/names.js";
 import { SyncWorker } from "../../sync/worker.js";
 import { type FaultProxy, startFaultProxy } from "../support/http/fault-proxy.js";
 import { makeTempDir, waitUntil } from "../support/processes.js";
@@ -81,8 +82,8 @@ describe("alert uploads against sensord-ingest", () => {
     worker = new SyncWorker({
       config: testSyncConfig(proxy.url, { alertsEndpoint: `${proxy.url}/alerts`, ...overrides }),
       device: { id: "pi-lab-3", group: "2", gps: null, timezone: "Asia/Seoul" },
-      queue: store.syncQueue(),
-      alertQueue: store.alertUploadQueue(),
+      queue: store.syncQueue(READINGS_OUTPUT),
+      alertQueue: store.alertUploadQueue(ALERTS_OUTPUT),
       log,
       apiKey: () => API_KEY,
       // Backoffs at their shortest: 1 s.
@@ -196,7 +197,7 @@ describe("alert uploads against sensord-ingest", () => {
       quarantined: 3,
       lastError: null,
     });
-    expect(store.alertUploadQueue().quarantined()).toMatchObject([
+    expect(store.alertUploadQueue(ALERTS_OUTPUT).quarantined()).toMatchObject([
       {
         batchId: alertBatchId("pi-lab-3", alertIds(1, 3)),
         alerts: 3,
@@ -217,7 +218,7 @@ describe("alert uploads against sensord-ingest", () => {
     expect((await ingestedAlerts()).map((alert) => alert.id)).toEqual(alertIds(4, 2));
     expect(sync.status().alerts).toMatchObject({ pending: 0, uploadedTotal: 2, quarantined: 3 });
     // The refused events are still in the database.
-    expect(store.alertUploadQueue().stats()).toEqual({
+    expect(store.alertUploadQueue(ALERTS_OUTPUT).stats()).toEqual({
       pending: 0,
       quarantinedBatches: 1,
       quarantinedAlerts: 3,

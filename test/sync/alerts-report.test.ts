@@ -8,6 +8,7 @@ import { createMetrics } from "../../daemon/http/metrics.js";
 import { openStoreReader } from "../../daemon/store/reader.js";
 import { openStore } from "../../daemon/store/store.js";
 import type { NewAlert } from "../../schemas/records.js";
+import { ALERTS_OUTPUT } from "../../sync/output/names.js";
 import { loadText } from "../config/helpers.js";
 import { makeTempDir } from "../support/processes.js";
 
@@ -151,7 +152,7 @@ describe("offline status: alert uploads from the database", () => {
     const path = join(dir, "sensord.db");
     const store = openStore({ path, maxBytes: 64 * 1024 * 1024, log });
     store.commit([], [1, 2, 3, 4, 5].map(alert));
-    const queue = store.alertUploadQueue();
+    const queue = store.alertUploadQueue(ALERTS_OUTPUT);
     queue.markUploaded(2);
     // Never backwards, even if asked.
     queue.markUploaded(1);

@@ -8,6 +8,7 @@ import type { Batch } from "../../schemas/batch.js";
 import type { SyncConfig } from "../../schemas/config-types.js";
 import type { BatchEncoder } from "../../sync/encoder.js";
 import type { EncoderSettings } from "../../sync/encoder-protocol.js";
+import { READINGS_OUTPUT } from "../../sync/output/names.js";
 import { QueueEncoder } from "../../sync/queue-encoder.js";
 import { SyncWorker } from "../../sync/worker.js";
 import { readings } from "../store/helpers.js";
@@ -28,7 +29,10 @@ function sameFileEncoder(file: string, idPrefix: string, opened: Database.Databa
   return (settings: EncoderSettings): BatchEncoder => {
     const db = new Database(file, { readonly: true });
     opened.push(db);
-    const encoder = new QueueEncoder(new SqliteSyncQueue(db, idPrefix, file), settings);
+    const encoder = new QueueEncoder(
+      new SqliteSyncQueue(db, idPrefix, file, settings.sink),
+      settings,
+    );
     return {
       from: (afterSeq) => encoder.from(afterSeq),
       next: async () => encoder.next(),
@@ -67,7 +71,7 @@ describe("SyncWorker with an encoder (the backlog read and encoded elsewhere)", 
     worker = new SyncWorker({
       config: testSyncConfig(server.url, { batchMaxReadings: 500, ...overrides }),
       device: { id: "pi-enc", group: "2", gps: null, timezone: "UTC" },
-      queue: store.syncQueue(),
+      queue: store.syncQueue(READINGS_OUTPUT),
       log,
       apiKey: () => null,
       encoder: sameFileEncoder(store.file, store.idPrefix, opened),
@@ -82,7 +86,7 @@ describe("SyncWorker with an encoder (the backlog read and encoded elsewhere)", 
     const inThread = new SyncWorker({
       config: testSyncConfig(receiver.url, { batchMaxReadings: 500 }),
       device: { id: "pi-enc", group: "2", gps: null, timezone: "UTC" },
-      queue: copyStore.syncQueue(),
+      queue: copyStore.syncQueue(READINGS_OUTPUT),
       log,
       apiKey: () => null,
     });

@@ -8,6 +8,7 @@ import { openStore, type SqliteStore } from "../../daemon/store/store.js";
 import type { Batch } from "../../schemas/batch.js";
 import type { SyncConfig } from "../../schemas/config-types.js";
 import type { NewReading } from "../../schemas/records.js";
+import { READINGS_OUTPUT } from "../../sync/output/names.js";
 import { SyncWorker } from "../../sync/worker.js";
 import { makeTempDir, waitUntil } from "../support/processes.js";
 import { testSyncConfig } from "./config.js";
@@ -116,7 +117,7 @@ describe("SyncWorker draining a backlog", () => {
     worker = new SyncWorker({
       config: testSyncConfig(endpoint.url, overrides),
       device: { id: "pi-lab-3", group: "2", gps: null, timezone: "Asia/Seoul" },
-      queue: store.syncQueue(),
+      queue: store.syncQueue(READINGS_OUTPUT),
       log,
       apiKey: () => null,
       random,

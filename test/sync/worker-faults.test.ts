@@ -5,6 +5,7 @@ import { createLogger } from "../../core/logger.js";
 import { openStore, type SqliteStore } from "../../daemon/store/store.js";
 import type { SyncConfig } from "../../schemas/config-types.js";
 import type { NewReading } from "../../schemas/records.js";
+import { READINGS_OUTPUT } from "../../sync/output/names.js";
 import { SyncWorker } from "../../sync/worker.js";
 import { type FaultProxy, startFaultProxy } from "../support/http/fault-proxy.js";
 import { makeTempDir, waitUntil } from "../support/processes.js";
@@ -55,7 +56,7 @@ describe("SyncWorker against sensord-ingest through faults", () => {
     worker = new SyncWorker({
       config: testSyncConfig(proxy.url, { batchMaxReadings: 100, timeoutMs: 300, ...overrides }),
       device: { id: "pi-lab-3", group: "2", gps: null, timezone: "Asia/Seoul" },
-      queue: store.syncQueue(),
+      queue: store.syncQueue(READINGS_OUTPUT),
       log,
       apiKey: () => null,
       random: () => 0.5,

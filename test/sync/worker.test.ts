@@ -8,6 +8,7 @@ import { openStore, type SqliteStore } from "../../daemon/store/store.js";
 import { Batch } from "../../schemas/batch.js";
 import type { SyncConfig } from "../../schemas/config-types.js";
 import type { NewReading } from "../../schemas/records.js";
+import { READINGS_OUTPUT } from "../../sync/output/names.js";
 import { SyncWorker } from "../../sync/worker.js";
 import { type RecordingServer, startRecordingServer } from "../support/http/recording-server.js";
 import { makeTempDir, waitUntil } from "../support/processes.js";
@@ -69,7 +70,7 @@ describe("SyncWorker", () => {
     worker = new SyncWorker({
       config,
       device: { id: "pi-lab-3", group: "2", gps: "37.6100, 126.9963", timezone: "Asia/Seoul" },
-      queue: store.syncQueue(),
+      queue: store.syncQueue(READINGS_OUTPUT),
       log,
       apiKey,
       random: () => 0.5,

@@ -1,8 +1,9 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
+import { dashboardFiles, PACKAGE_ROOT } from "../../web/server/assets.js";
 import { StaticFiles, safeJoin } from "../../web/server/static.js";
 import { makeTempDir } from "../support/processes.js";
 
@@ -101,6 +102,27 @@ describe("static files", () => {
       "%E0%A4%A",
     ]) {
       expect(safeJoin(dir, bad), bad).toBeNull();
+    }
+  });
+
+  it("names its URLs as router patterns: each file, then one segment under each folder", () => {
+    const files = new StaticFiles(
+      [
+        { prefix: "/static/js/", dir: "/srv/js" },
+        { prefix: "/static/", dir: "/srv/assets" },
+      ],
+      { "/": "/srv/assets/page.html", "/static/js/lib.js": "/srv/lib/lib.js" },
+    );
+    expect(files.paths).toEqual(["/", "/static/js/lib.js", "/static/js/:file", "/static/:file"]);
+  });
+
+  it("the dashboards' folders hold no subfolder, which their one-segment routes would not reach", () => {
+    expect(dashboardFiles({}).paths).toContain("/static/js/:file");
+    for (const dir of ["dist/web/src", "web/assets"]) {
+      const folders = readdirSync(resolve(PACKAGE_ROOT, dir), { withFileTypes: true })
+        .filter((entry) => entry.isDirectory())
+        .map((entry) => entry.name);
+      expect(folders, dir).toEqual([]);
     }
   });
 });

@@ -47,6 +47,12 @@ export interface StaticMount {
  * (compressed once per file version), and no way out of a mount's folder.
  */
 export class StaticFiles {
+  /**
+   * The URL paths it may answer, as core/http/router.ts patterns: each
+   * file's path, then `<prefix>:file` for each folder (a folder's files sit
+   * directly in it). A server routes these here instead of keeping its own list.
+   */
+  readonly paths: readonly string[];
   private readonly cache = new Map<string, Loaded>();
   private readonly files = new Map<string, string>();
   private readonly mounts: StaticMount[];
@@ -54,6 +60,7 @@ export class StaticFiles {
   constructor(mounts: StaticMount[], files: Record<string, string> = {}) {
     this.mounts = mounts.map((mount) => ({ prefix: mount.prefix, dir: resolve(mount.dir) }));
     for (const [urlPath, file] of Object.entries(files)) this.files.set(urlPath, resolve(file));
+    this.paths = [...this.files.keys(), ...this.mounts.map((mount) => `${mount.prefix}:file`)];
   }
 
   /** The file a URL path maps to, or null (unknown path, traversal attempt, unknown type). */

@@ -1,6 +1,7 @@
 import * as apigateway from "aws-cdk-lib/aws-apigateway";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import { Construct } from "constructs";
+import { ROUTES } from "../../core/core.js";
 import type { StackParameters } from "./parameters.js";
 
 export interface IngestApiProps {
@@ -10,24 +11,16 @@ export interface IngestApiProps {
   dashboardOrigin: string;
 }
 
-/** Every route the ingest core answers, and whether it needs the API key. */
-export const API_ROUTES = [
-  { method: "POST", path: "/ingest", apiKey: true },
-  { method: "POST", path: "/ingest/alerts", apiKey: true },
-  { method: "POST", path: "/proxyLambda", apiKey: true },
-  { method: "GET", path: "/readings", apiKey: true },
-  { method: "GET", path: "/readings/series", apiKey: true },
-  { method: "GET", path: "/readings.csv", apiKey: true },
-  { method: "GET", path: "/devices", apiKey: true },
-  { method: "GET", path: "/alerts", apiKey: true },
-  { method: "GET", path: "/fleet/thresholds", apiKey: true },
-  { method: "PUT", path: "/fleet/thresholds", apiKey: true },
-  { method: "GET", path: "/fleet/thresholds/history", apiKey: true },
-  { method: "GET", path: "/fleet/thresholds/status", apiKey: true },
-  { method: "GET", path: "/fleet/desired", apiKey: true },
-  // Liveness probes carry no secret; the answer holds only counts.
-  { method: "GET", path: "/healthz", apiKey: false },
-] as const;
+/**
+ * Every route the ingest core answers, from its own table: a route added
+ * there is deployed. /healthz alone needs no key (liveness probes carry no
+ * secret; the answer holds only counts).
+ */
+export const API_ROUTES = ROUTES.routes.map((route) => ({
+  method: route.method,
+  path: route.path,
+  apiKey: route.auth,
+}));
 
 /**
  * The REST API in front of the ingest Lambda (proxy integration). Every
