@@ -1,4 +1,6 @@
-export type LogLevel = "error" | "warn" | "info" | "debug";
+/** Least to most verbose; the config schema offers these for `[log] level`. */
+export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 /** syslog priorities journald understands as a `<N>` line prefix (sd-daemon(3)). */

@@ -3,16 +3,26 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { TSchema } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import { ConfigTopLevel, LenientSensorEntry, sensorEntrySchema } from "./config.js";
+import { Value } from "@sinclair/typebox/value";
+import { parseDuration } from "../core/duration.js";
+import { parseSize } from "../core/size.js";
+import {
+  ConfigTopLevel,
+  configSections,
+  type KeyDecoding,
+  LenientSensorEntry,
+  sensorEntrySchema,
+} from "./config.js";
 import { RuleSlotBody, ThresholdRuleBody } from "./control.js";
 import { DRIVER_OPTION_SCHEMAS } from "./drivers/options.js";
 import { FleetThresholdsBody } from "./fleet-thresholds.js";
 
 /**
  * Turns the TypeBox schemas sensord checks at run time (the config file,
- * the control API's bodies and the fleet's desired thresholds) into plain JavaScript validators, so the running
- * daemon imports neither TypeBox nor its compiler (~12 MiB of RSS on a Pi
- * Zero, bench/memory.ts). Only when a check fails does the daemon load the
+ * the control API's bodies and the fleet's desired thresholds) into plain
+ * JavaScript validators, and the config sections' defaults and decoded keys
+ * into a table, so the running daemon imports neither TypeBox nor its
+ * compiler (~12 MiB of RSS on a Pi Zero, bench/memory.ts). Only when a check fails does the daemon load the
  * schemas, to say which key is wrong and how to fix it.
  *
  * The output is checked in (schemas/compiled/validators.js, next to its
@@ -41,6 +51,48 @@ function validator(name: string, schema: TSchema): string {
   return `(() => {\n${code}\n})()`;
 }
 
+/**
+ * Per section of the config (per entry of a `[[repeated]]` one), per key: its
+ * default and how it decodes, for daemon/config/decode.ts. A default outside
+ * its own schema or range fails the build rather than a daemon's start.
+ */
+export function keyDecodings(): Record<string, Record<string, KeyDecoding>> {
+  const sections: Record<string, Record<string, KeyDecoding>> = {};
+  for (const [name, section] of Object.entries<TSchema>(configSections)) {
+    const table: TSchema = section.type === "array" ? section.items : section;
+    const keys: Record<string, KeyDecoding> = {};
+    for (const [key, schema] of Object.entries<TSchema>(table.properties)) {
+      const decoding: KeyDecoding = {
+        default: schema.default,
+        decode: schema.decode,
+        min: schema.min,
+        max: schema.max,
+        example: schema.examples?.[0],
+      };
+      if (decoding.default !== undefined) checkDefault(`${name}.${key}`, schema, decoding);
+      keys[key] = Object.fromEntries(
+        Object.entries(decoding).filter(([, value]) => value !== undefined),
+      );
+    }
+    sections[name] = keys;
+  }
+  return sections;
+}
+
+function checkDefault(key: string, schema: TSchema, decoding: KeyDecoding): void {
+  const parse = decoding.decode === "size" ? parseSize : parseDuration;
+  const amount = (text: string | undefined) => (text === undefined ? null : parse(text));
+  const value = typeof decoding.default === "string" ? amount(decoding.default) : null;
+  const min = amount(decoding.min);
+  const max = amount(decoding.max);
+  const inRange =
+    decoding.decode === undefined ||
+    (value !== null && (min === null || value >= min) && (max === null || value <= max));
+  if (!Value.Check(schema, decoding.default) || !inRange) {
+    throw new Error(`${key}: the default ${JSON.stringify(decoding.default)} is not a valid value`);
+  }
+}
+
 /** The generated module's text, formatted as Biome formats it (so `biome ci` accepts it as is). */
 export function renderValidators(): string {
   const drivers = DRIVER_OPTION_SCHEMAS.map(({ name, optionsSchema }) => {
@@ -64,7 +116,7 @@ export function renderValidators(): string {
     "// uniqueItems: TOML values are JSON values, so equal JSON text is an equal value.",
     "const hash = (element) => JSON.stringify(element);",
     "",
-    `export const SENSOR_COMMON_KEYS = ${JSON.stringify(Object.keys(LenientSensorEntry.properties))};`,
+    `export const CONFIG_KEYS = ${JSON.stringify(keyDecodings())};`,
     "",
     `export const checkConfigTopLevel = ${validator("config top level", ConfigTopLevel)};`,
     "",

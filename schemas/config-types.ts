@@ -1,11 +1,13 @@
-import type { LogLevel } from "../core/logger.js";
+import type { DecodedSections } from "./config.js";
 import type { ComparisonOp, Gas, Severity, Unit } from "./vocabulary.js";
 
 /**
  * The config as the daemon and its outputs use it, after daemon/config/
  * resolves the file (schemas/config.ts): here, next to the file's schema,
  * so outputs in sync/ and sensorctl read the same types without importing
- * the daemon.
+ * the daemon. A key the file's schema already types is typed from it; the
+ * shapes stay written out where they differ from the file's (camelCase, ms
+ * and bytes in the name, paths resolved, derived fields).
  */
 
 /**
@@ -66,7 +68,7 @@ export interface MqttConfig {
   topic: string;
   /** `{device}` already replaced by the device id. */
   statusTopic: string;
-  qos: 0 | 1;
+  qos: DecodedSections["mqtt"]["qos"];
   /** Absolute paths, or null. The files are read at each connection attempt, not at load. */
   caFile: string | null;
   certFile: string | null;
@@ -81,7 +83,7 @@ export interface MqttConfig {
 
 export interface SyncConfig {
   endpoint: string;
-  format: "batch" | "original";
+  format: DecodedSections["sync"]["format"];
   index: string;
   schedule: string;
   /** > 0: upload continuously at this period instead of the cron schedule. */
@@ -96,10 +98,6 @@ export interface SyncConfig {
   maxRate: number;
   timeoutMs: number;
   compress: boolean;
-  /**
-   * `alerts_endpoint` as written: absent (undefined) takes the format's
-   * default, "" turns alert uploads off. daemon/config/alerts-endpoint.ts resolves it.
-   */
   /** Where alert events are POSTed (resolved, see daemon/config/alerts-endpoint.ts); null: not uploaded. */
   alertsEndpoint: string | null;
 }
@@ -119,9 +117,7 @@ export interface StorageConfig {
   maxBytes: number;
 }
 
-export interface LogConfig {
-  level: LogLevel;
-}
+export type LogConfig = DecodedSections["log"];
 
 /** stored value = slope x driver value + offset. */
 export interface LinearCalibration {
@@ -164,4 +160,4 @@ export interface ThresholdRule {
   sensor: string | null;
 }
 
-export type ThresholdPresetName = "safety" | "original" | "none";
+export type ThresholdPresetName = NonNullable<DecodedSections["thresholds_preset"]["preset"]>;

@@ -1,26 +1,17 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import { ERROR_CODES } from "../../core/errors.js";
 import { hostAllowed } from "../../core/host.js";
+import { secretMatcher } from "../../core/secret.js";
 import { HttpError } from "./errors.js";
 import type { CoreHeaders } from "./exchange.js";
 
-/**
- * `x-api-key` check. Both sides are hashed first so the comparison is
- * constant-time whatever the lengths (timingSafeEqual needs equal lengths,
- * and an early length mismatch would leak the key's length).
- */
+/** `x-api-key` check, in constant time (core/secret.ts). */
 export function apiKeyCheck(apiKey: string | null): (headers: CoreHeaders) => boolean {
   if (apiKey === null) return () => true;
-  const expected = digest(apiKey);
+  const matches = secretMatcher(apiKey);
   return (headers) => {
     const given = headers["x-api-key"];
-    if (given === undefined) return false;
-    return timingSafeEqual(digest(given), expected);
+    return given !== undefined && matches(given);
   };
-}
-
-function digest(text: string): Buffer {
-  return createHash("sha256").update(text, "utf8").digest();
 }
 
 /**

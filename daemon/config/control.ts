@@ -1,15 +1,14 @@
 import { isAbsolute, resolve } from "node:path";
 import type { ControlConfig } from "../../schemas/config-types.js";
-import { asString, asTable, type Problems } from "./problems.js";
+import { decodeSection } from "./decode.js";
+import { asTable, type Problems } from "./problems.js";
 
-/** Where systemd's RuntimeDirectory=sensord puts it; the unit creates the folder, sensord does not. */
-export const DEFAULT_CONTROL_SOCKET = "/run/sensord/sensord.sock";
 /** sun_path holds 108 bytes including the terminating NUL (unix(7)). */
 export const MAX_SOCKET_PATH_BYTES = 107;
 
 /** `[control]` -> ControlConfig; `socket = ""` turns the control API off. */
 export function resolveControl(raw: unknown, baseDir: string, problems: Problems): ControlConfig {
-  const text = asString(asTable(raw)?.socket) ?? DEFAULT_CONTROL_SOCKET;
+  const text = decodeSection("control", asTable(raw) ?? {}, problems).socket;
   if (text === "") return { socket: null };
   const socket = isAbsolute(text) ? text : resolve(baseDir, text);
   const bytes = Buffer.byteLength(socket);

@@ -2,10 +2,8 @@ import { isAbsolute, resolve } from "node:path";
 import { readApiKey } from "../../core/api-key.js";
 import { describeError } from "../../core/errors.js";
 import type { HttpConfig } from "../../schemas/config-types.js";
-import { asString, asTable, type Problems } from "./problems.js";
-
-/** Prometheus' registered default port for exporters of this kind; loopback so nothing is exposed by default. */
-export const DEFAULT_HTTP_LISTEN = "127.0.0.1:9464";
+import { decodeSection } from "./decode.js";
+import { asTable, type Problems } from "./problems.js";
 
 const LISTEN_HINT =
   'write it as host:port, e.g. "127.0.0.1:9464" or "[::1]:9464" ("0.0.0.0:9464" exposes it to the network), or "" to turn it off';
@@ -26,18 +24,18 @@ export function parseListen(text: string): { host: string; port: number } | null
  * `require_token = true` asks for it on loopback too (and lets tests exercise it).
  */
 export function resolveHttp(raw: unknown, problems: Problems, baseDir = process.cwd()): HttpConfig {
-  const table = asTable(raw);
-  const text = asString(table?.listen) ?? DEFAULT_HTTP_LISTEN;
+  const http = decodeSection("http", asTable(raw) ?? {}, problems);
+  const text = http.listen;
   if (text === "") return { listen: null, tokenFile: null };
   const listen = parseListen(text);
   if (listen === null) {
     problems.add("http.listen", `"${text}" is not an address to listen on; ${LISTEN_HINT}`);
     return { listen: null, tokenFile: null };
   }
-  const file = asString(table?.token_file);
+  const file = http.token_file;
   const tokenFile = file === undefined ? null : isAbsolute(file) ? file : resolve(baseDir, file);
   const exposed = !isLoopback(listen.host);
-  const required = table?.require_token;
+  const required = http.require_token;
   if (required === false && exposed) {
     problems.add(
       "http.require_token",

@@ -3,14 +3,8 @@ import { isAbsolute, resolve } from "node:path";
 import { describeError } from "../../core/errors.js";
 import type { MqttConfig } from "../../schemas/config-types.js";
 import { PRINTABLE } from "../../schemas/names.js";
-import { asString, asTable, type Problems } from "./problems.js";
-
-export const MQTT_DEFAULTS = {
-  /** The original system's topic, so its subscribers keep working. */
-  topic: "pi/1",
-  statusTopic: "sensord/{device}/status",
-  qos: 1,
-} as const;
+import { decodeSection } from "./decode.js";
+import { asTable, type Problems } from "./problems.js";
 
 const PROTOCOLS = new Set(["mqtt:", "mqtts:", "ws:", "wss:"]);
 
@@ -28,43 +22,32 @@ export function resolveMqtt(
 ): MqttConfig | null {
   const table = asTable(raw);
   if (table === undefined) return null;
-  const url = asString(table.url) ?? "";
-  if (table.url === undefined) {
-    problems.add(
-      "mqtt.url",
-      'missing; add url = "mqtts://broker.example:8883" (mqtt://, mqtts://, ws:// or wss://)',
-    );
-  } else if (!isMqttUrl(url)) {
+  const mqtt = decodeSection("mqtt", table, problems);
+  const url = mqtt.url ?? "";
+  if (mqtt.url !== undefined && !isMqttUrl(url)) {
     problems.add(
       "mqtt.url",
       `"${url}" is not an mqtt://, mqtts://, ws:// or wss:// URL, e.g. "mqtts://broker.example:8883"`,
     );
   }
   checkDeviceId(deviceId, problems);
-  const clientId = nonEmpty(table.client_id);
-  if (clientId !== null) checkClientId(clientId, problems);
-  const topic = topicOf(table.topic, "mqtt.topic", MQTT_DEFAULTS.topic, problems);
-  const statusTopic = topicOf(
-    table.status_topic,
-    "mqtt.status_topic",
-    MQTT_DEFAULTS.statusTopic,
-    problems,
-  ).replaceAll("{device}", deviceId);
-  const path = (value: unknown): string | null => {
-    const text = asString(value);
+  if (mqtt.client_id !== undefined) checkClientId(mqtt.client_id, problems);
+  checkTopic(mqtt.topic, "mqtt.topic", problems);
+  checkTopic(mqtt.status_topic, "mqtt.status_topic", problems);
+  const path = (text: string | undefined): string | null => {
     if (text === undefined || text === "") return null;
     return isAbsolute(text) ? text : resolve(baseDir, text);
   };
-  const certFile = path(table.cert_file);
-  const keyFile = path(table.key_file);
+  const certFile = path(mqtt.cert_file);
+  const keyFile = path(mqtt.key_file);
   if (certFile !== null && keyFile === null) {
     problems.add("mqtt.key_file", "missing; cert_file needs the private key it was issued for");
   }
   if (keyFile !== null && certFile === null) {
     problems.add("mqtt.cert_file", "missing; key_file needs the client certificate it belongs to");
   }
-  const username = nonEmpty(table.username);
-  const passwordFile = path(table.password_file);
+  const username = nonEmpty(mqtt.username);
+  const passwordFile = path(mqtt.password_file);
   if (passwordFile !== null) {
     if (username === null) {
       problems.add("mqtt.username", "missing; password_file needs a username to go with it");
@@ -82,18 +65,18 @@ export function resolveMqtt(
   }
   return {
     url,
-    clientId: clientId ?? deviceId,
-    topic,
-    statusTopic,
-    qos: table.qos === 0 ? 0 : MQTT_DEFAULTS.qos,
-    caFile: path(table.ca_file),
+    clientId: mqtt.client_id ?? deviceId,
+    topic: mqtt.topic,
+    statusTopic: mqtt.status_topic.replaceAll("{device}", deviceId),
+    qos: mqtt.qos,
+    caFile: path(mqtt.ca_file),
     certFile,
     keyFile,
     username,
     passwordFile,
-    alpn: nonEmpty(table.alpn),
-    publishReadings: table.publish_readings === true,
-    homeassistant: table.homeassistant === true,
+    alpn: nonEmpty(mqtt.alpn),
+    publishReadings: mqtt.publish_readings,
+    homeassistant: mqtt.homeassistant,
   };
 }
 
@@ -106,8 +89,7 @@ function isMqttUrl(text: string): boolean {
   }
 }
 
-function nonEmpty(value: unknown): string | null {
-  const text = asString(value);
+function nonEmpty(text: string | undefined): string | null {
   return text === undefined || text === "" ? null : text;
 }
 
@@ -155,18 +137,13 @@ function checkClientId(clientId: string, problems: Problems): void {
 }
 
 /** Publishing to a wildcard topic is a protocol error the broker answers by disconnecting. */
-function topicOf(raw: unknown, key: string, fallback: string, problems: Problems): string {
-  const topic = asString(raw) ?? fallback;
+function checkTopic(topic: string, key: string, problems: Problems): void {
   if (!PRINTABLE_TEXT.test(topic)) {
     problems.add(
       key,
       `${JSON.stringify(topic)} holds a control character (tab, newline, NUL...); use printable characters only, e.g. "pi/1"`,
     );
-    return fallback;
-  }
-  if (/[+#]/.test(topic)) {
+  } else if (/[+#]/.test(topic)) {
     problems.add(key, `"${topic}" contains + or #; name one topic without wildcards, e.g. "pi/1"`);
-    return fallback;
   }
-  return topic;
 }

@@ -180,7 +180,7 @@ function resolveDocument(
     source,
     device,
     storage: resolveStorage(doc.storage, baseDir, problems),
-    log: resolveLog(doc.log),
+    log: resolveLog(doc.log, problems),
     sensors,
     ...resolveThresholds(doc.thresholds, asTable(doc.thresholds_preset), sensors, problems),
     sync: resolveSync(doc.sync, baseDir, problems),

@@ -1,20 +1,9 @@
 import { hostname } from "node:os";
 import { isAbsolute, resolve } from "node:path";
-import { DURATION_HINT, formatDuration, parseDuration } from "../../core/duration.js";
-import type { LogLevel } from "../../core/logger.js";
-import { formatSize, parseSize, SIZE_HINT } from "../../core/size.js";
 import type { DeviceConfig, LogConfig, StorageConfig } from "../../schemas/config-types.js";
-import { asString, asTable, type Problems } from "./problems.js";
+import { decodeSection } from "./decode.js";
+import { asTable, type Problems } from "./problems.js";
 import { didYouMean } from "./suggest.js";
-
-export const DEFAULT_DATABASE_PATH = "/var/lib/sensord/sensord.db";
-export const DEFAULT_FLUSH_INTERVAL_MS = 1000;
-/** Below this, commits per second would wear an SD card for no gain. */
-export const MIN_FLUSH_INTERVAL_MS = 10;
-/** Above this, a power cut loses too much. */
-export const MAX_FLUSH_INTERVAL_MS = 600_000;
-export const DEFAULT_MAX_BYTES = 256 * 1024 ** 2;
-export const MIN_MAX_BYTES = 1024 ** 2;
 
 /** Defaults computed from the machine; injectable so tests are deterministic. */
 export interface MachineDefaults {
@@ -31,16 +20,14 @@ export function resolveDevice(
   machine: MachineDefaults,
   problems: Problems,
 ): DeviceConfig {
-  const table = asTable(raw) ?? {};
-  const gps = asString(table.gps);
-  const timezone = asString(table.timezone);
+  const { id, group, gps, timezone } = decodeSection("device", asTable(raw) ?? {}, problems);
   if (gps !== undefined) {
     const problem = gpsProblem(gps);
     if (problem !== null) problems.add("device.gps", problem);
   }
   return {
-    id: asString(table.id) ?? machine.hostname,
-    group: asString(table.group) ?? "0",
+    id: id ?? machine.hostname,
+    group,
     gps: gps ?? null,
     timezone: timezone === undefined ? machine.timezone : checkTimezone(timezone, problems),
   };
@@ -81,77 +68,14 @@ function checkTimezone(zone: string, problems: Problems): string {
 }
 
 export function resolveStorage(raw: unknown, baseDir: string, problems: Problems): StorageConfig {
-  const table = asTable(raw) ?? {};
-  const path = asString(table.path) ?? DEFAULT_DATABASE_PATH;
+  const storage = decodeSection("storage", asTable(raw) ?? {}, problems);
   return {
-    path: isAbsolute(path) ? path : resolve(baseDir, path),
-    flushIntervalMs: durationInRange(
-      table.flush_interval,
-      "storage.flush_interval",
-      {
-        min: MIN_FLUSH_INTERVAL_MS,
-        max: MAX_FLUSH_INTERVAL_MS,
-        fallback: DEFAULT_FLUSH_INTERVAL_MS,
-      },
-      problems,
-    ),
-    maxBytes: resolveMaxBytes(table.max_bytes, problems),
+    path: isAbsolute(storage.path) ? storage.path : resolve(baseDir, storage.path),
+    flushIntervalMs: storage.flush_interval,
+    maxBytes: storage.max_bytes,
   };
 }
 
-function resolveMaxBytes(raw: unknown, problems: Problems): number {
-  const text = asString(raw);
-  if (text === undefined) return DEFAULT_MAX_BYTES;
-  const bytes = parseSize(text);
-  if (bytes === null) {
-    problems.add("storage.max_bytes", `"${text}" is not a size; ${SIZE_HINT}`);
-  } else if (bytes < MIN_MAX_BYTES) {
-    problems.add(
-      "storage.max_bytes",
-      `"${text}" is too small; use at least "${formatSize(MIN_MAX_BYTES)}", e.g. "64MiB"`,
-    );
-  }
-  return bytes ?? DEFAULT_MAX_BYTES;
-}
-
-export interface DurationLimits {
-  min: number;
-  max?: number;
-  fallback: number;
-}
-
-/**
- * A duration key: ms, or `fallback` when absent (or wrong, with a problem
- * added). A wrong type was already reported by the schema check.
- */
-export function durationInRange(
-  raw: unknown,
-  key: string,
-  limits: DurationLimits,
-  problems: Problems,
-): number {
-  const text = asString(raw);
-  if (text === undefined) return limits.fallback;
-  const ms = parseDuration(text);
-  if (ms === null) {
-    problems.add(key, `"${text}" is not a duration; ${DURATION_HINT}`);
-    return limits.fallback;
-  }
-  const range =
-    limits.max === undefined
-      ? `at least "${formatDuration(limits.min)}"`
-      : `from "${formatDuration(limits.min)}" to "${formatDuration(limits.max)}"`;
-  if (ms < limits.min || (limits.max !== undefined && ms > limits.max)) {
-    problems.add(key, `"${text}" is out of range; use a duration ${range}`);
-  }
-  return ms;
-}
-
-export function resolveLog(raw: unknown): LogConfig {
-  const level = asString(asTable(raw)?.level);
-  return { level: isLogLevel(level) ? level : "info" };
-}
-
-function isLogLevel(value: string | undefined): value is LogLevel {
-  return value === "error" || value === "warn" || value === "info" || value === "debug";
+export function resolveLog(raw: unknown, problems: Problems): LogConfig {
+  return decodeSection("log", asTable(raw) ?? {}, problems);
 }

@@ -1,9 +1,10 @@
 import { formatDuration } from "../../core/duration.js";
-import { SENSOR_COMMON_KEYS } from "../../schemas/compiled/validators.js";
+import { CONFIG_KEYS } from "../../schemas/compiled/validators.js";
 import type { ChannelConfig, SensorConfig } from "../../schemas/config-types.js";
 import { DEFAULT_UNIT, GASES, type Gas, UNITS, type Unit } from "../../schemas/names.js";
 import { DRIVERS, type DriverDefinition } from "../drivers/registry.js";
 import { canConvert } from "../units/convert.js";
+import { decodeSection } from "./decode.js";
 import {
   asNumber,
   asString,
@@ -13,14 +14,14 @@ import {
   type Problems,
   quoteList,
 } from "./problems.js";
-import { durationInRange } from "./sections.js";
 import type { ShapeChecks } from "./shape-checks.js";
 import { didYouMean } from "./suggest.js";
 
 /** The shortest interval between reads, except "0s" (as fast as the driver goes) where allowed. */
 export const MIN_INTERVAL_MS = 10;
 
-const COMMON_KEYS: ReadonlySet<string> = new Set(SENSOR_COMMON_KEYS);
+/** The keys every `[[sensors]]` entry accepts, whatever its driver; the rest are the driver's. */
+const COMMON_KEYS: ReadonlySet<string> = new Set(Object.keys(CONFIG_KEYS.sensors));
 
 function driverList(): string {
   return [...DRIVERS.keys()].join(", ");
@@ -76,16 +77,12 @@ function resolveSensor(
   }
   const definition = lookupDriver(table.driver, `${prefix}.driver`, problems);
   checks.sensorEntry(definition?.name, table, prefix, problems);
+  const written = decodeSection("sensors", table, problems, prefix);
   const sensor: SensorConfig = {
     id: asString(table.id) ?? "",
     driver: definition?.name ?? asString(table.driver) ?? "",
-    intervalMs: resolveInterval(table.interval, `${prefix}.interval`, definition, problems),
-    warmupMs: durationInRange(
-      table.warmup,
-      `${prefix}.warmup`,
-      { min: 0, fallback: definition?.defaultWarmupMs ?? 0 },
-      problems,
-    ),
+    intervalMs: resolveInterval(written.interval, table.interval, prefix, definition, problems),
+    warmupMs: written.warmup ?? definition?.defaultWarmupMs ?? 0,
     channels: resolveChannels(table.channels),
     options: driverOptions(table),
   };
@@ -112,14 +109,16 @@ function lookupDriver(raw: unknown, key: string, problems: Problems): DriverDefi
   return definition;
 }
 
+/** Driver-dependent limits the schema cannot state; `raw` is the text as written, for the message. */
 function resolveInterval(
+  written: number | undefined,
   raw: unknown,
-  key: string,
+  prefix: string,
   definition: DriverDefinition | undefined,
   problems: Problems,
 ): number {
-  const fallback = definition?.defaultIntervalMs ?? 1000;
-  const ms = durationInRange(raw, key, { min: 0, fallback }, problems);
+  const key = `${prefix}.interval`;
+  const ms = written ?? definition?.defaultIntervalMs ?? 1000;
   if (ms === 0 && definition !== undefined && !definition.allowsFullSpeed) {
     const fullSpeed = [...DRIVERS.values()].filter((driver) => driver.allowsFullSpeed);
     problems.add(

@@ -2,48 +2,23 @@ import { accessSync, constants } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import cron from "node-cron";
 import { describeError } from "../../core/errors.js";
-import { formatSize, parseSize, SIZE_HINT } from "../../core/size.js";
+import { formatSize } from "../../core/size.js";
+import type { DecodedSections } from "../../schemas/config.js";
 import type { SyncConfig } from "../../schemas/config-types.js";
 import { alertsEndpoint } from "./alerts-endpoint.js";
-import { asString, asTable, type Problems } from "./problems.js";
-import { durationInRange } from "./sections.js";
-
-export const SYNC_DEFAULTS = {
-  format: "batch",
-  index: "gasdetect",
-  schedule: "* * * * *",
-  batchMaxReadings: 1000,
-  batchMaxBytes: 256 * 1024,
-  /**
-   * A backlog goes in bigger requests than live data: 2.4x fewer requests
-   * (per-request costs are the endpoint's too) for the same drain rate. Paired
-   * runs of the sensord binary (300k backlog to the minimal receiver, 2-core VM,
-   * median of 3): 1000 and 2500 readings gave the same rate within the noise
-   * (125k-195k vs 137k-149k/s), 5000 and 10000 were slower (106k, 123k/s) and
-   * took more CPU and 25-60 MiB more peak RSS. 1 MiB is not binding at 2500
-   * readings and an eighth of sensord-ingest's 8 MiB body limit; a smaller
-   * endpoint answers 413 and the batch is split.
-   */
-  backlogBatchMaxReadings: 2500,
-  backlogBatchMaxBytes: 1024 * 1024,
-  maxRate: 20_000,
-  timeoutMs: 15_000,
-} as const;
+import { decodeSection } from "./decode.js";
+import { asTable, type Problems } from "./problems.js";
 
 /** `[sync]` -> SyncConfig, or null when the section is absent (readings stay on the device). */
 export function resolveSync(raw: unknown, baseDir: string, problems: Problems): SyncConfig | null {
   const table = asTable(raw);
   if (table === undefined) return null;
-  const endpoint = asString(table.endpoint) ?? "";
-  if (table.endpoint === undefined) {
-    problems.add(
-      "sync.endpoint",
-      'missing; add endpoint = "https://..." (the URL readings are POSTed to)',
-    );
-  } else if (!isHttpUrl(endpoint)) {
+  const sync = decodeSection("sync", table, problems);
+  const endpoint = sync.endpoint ?? "";
+  if (sync.endpoint !== undefined && !isHttpUrl(endpoint)) {
     problems.add("sync.endpoint", `"${endpoint}" is not an http:// or https:// URL`);
   }
-  const alertsWritten = asString(table.alerts_endpoint);
+  const alertsWritten = sync.alerts_endpoint;
   if (alertsWritten !== undefined && alertsWritten !== "" && !isHttpUrl(alertsWritten)) {
     problems.add(
       "sync.alerts_endpoint",
@@ -51,15 +26,13 @@ export function resolveSync(raw: unknown, baseDir: string, problems: Problems): 
         'or "" to not upload them',
     );
   }
-  const format = table.format === "original" ? "original" : "batch";
-  const schedule = asString(table.schedule) ?? SYNC_DEFAULTS.schedule;
-  if (!cron.validate(schedule)) {
+  if (!cron.validate(sync.schedule)) {
     problems.add(
       "sync.schedule",
-      `"${schedule}" is not a cron expression; use five fields (minute hour day month weekday), e.g. "*/5 * * * *"`,
+      `"${sync.schedule}" is not a cron expression; use five fields (minute hour day month weekday), e.g. "*/5 * * * *"`,
     );
   }
-  const keyFile = asString(table.api_key_file);
+  const keyFile = sync.api_key_file;
   const keyPath =
     keyFile === undefined ? null : isAbsolute(keyFile) ? keyFile : resolve(baseDir, keyFile);
   if (keyPath !== null) {
@@ -74,40 +47,21 @@ export function resolveSync(raw: unknown, baseDir: string, problems: Problems): 
       );
     }
   }
-  const batchMaxReadings =
-    typeof table.batch_max_readings === "number"
-      ? table.batch_max_readings
-      : SYNC_DEFAULTS.batchMaxReadings;
-  const batchMaxBytes = resolveBatchBytes(table.batch_max_bytes, "sync.batch_max_bytes", problems);
   return {
     endpoint,
-    format,
-    index: asString(table.index) ?? SYNC_DEFAULTS.index,
-    schedule,
-    intervalMs: durationInRange(table.interval, "sync.interval", { min: 0, fallback: 0 }, problems),
-    apiKeyFile:
-      keyFile === undefined ? null : isAbsolute(keyFile) ? keyFile : resolve(baseDir, keyFile),
-    batchMaxReadings,
-    batchMaxBytes,
-    backlogBatchMaxReadings: resolveBacklogReadings(
-      table.backlog_batch_max_readings,
-      table.batch_max_readings === undefined ? null : batchMaxReadings,
-      problems,
-    ),
-    backlogBatchMaxBytes: resolveBacklogBytes(
-      table.backlog_batch_max_bytes,
-      table.batch_max_bytes === undefined ? null : batchMaxBytes,
-      problems,
-    ),
-    maxRate: typeof table.max_rate === "number" ? table.max_rate : SYNC_DEFAULTS.maxRate,
-    timeoutMs: durationInRange(
-      table.timeout,
-      "sync.timeout",
-      { min: 100, max: 600_000, fallback: SYNC_DEFAULTS.timeoutMs },
-      problems,
-    ),
-    compress: table.compress !== false,
-    alertsEndpoint: alertsEndpoint({ endpoint, format }, alertsWritten),
+    format: sync.format,
+    index: sync.index,
+    schedule: sync.schedule,
+    intervalMs: sync.interval,
+    apiKeyFile: keyPath,
+    batchMaxReadings: sync.batch_max_readings,
+    batchMaxBytes: sync.batch_max_bytes,
+    backlogBatchMaxReadings: backlogReadings(table, sync, problems),
+    backlogBatchMaxBytes: backlogBytes(table, sync, problems),
+    maxRate: sync.max_rate,
+    timeoutMs: sync.timeout,
+    compress: sync.compress,
+    alertsEndpoint: alertsEndpoint({ endpoint, format: sync.format }, alertsWritten),
   };
 }
 
@@ -120,54 +74,51 @@ function isHttpUrl(text: string): boolean {
   }
 }
 
-function resolveBatchBytes(raw: unknown, key: string, problems: Problems): number {
-  const text = asString(raw);
-  if (text === undefined) return SYNC_DEFAULTS.batchMaxBytes;
-  const bytes = parseSize(text);
-  if (bytes === null || bytes < 1024) {
-    problems.add(key, `"${text}" is not a size of at least 1KiB; ${SIZE_HINT}`);
-    return SYNC_DEFAULTS.batchMaxBytes;
-  }
-  return bytes;
-}
+type DecodedSync = DecodedSections["sync"];
 
 /**
  * Never below batch_max_readings: a backlog batch is a live batch or bigger.
- * As with bytes, a batch_max_readings written out is taken as the endpoint's
- * limit and the backlog follows it unless told otherwise.
+ * A batch_max_readings written out is taken as the endpoint's limit, so the
+ * backlog follows it unless told otherwise.
  */
-function resolveBacklogReadings(
-  raw: unknown,
-  writtenLive: number | null,
+function backlogReadings(
+  table: Record<string, unknown>,
+  sync: DecodedSync,
   problems: Problems,
 ): number {
-  if (typeof raw !== "number") return writtenLive ?? SYNC_DEFAULTS.backlogBatchMaxReadings;
-  const live = writtenLive ?? SYNC_DEFAULTS.batchMaxReadings;
-  if (raw < live) {
+  const live = sync.batch_max_readings;
+  if (table.backlog_batch_max_readings === undefined) {
+    return table.batch_max_readings === undefined ? sync.backlog_batch_max_readings : live;
+  }
+  if (sync.backlog_batch_max_readings < live) {
     problems.add(
       "sync.backlog_batch_max_readings",
-      `${raw} is below batch_max_readings (${live}); set it to at least ${live}, or remove it`,
+      `${sync.backlog_batch_max_readings} is below batch_max_readings (${live}); set it to at least ${live}, or remove it`,
     );
     return live;
   }
-  return raw;
+  return sync.backlog_batch_max_readings;
 }
 
 /**
- * A batch_max_bytes written out is taken as the endpoint's limit, so the
- * backlog follows it unless told otherwise: 2 MiB batches to an endpoint that
- * takes 100 KiB would each be refused (413) and split five times over.
+ * As with readings: 2 MiB batches to an endpoint that takes 100 KiB would
+ * each be refused (413) and split five times over.
  */
-function resolveBacklogBytes(raw: unknown, writtenLive: number | null, problems: Problems): number {
-  if (raw === undefined) return writtenLive ?? SYNC_DEFAULTS.backlogBatchMaxBytes;
-  const live = writtenLive ?? SYNC_DEFAULTS.batchMaxBytes;
-  const bytes = resolveBatchBytes(raw, "sync.backlog_batch_max_bytes", problems);
-  if (bytes < live) {
+function backlogBytes(
+  table: Record<string, unknown>,
+  sync: DecodedSync,
+  problems: Problems,
+): number {
+  const live = sync.batch_max_bytes;
+  if (table.backlog_batch_max_bytes === undefined) {
+    return table.batch_max_bytes === undefined ? sync.backlog_batch_max_bytes : live;
+  }
+  if (sync.backlog_batch_max_bytes < live) {
     problems.add(
       "sync.backlog_batch_max_bytes",
-      `"${asString(raw)}" is below batch_max_bytes (${formatSize(live)}); set it to at least that, or remove it`,
+      `"${String(table.backlog_batch_max_bytes)}" is below batch_max_bytes (${formatSize(live)}); set it to at least that, or remove it`,
     );
     return live;
   }
-  return bytes;
+  return sync.backlog_batch_max_bytes;
 }

@@ -3,20 +3,14 @@ import type {
   ThresholdPresetName,
   ThresholdRule,
 } from "../../schemas/config-types.js";
-import { DEFAULT_UNIT, GASES, OPS, SEVERITIES, UNITS } from "../../schemas/names.js";
+import { DEFAULT_UNIT } from "../../schemas/names.js";
 import { effectiveRules } from "../thresholds/presets.js";
 import { duplicateRuleKeys, ruleKey } from "../thresholds/rule-key.js";
 import { ruleClearProblem, ruleRangeProblem, ruleUnitProblem } from "../thresholds/validate.js";
-import { asNumber, asString, asTable, childKey, type Problems } from "./problems.js";
-import { durationInRange } from "./sections.js";
+import { decodeSection } from "./decode.js";
+import { asTable, childKey, type Problems } from "./problems.js";
 import { channelUnit } from "./sensors.js";
 import { didYouMean } from "./suggest.js";
-
-const PRESETS: readonly ThresholdPresetName[] = ["safety", "original", "none"];
-
-function pick<T extends string>(choices: readonly T[], value: unknown): T | undefined {
-  return choices.find((choice) => choice === value);
-}
 
 export interface ResolvedThresholds {
   thresholds: ThresholdRule[];
@@ -54,7 +48,7 @@ export function resolveThresholds(
     }
   }
 
-  const named = pick(PRESETS, asTable(rawPreset)?.preset);
+  const named = decodeSection("thresholds_preset", asTable(rawPreset) ?? {}, problems).preset;
   const explicit = named !== undefined;
   const thresholdPreset = named ?? (userRules.length > 0 ? "none" : "safety");
   const thresholds = effectiveRules(thresholdPreset, userRules, explicit);
@@ -71,19 +65,20 @@ function resolveRule(
   problems: Problems,
 ): ThresholdRule | null {
   const table = asTable(entry);
-  const gas = pick(GASES, table?.gas);
-  const value = asNumber(table?.value);
+  if (table === undefined) return null;
+  const written = decodeSection("thresholds", table, problems, prefix);
+  const { gas, value } = written;
   // Without a gas or a value there is no rule to check further (the schema check said why).
-  if (table === undefined || gas === undefined || value === undefined) return null;
+  if (gas === undefined || value === undefined) return null;
   const rule: ThresholdRule = {
     gas,
-    op: pick(OPS, table.op) ?? ">=",
+    op: written.op,
     value,
-    unit: pick(UNITS, table.unit) ?? null,
-    clear: asNumber(table.clear) ?? null,
-    forMs: durationInRange(table.for, `${prefix}.for`, { min: 0, fallback: 0 }, problems),
-    severity: pick(SEVERITIES, table.severity) ?? "warning",
-    sensor: asString(table.sensor) ?? null,
+    unit: written.unit ?? null,
+    clear: written.clear ?? null,
+    forMs: written.for,
+    severity: written.severity,
+    sensor: written.sensor ?? null,
   };
   const clearProblem = ruleClearProblem(rule);
   if (clearProblem !== null) problems.add(`${prefix}.clear`, clearProblem);

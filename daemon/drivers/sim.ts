@@ -1,5 +1,6 @@
 import { DURATION_HINT, parseDuration } from "../../core/duration.js";
 import type { SensorConfig } from "../../schemas/config-types.js";
+import { SIM_DEFAULT_SPIKE_EVERY_MS } from "../../schemas/drivers/names.js";
 import type { Gas } from "../../schemas/vocabulary.js";
 import type { Sample, SensorDriver } from "./driver.js";
 import type { DriverDefinition } from "./registry.js";
@@ -83,8 +84,6 @@ export class GasSimulation {
   }
 }
 
-const DEFAULT_SPIKE_EVERY_MS = 60_000;
-
 export const simDriver: DriverDefinition = {
   name: "sim",
   defaultIntervalMs: 1000,
@@ -94,7 +93,7 @@ export const simDriver: DriverDefinition = {
   check(sensor, keyPrefix) {
     const spikeEvery = sensor.options.spike_every;
     const spikeEveryMs =
-      typeof spikeEvery === "string" ? parseDuration(spikeEvery) : DEFAULT_SPIKE_EVERY_MS;
+      typeof spikeEvery === "string" ? parseDuration(spikeEvery) : SIM_DEFAULT_SPIKE_EVERY_MS;
     if (spikeEveryMs === null || spikeEveryMs <= 0) {
       return [
         {
@@ -110,7 +109,8 @@ export const simDriver: DriverDefinition = {
       typeof sensor.options.seed === "number" ? sensor.options.seed : hashSeed(sensor.id);
     const spikeEvery = sensor.options.spike_every;
     const spikeEveryMs =
-      (typeof spikeEvery === "string" ? parseDuration(spikeEvery) : null) ?? DEFAULT_SPIKE_EVERY_MS;
+      (typeof spikeEvery === "string" ? parseDuration(spikeEvery) : null) ??
+      SIM_DEFAULT_SPIKE_EVERY_MS;
     const simulation = new GasSimulation({
       seed,
       spikeChance: Math.min(1, sensor.intervalMs / Math.max(1, spikeEveryMs)),

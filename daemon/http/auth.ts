@@ -1,5 +1,5 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
+import { secretMatcher } from "../../core/secret.js";
 
 /** The cookie the page keeps the token in after `/?token=` (HttpOnly: page scripts never see it). */
 export const TOKEN_COOKIE = "sensord_token";
@@ -27,17 +27,12 @@ export function presentedToken(headers: IncomingHttpHeaders): string | null {
 
 /**
  * Whether a request may read the dashboard's data: always when no token is
- * configured (loopback), else only with the configured token. Compares
- * digests in constant time, so response timing says nothing about the token.
+ * configured (loopback), else only with the configured token, compared in
+ * constant time so response timing says nothing about it.
  */
 export function mayRead(expected: string | null, presented: string | null): boolean {
   if (expected === null) return true;
-  if (presented === null) return false;
-  return timingSafeEqual(digest(expected), digest(presented));
-}
-
-function digest(text: string): Buffer {
-  return createHash("sha256").update(text).digest();
+  return presented !== null && secretMatcher(expected)(presented);
 }
 
 /** Set on `/?token=<valid>`: a session cookie for this server only, never sent cross-site. */

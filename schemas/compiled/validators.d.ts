@@ -1,7 +1,11 @@
 /** Types of validators.js, which schemas/compile.ts generates from the TypeBox schemas. */
 
-/** The keys every `[[sensors]]` entry accepts, whatever its driver. */
-export declare const SENSOR_COMMON_KEYS: readonly string[];
+import type { KeyDecoding, SectionName } from "../config.js";
+
+/** Per section of the config (per entry of a repeated one), per key: its default and how it decodes. */
+export declare const CONFIG_KEYS: Readonly<
+  Record<SectionName, Readonly<Record<string, Readonly<KeyDecoding>>>>
+>;
 /** ConfigTopLevel (schemas/config.ts). */
 export declare function checkConfigTopLevel(value: unknown): boolean;
 /** LenientSensorEntry (schemas/config.ts): a sensor whose driver is unknown. */

@@ -5,7 +5,66 @@
 // uniqueItems: TOML values are JSON values, so equal JSON text is an equal value.
 const hash = (element) => JSON.stringify(element);
 
-export const SENSOR_COMMON_KEYS = ["id", "driver", "interval", "warmup", "channels"];
+export const CONFIG_KEYS = {
+  device: { id: {}, group: { default: "0" }, gps: {}, timezone: {} },
+  storage: {
+    path: { default: "/var/lib/sensord/sensord.db" },
+    flush_interval: { default: "1s", decode: "duration", min: "10ms", max: "10m" },
+    max_bytes: { default: "256MiB", decode: "size", min: "1MiB", example: "64MiB" },
+  },
+  log: { level: { default: "info" } },
+  sensors: {
+    id: {},
+    driver: {},
+    interval: { decode: "duration" },
+    warmup: { decode: "duration" },
+    channels: {},
+  },
+  thresholds: {
+    gas: {},
+    op: { default: ">=" },
+    value: {},
+    unit: {},
+    clear: {},
+    for: { default: "0s", decode: "duration" },
+    severity: { default: "warning" },
+    sensor: {},
+  },
+  thresholds_preset: { preset: {} },
+  sync: {
+    endpoint: {},
+    format: { default: "batch" },
+    index: { default: "gasdetect" },
+    schedule: { default: "* * * * *" },
+    interval: { default: "0s", decode: "duration" },
+    api_key_file: {},
+    batch_max_readings: { default: 1000 },
+    batch_max_bytes: { default: "256KiB", decode: "size", min: "1KiB", example: "256KiB" },
+    backlog_batch_max_readings: { default: 2500 },
+    backlog_batch_max_bytes: { default: "1MiB", decode: "size", min: "1KiB", example: "1MiB" },
+    max_rate: { default: 20000 },
+    timeout: { default: "15s", decode: "duration", min: "100ms", max: "10m" },
+    compress: { default: true },
+    alerts_endpoint: {},
+  },
+  mqtt: {
+    url: {},
+    client_id: {},
+    topic: { default: "pi/1" },
+    status_topic: { default: "sensord/{device}/status" },
+    qos: { default: 1 },
+    ca_file: {},
+    cert_file: {},
+    key_file: {},
+    username: {},
+    password_file: {},
+    alpn: {},
+    publish_readings: { default: false },
+    homeassistant: { default: false },
+  },
+  control: { socket: { default: "/run/sensord/sensord.sock" } },
+  http: { listen: { default: "127.0.0.1:9464" }, token_file: {}, require_token: {} },
+};
 
 export const checkConfigTopLevel = (() => {
   const local_0 = /^[^\u0000-\u001f\u007f]*$/;

@@ -1,5 +1,5 @@
 import { type TArray, type TInteger, type TLiteral, type TUnion, Type } from "@sinclair/typebox";
-import { hexAddress } from "./names.js";
+import { hexAddress, I2C_DEFAULT_BUS } from "./names.js";
 
 /**
  * Option keys every I2C board driver shares. The config loader validates
@@ -10,7 +10,7 @@ import { hexAddress } from "./names.js";
 export function busOption(): TInteger {
   return Type.Integer({
     minimum: 0,
-    description: "I2C bus number, i.e. /dev/i2c-<bus>. Default: 1 (the Raspberry Pi header bus)",
+    description: `I2C bus number, i.e. /dev/i2c-<bus>. Default: ${I2C_DEFAULT_BUS} (the Raspberry Pi header bus)`,
   });
 }
 

@@ -1,5 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import { DURATION_PATTERN } from "../names.js";
+import { SIM_DEFAULT_SPIKE_EVERY_MS } from "./names.js";
 
 /** The sim driver's own `[[sensors]]` keys; defaults are applied in daemon/drivers/sim.ts. */
 export const SimOptionsSchema = Type.Object({
@@ -9,7 +10,7 @@ export const SimOptionsSchema = Type.Object({
   spike_every: Type.Optional(
     Type.String({
       pattern: DURATION_PATTERN,
-      description: 'Mean time between spikes, a duration such as "60s". Default: "60s"',
+      description: `Mean time between spikes, a duration such as "60s". Default: "${SIM_DEFAULT_SPIKE_EVERY_MS / 1000}s"`,
     }),
   ),
 });

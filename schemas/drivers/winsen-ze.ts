@@ -1,6 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import { DURATION_PATTERN } from "../names.js";
-import { MAX_DECIMALS, ZE_GASES, ZE_MODELS } from "./names.js";
+import { MAX_DECIMALS, ZE_DEFAULTS, ZE_GASES, ZE_MODELS, ZE_MODES } from "./names.js";
 
 /**
  * The winsen-ze driver's own `[[sensors]]` keys; defaults are applied in
@@ -19,18 +19,28 @@ export const WinsenZeOptionsSchema = Type.Object({
     },
   ),
   baud: Type.Optional(
-    Type.Integer({ minimum: 1200, maximum: 115_200, description: "Baud rate. Default: 9600" }),
+    Type.Integer({
+      minimum: 1200,
+      maximum: 115_200,
+      description: `Baud rate. Default: ${ZE_DEFAULTS.baud}`,
+    }),
   ),
   mode: Type.Optional(
-    Type.Union([Type.Literal("active"), Type.Literal("qa")], {
-      description:
-        '"active": the module pushes a frame a second; "qa": sensord asks on every read. Default: "active"',
-    }),
+    Type.Union(
+      ZE_MODES.map((mode) => Type.Literal(mode)),
+      {
+        description:
+          '"active": the module pushes a frame a second; "qa": sensord asks on every read. ' +
+          `Default: "${ZE_DEFAULTS.mode}"`,
+      },
+    ),
   ),
   model: Type.Optional(
     Type.Union(
       ZE_MODELS.map((model) => Type.Literal(model)),
-      { description: 'Module family; selects the mode-switch command. Default: "ze07"' },
+      {
+        description: `Module family; selects the mode-switch command. Default: "${ZE_DEFAULTS.model}"`,
+      },
     ),
   ),
   decimals: Type.Optional(
@@ -45,7 +55,7 @@ export const WinsenZeOptionsSchema = Type.Object({
   timeout: Type.Optional(
     Type.String({
       pattern: DURATION_PATTERN,
-      description: 'How long a read waits for a valid frame. Default: "2.5s"',
+      description: `How long a read waits for a valid frame. Default: "${ZE_DEFAULTS.timeoutMs / 1000}s"`,
     }),
   ),
 });

@@ -1,6 +1,6 @@
 import { DriverError, ERROR_CODES } from "../../../core/errors.js";
 import type { Logger } from "../../../core/logger.js";
-import { type GmGas, hexAddress } from "../../../schemas/drivers/names.js";
+import { type GmGas, type GmOutput, hexAddress } from "../../../schemas/drivers/names.js";
 import type { ChannelValue, Sample, SensorDriver } from "../driver.js";
 import type { I2cBus, I2cBusOpener } from "../i2c/bus.js";
 import { type I2cTarget, i2cError } from "../i2c/errors.js";
@@ -19,8 +19,6 @@ import {
   GM_REPLY_LENGTH,
   gmVolts,
 } from "./protocol.js";
-
-export type GmOutput = "raw" | "volts";
 
 export interface GmSettings {
   bus: number;

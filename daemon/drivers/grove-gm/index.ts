@@ -1,15 +1,22 @@
 import type { SensorConfig } from "../../../schemas/config-types.js";
-import { GM_DEFAULT_ADDRESS, GM_GASES, type GmGas } from "../../../schemas/drivers/names.js";
+import {
+  GM_DEFAULT_ADDRESS,
+  GM_DEFAULT_OUTPUT,
+  GM_GASES,
+  GM_OUTPUTS,
+  type GmGas,
+  I2C_DEFAULT_BUS,
+} from "../../../schemas/drivers/names.js";
 import type { SensorDriver } from "../driver.js";
 import { readGases, readInteger } from "../i2c/options.js";
 import type { I2cTiming } from "../i2c/transfer.js";
 import type { DriverContext, DriverDefinition } from "../registry.js";
-import { GM_TIMING, GmDriver, type GmOutput, type GmSettings } from "./driver.js";
+import { GM_TIMING, GmDriver, type GmSettings } from "./driver.js";
 
 export function gmSettings(options: Record<string, unknown>): GmSettings {
-  const output: GmOutput = options.output === "volts" ? "volts" : "raw";
+  const output = GM_OUTPUTS.find((name) => name === options.output) ?? GM_DEFAULT_OUTPUT;
   return {
-    bus: readInteger(options, "bus", 1),
+    bus: readInteger(options, "bus", I2C_DEFAULT_BUS),
     address: readInteger(options, "address", GM_DEFAULT_ADDRESS),
     gases: readGases<GmGas>(options, GM_GASES, GM_GASES),
     output,

@@ -1,5 +1,6 @@
 import type { SensorConfig } from "../../../schemas/config-types.js";
 import {
+  I2C_DEFAULT_BUS,
   MICS_DEFAULT_ADDRESS,
   MICS_DEFAULT_GASES,
   MICS_GASES,
@@ -21,7 +22,7 @@ export function micsSettings(options: Record<string, unknown>): MicsSettings {
     if (typeof value === "number") r0Override[channel] = value;
   }
   return {
-    bus: readInteger(options, "bus", 1),
+    bus: readInteger(options, "bus", I2C_DEFAULT_BUS),
     address: readInteger(options, "address", MICS_DEFAULT_ADDRESS),
     gases: readGases<MicsGas>(options, MICS_GASES, MICS_DEFAULT_GASES),
     r0Override,

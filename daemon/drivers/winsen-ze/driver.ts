@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { DriverError, ERROR_CODES } from "../../../core/errors.js";
 import type { Logger } from "../../../core/logger.js";
-import type { ZeGas, ZeModel } from "../../../schemas/drivers/names.js";
+import type { ZeGas, ZeMode, ZeModel } from "../../../schemas/drivers/names.js";
 import type { Unit } from "../../../schemas/vocabulary.js";
 import type { Sample, SensorDriver } from "../driver.js";
 import { openSerialPort, type SerialLink } from "../serial/port.js";
@@ -16,7 +16,6 @@ import {
   qaDecimals,
   READ_REQUEST,
   scale,
-  type ZeMode,
 } from "./frame.js";
 
 export interface WinsenZeSettings {

@@ -2,6 +2,7 @@ import {
   MAX_DECIMALS,
   ZE_GASES,
   type ZeGas,
+  type ZeMode,
   type ZeModel,
 } from "../../../schemas/drivers/names.js";
 import type { Unit } from "../../../schemas/vocabulary.js";
@@ -32,8 +33,6 @@ export const START_BYTE = 0xff;
 export const REPLY_COMMAND = 0x86;
 /** Byte 1 of a mode-switch command, and of the acknowledgement some ZE03 firmware sends back [FEGA]. */
 export const SWITCH_COMMAND = 0x78;
-
-export type ZeMode = "active" | "qa";
 
 /**
  * Gas code in byte 1 of an active-upload frame [ZE07] [MH411D]. 0x2C is NO2 in the

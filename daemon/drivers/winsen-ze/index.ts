@@ -2,15 +2,19 @@ import { isAbsolute } from "node:path";
 import { DURATION_HINT, parseDuration } from "../../../core/duration.js";
 import type { ConfigProblem } from "../../../core/errors.js";
 import type { SensorConfig } from "../../../schemas/config-types.js";
-import { ZE_GASES, ZE_MODELS, type ZeGas, type ZeModel } from "../../../schemas/drivers/names.js";
+import {
+  ZE_DEFAULTS,
+  ZE_GASES,
+  ZE_MODELS,
+  ZE_MODES,
+  type ZeGas,
+  type ZeModel,
+} from "../../../schemas/drivers/names.js";
 import type { DriverDefinition } from "../registry.js";
 import { WinsenZeDriver, type WinsenZeSettings } from "./driver.js";
 
 export { WinsenZeDriver } from "./driver.js";
 
-const DEFAULT_BAUD = 9600;
-/** 2.5 x the module's 1 s upload period [ZE07]: one late frame is not yet a silent module. */
-export const DEFAULT_TIMEOUT_MS = 2500;
 /** ZE15-CO manual: "Preheating time: 30 seconds" (manualspro.net/333661). */
 const DEFAULT_WARMUP_MS = 30_000;
 
@@ -20,7 +24,7 @@ function option<T extends string>(value: unknown, allowed: readonly T[], fallbac
 
 function timeoutMs(sensor: SensorConfig): number | null {
   const raw = sensor.options.timeout;
-  if (typeof raw !== "string") return DEFAULT_TIMEOUT_MS;
+  if (typeof raw !== "string") return ZE_DEFAULTS.timeoutMs;
   const ms = parseDuration(raw);
   return ms !== null && ms > 0 ? ms : null;
 }
@@ -34,12 +38,12 @@ export function winsenZeSettings(
   return {
     sensor: sensor.id,
     port: String(options.port ?? ""),
-    baudRate: typeof options.baud === "number" ? options.baud : DEFAULT_BAUD,
-    mode: option(options.mode, ["active", "qa"], "active"),
+    baudRate: typeof options.baud === "number" ? options.baud : ZE_DEFAULTS.baud,
+    mode: option(options.mode, ZE_MODES, ZE_DEFAULTS.mode),
     gas: option<ZeGas>(options.gas, ZE_GASES, "co"),
-    model: option<ZeModel>(options.model, ZE_MODELS, "ze07"),
+    model: option<ZeModel>(options.model, ZE_MODELS, ZE_DEFAULTS.model),
     decimals: typeof options.decimals === "number" ? options.decimals : null,
-    timeoutMs: timeoutMs(sensor) ?? DEFAULT_TIMEOUT_MS,
+    timeoutMs: timeoutMs(sensor) ?? ZE_DEFAULTS.timeoutMs,
     log,
   };
 }
