@@ -95,9 +95,15 @@ export const ERROR_CODES = {
     method: "INGEST_METHOD",
     missingHeader: "INGEST_MISSING_HEADER",
     notFound: "INGEST_NOT_FOUND",
+    /** `If-Match` named a threshold set that is no longer the current one. */
+    preconditionFailed: "INGEST_PRECONDITION_FAILED",
     schema: "INGEST_SCHEMA",
     storeRejected: "INGEST_STORE_REJECTED",
     storeUnavailable: "INGEST_STORE_UNAVAILABLE",
+    /** A desired threshold set refused whole: its schema or fleetRuleProblems (schemas/fleet-rules.ts). */
+    thresholdsInvalid: "INGEST_THRESHOLDS_INVALID",
+    /** No threshold set was ever stored for the group or device. */
+    thresholdsNotSet: "INGEST_THRESHOLDS_NOT_SET",
     tooLarge: "INGEST_TOO_LARGE",
     tooManyLines: "INGEST_TOO_MANY_LINES",
     unauthorized: "INGEST_UNAUTHORIZED",

@@ -6,6 +6,7 @@ import { AlertBatch } from "./alert-batch.js";
 import { Batch, OriginalDocument } from "./batch.js";
 import { configFileSchema } from "./config.js";
 import { DRIVER_OPTION_SCHEMAS } from "./drivers/options.js";
+import { FleetThresholdsBody } from "./fleet-thresholds.js";
 import { MqttAlertPayload, MqttReadingPayload } from "./mqtt.js";
 import { Reading } from "./reading.js";
 
@@ -20,6 +21,7 @@ export function jsonSchemas(): Record<string, TSchema> {
     "mqtt-alert.v1.json": MqttAlertPayload,
     "mqtt-reading.v1.json": MqttReadingPayload,
     "config.v1.json": configFileSchema(DRIVER_OPTION_SCHEMAS),
+    "fleet-thresholds.v1.json": FleetThresholdsBody,
   };
 }
 

@@ -21,6 +21,13 @@ import {
 } from "./fleet.js";
 import { ingestRoute } from "./ingest.js";
 import type { AlertsStoredHook, Endpoint, Route, RouteContext } from "./route.js";
+import {
+  desiredRoute,
+  getThresholdsRoute,
+  putThresholdsRoute,
+  thresholdHistoryRoute,
+  thresholdStatusRoute,
+} from "./thresholds.js";
 
 export const ROUTES = new Router<Endpoint>([
   { path: "/ingest", ...ingestRoute },
@@ -33,6 +40,11 @@ export const ROUTES = new Router<Endpoint>([
   { path: "/devices", ...devicesRoute },
   { path: "/alerts", ...alertsRoute },
   { path: "/healthz", ...healthRoute },
+  { path: "/fleet/thresholds", ...getThresholdsRoute },
+  { path: "/fleet/thresholds", ...putThresholdsRoute },
+  { path: "/fleet/thresholds/history", ...thresholdHistoryRoute },
+  { path: "/fleet/thresholds/status", ...thresholdStatusRoute },
+  { path: "/fleet/desired", ...desiredRoute },
 ]);
 
 export interface IngestCoreOptions {
@@ -76,6 +88,7 @@ export function createIngestCore(options: IngestCoreOptions): IngestCore {
     maxBody: options.maxBody,
     now: options.now ?? Date.now,
     onAlertsStored: options.onAlertsStored,
+    counters: { thresholdReportsMalformed: 0 },
   };
   const authorized = apiKeyCheck(options.apiKey);
   const checkHost =

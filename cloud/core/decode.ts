@@ -3,7 +3,7 @@ import { gunzip } from "node:zlib";
 import { ERROR_CODES } from "../../core/errors.js";
 import { formatSize } from "../../core/size.js";
 import { HttpError } from "./errors.js";
-import type { CoreHeaders } from "./exchange.js";
+import type { CoreHead, CoreHeaders } from "./exchange.js";
 
 export const DEFAULT_MAX_BODY = 8 * 1024 * 1024;
 
@@ -21,6 +21,12 @@ export function checkJsonHead(headers: CoreHeaders, maxBody: number): void {
   contentType(headers);
   const declared = Number(headers["content-length"]);
   if (Number.isFinite(declared) && declared > maxBody) throw tooLarge(maxBody);
+}
+
+/** A route's `beforeBody` when the head's JSON checks are all it needs before the body. */
+export async function jsonHeadOnly(head: CoreHead, context: { maxBody: number }): Promise<null> {
+  checkJsonHead(head.headers, context.maxBody);
+  return null;
 }
 
 /** The body as JSON: gunzipped when declared, never inflated past `maxBody`. */

@@ -4,12 +4,13 @@ import { ERROR_CODES } from "../../core/errors.js";
 import { AlertBatch } from "../../schemas/alert-batch.js";
 import { MAX_LINES, TooManyLinesError } from "../store/types.js";
 import { csvLines } from "./csv.js";
-import { checkJsonHead, decodeJson } from "./decode.js";
+import { decodeJson, jsonHeadOnly } from "./decode.js";
 import { HttpError } from "./errors.js";
 import { jsonResponse } from "./exchange.js";
 import { DEFAULT_SPAN_MS, DEFAULT_WIDTH, parseFleetParams } from "./params.js";
 import { parseReadingsQuery } from "./query.js";
 import type { Route } from "./route.js";
+import { recordThresholdReport } from "./threshold-report.js";
 import { listErrors, schemaViolation } from "./validate.js";
 
 export const DEFAULT_ALERTS_LIMIT = 100;
@@ -125,19 +126,17 @@ export const alertsRoute: Route = {
 export const alertsIngestRoute: Route = {
   method: "POST",
   auth: true,
-  async beforeBody(head, context) {
-    checkJsonHead(head.headers, context.maxBody);
-    return null;
-  },
+  beforeBody: jsonHeadOnly,
   async handle(request, context) {
     const parsed = await decodeJson(request.headers, request.body, context.maxBody);
     if (!alertBatchCheck.Check(parsed)) throw schemaViolation(listErrors(AlertBatch, parsed));
     const outcome = await context.store.addAlerts(parsed, context.now());
     if (outcome.storedIds.length > 0) await context.onAlertsStored?.(parsed, outcome.storedIds);
+    const reported = await recordThresholdReport(request.headers, parsed.device, context);
     return jsonResponse(
       200,
       { accepted: outcome.accepted, duplicates: outcome.duplicates },
-      `${parsed.alerts.length} alerts: ${outcome.accepted} accepted, ${outcome.duplicates} duplicates`,
+      `${parsed.alerts.length} alerts: ${outcome.accepted} accepted, ${outcome.duplicates} duplicates${reported}`,
     );
   },
 };
@@ -151,6 +150,8 @@ export const healthRoute: Route = {
       status: "ok",
       store: context.store.kind,
       ...(await context.store.stats()),
+      // Counted by this process (like PostgreSQL's counts): a device sending a broken header.
+      threshold_reports_malformed: context.counters.thresholdReportsMalformed,
     });
   },
 };

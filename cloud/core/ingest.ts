@@ -5,6 +5,7 @@ import { checkJsonHead, decodeJson } from "./decode.js";
 import { HttpError } from "./errors.js";
 import type { CoreHead, CoreHeaders, CoreResponse } from "./exchange.js";
 import type { Route } from "./route.js";
+import { recordThresholdReport } from "./threshold-report.js";
 import { isTimezone } from "./timezone.js";
 import { classifyPayload } from "./validate.js";
 
@@ -51,11 +52,19 @@ export const ingestRoute: Route = {
       );
     }
     const outcome = await context.store.ingest(unit, key, nowMs);
+    const reported =
+      outcome.status < 300
+        ? await recordThresholdReport(
+            request.headers,
+            { id: unit.device, group: unit.group },
+            context,
+          )
+        : "";
     return answerResponse(
       outcome,
       outcome.replayed
-        ? "replayed"
-        : `${unit.format} ${unit.rows.length} readings: ${outcome.accepted} accepted, ${outcome.duplicates} duplicates`,
+        ? `replayed${reported}`
+        : `${unit.format} ${unit.rows.length} readings: ${outcome.accepted} accepted, ${outcome.duplicates} duplicates${reported}`,
     );
   },
 };

@@ -11,6 +11,8 @@ export interface RouteContext {
   now(): number;
   /** Told of the alert events a request stored (see IngestCoreOptions). */
   onAlertsStored?: AlertsStoredHook;
+  /** This core's counters since it started, shown by /healthz. */
+  counters: { thresholdReportsMalformed: number };
 }
 
 /**
@@ -26,7 +28,7 @@ export type AlertsStoredHook = (batch: AlertBatch, storedIds: readonly string[])
  * it checks the head (and may answer, e.g. a replay) before the body is read.
  */
 export interface Route {
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "PUT";
   auth: boolean;
   beforeBody?(head: CoreHead, context: RouteContext): Promise<CoreResponse | null>;
   handle(request: CoreRequest, context: RouteContext): Promise<CoreResponse>;

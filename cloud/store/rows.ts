@@ -1,5 +1,6 @@
 import type { AlertEvent } from "../../schemas/alert.js";
-import type { StoredAlert, WireReading } from "./types.js";
+import type { FleetRule } from "../../schemas/fleet-thresholds.js";
+import type { StoredAlert, ThresholdReport, ThresholdVersion, WireReading } from "./types.js";
 
 /**
  * Row shapes both stores select (same column names in SQLite and
@@ -130,4 +131,47 @@ export function groupSeries(rows: readonly SeriesRow[]): SeriesGroup[] {
     else group.ids.push(row.id);
   }
   return [...groups.values()];
+}
+
+/** A stored threshold set; `rules` is the JSON text putThresholds wrote. */
+export interface ThresholdRow {
+  name: string;
+  version: number;
+  rules: string;
+  /** Epoch ms. */
+  changed_at: number;
+  changed_by: string | null;
+}
+
+export function toThresholdVersion(row: ThresholdRow): ThresholdVersion {
+  return {
+    version: row.version,
+    // Written by putThresholds from a set the core validated; kept as text so every store
+    // answers the rules exactly as they were sent (PostgreSQL's jsonb would reorder keys).
+    thresholds: JSON.parse(row.rules) as FleetRule[],
+    changedAt: row.changed_at,
+    changedBy: row.changed_by,
+  };
+}
+
+/** What a device last reported of its thresholds. */
+export interface ThresholdReportRow {
+  device: string;
+  group_id: string;
+  state: string;
+  etag: string;
+  reason: string | null;
+  /** Epoch ms. */
+  reported_at: number;
+}
+
+export function toThresholdReport(row: ThresholdReportRow): ThresholdReport {
+  return {
+    device: row.device,
+    group: row.group_id,
+    state: row.state === "refused" ? "refused" : "applied",
+    etag: row.etag,
+    reason: row.reason,
+    reportedAt: row.reported_at,
+  };
 }

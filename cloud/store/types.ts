@@ -1,6 +1,8 @@
 import type { BucketPlan } from "../../core/buckets.js";
 import type { AlertEvent } from "../../schemas/alert.js";
 import type { AlertBatch } from "../../schemas/alert-batch.js";
+import type { ThresholdReportState } from "../../schemas/fleet-report.js";
+import type { FleetRule } from "../../schemas/fleet-thresholds.js";
 
 /**
  * The contract between the ingest core (cloud/core/) and a database. The
@@ -228,7 +230,73 @@ export interface RetentionOutcome {
   batches: number;
 }
 
-export interface CloudStore {
+/** Whose desired thresholds: a group's (every device in it) or one device's (beats its group's). */
+export type ThresholdScope = "group" | "device";
+
+export interface ThresholdTarget {
+  scope: ThresholdScope;
+  /** The group or device id. */
+  name: string;
+}
+
+/** One PUT of a desired set. */
+export interface ThresholdChange {
+  /** As sent (the JSON form of `[[thresholds]]` rules), validated; [] is a set too. */
+  thresholds: FleetRule[];
+  changedBy: string | null;
+  /** Epoch ms. */
+  changedAt: number;
+}
+
+/** A stored set: versions count 1, 2, ... per target, and every one is kept. */
+export interface ThresholdVersion extends ThresholdChange {
+  version: number;
+}
+
+/** `stored`: the new version. `conflict`: `ifVersion` was not the latest (`current`, 0 when never set). */
+export type PutThresholdsOutcome =
+  | { kind: "stored"; version: number }
+  | { kind: "conflict"; current: number };
+
+/** What a device last said (the `x-sensord-thresholds` header of an accepted upload). */
+export interface ThresholdReport {
+  device: string;
+  /** The group the upload named. */
+  group: string;
+  state: ThresholdReportState;
+  etag: string;
+  /** Why it was refused; null when applied. */
+  reason: string | null;
+  /** Epoch ms. */
+  reportedAt: number;
+}
+
+/** The fleet's desired thresholds and what devices reported of them (cloud/core/thresholds.ts). */
+export interface ThresholdStore {
+  /**
+   * Stores `change` as the target's next version, atomically: two PUTs at
+   * once (also from two processes) get two versions, never one twice. With
+   * `ifVersion`, only when that is the latest version (0: never set).
+   */
+  putThresholds(
+    target: ThresholdTarget,
+    change: ThresholdChange,
+    ifVersion: number | null,
+  ): Promise<PutThresholdsOutcome>;
+  /** The latest version of each of `names` (in `scope`) that has one, by name. */
+  latestThresholds(
+    scope: ThresholdScope,
+    names: readonly string[],
+  ): Promise<Map<string, ThresholdVersion>>;
+  /** Every version of the target, newest first; [] when never set. */
+  thresholdHistory(target: ThresholdTarget): Promise<ThresholdVersion[]>;
+  /** Replaces the device's last report. */
+  reportThresholds(report: ThresholdReport): Promise<void>;
+  /** The last report of each of `devices` that sent one, by device. */
+  thresholdReports(devices: readonly string[]): Promise<Map<string, ThresholdReport>>;
+}
+
+export interface CloudStore extends ThresholdStore {
   /** "sqlite", "postgres" or "opensearch", for logs and /healthz. */
   readonly kind: string;
   /** Where the data lives, safe to log (never a password). */

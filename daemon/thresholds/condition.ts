@@ -1,3 +1,4 @@
+import { alarmsHigh } from "../../schemas/fleet-rules.js";
 import type { ComparisonOp } from "../../schemas/vocabulary.js";
 
 /**
@@ -36,10 +37,8 @@ export function clearHolds(op: ComparisonOp, value: number, clearLevel: number):
   }
 }
 
-/** True for ops that alarm on high values (the clear level must then be at or below the threshold). */
-export function alarmsHigh(op: ComparisonOp): boolean {
-  return op === ">=" || op === ">";
-}
+// Shared with the fleet's check of desired thresholds (schemas/fleet-rules.ts).
+export { alarmsHigh } from "../../schemas/fleet-rules.js";
 
 /**
  * The clear level the engine uses: `clear` when it lies on the safe side of

@@ -1,7 +1,7 @@
 import type { ThresholdRule } from "../../schemas/config-types.js";
+import { clearLevelProblem } from "../../schemas/fleet-rules.js";
 import type { Unit } from "../../schemas/vocabulary.js";
 import { canConvert, unitFamily } from "../units/convert.js";
-import { alarmsHigh } from "./condition.js";
 
 /**
  * Checks for the config loader, so a rule the engine could never evaluate
@@ -47,12 +47,5 @@ export function ruleRangeProblem(
 
 /** The clear (hysteresis) level lies on the alarming side of the threshold, which would chatter. */
 export function ruleClearProblem(rule: Pick<ThresholdRule, "op" | "value" | "clear">) {
-  if (rule.clear === null) return null;
-  if (!Number.isFinite(rule.clear)) return `clear level ${rule.clear} is not a finite number`;
-  if (alarmsHigh(rule.op) ? rule.clear <= rule.value : rule.clear >= rule.value) return null;
-  const side = alarmsHigh(rule.op) ? "at or below" : "at or above";
-  return (
-    `clear level ${rule.clear} must be ${side} the threshold ${rule.value} for "${rule.op}": ` +
-    "it is the level the value has to return past before the alarm clears"
-  );
+  return clearLevelProblem(rule.op, rule.value, rule.clear);
 }

@@ -18,3 +18,5 @@ export declare const SENSOR_ENTRY_CHECKS: Readonly<
 export declare function checkRuleSlotBody(value: unknown): boolean;
 /** ThresholdRuleBody (schemas/control.ts). */
 export declare function checkThresholdRuleBody(value: unknown): boolean;
+/** FleetThresholdsBody (schemas/fleet-thresholds.ts): a desired set as GET /fleet/desired gives it. */
+export declare function checkFleetThresholdsBody(value: unknown): boolean;

@@ -75,6 +75,10 @@ describe("the API", () => {
     expect(routes.sort((a, b) => a.route.localeCompare(b.route))).toEqual([
       { route: "GET /alerts", apiKey: true },
       { route: "GET /devices", apiKey: true },
+      { route: "GET /fleet/desired", apiKey: true },
+      { route: "GET /fleet/thresholds", apiKey: true },
+      { route: "GET /fleet/thresholds/history", apiKey: true },
+      { route: "GET /fleet/thresholds/status", apiKey: true },
       { route: "GET /healthz", apiKey: false },
       { route: "GET /readings", apiKey: true },
       { route: "GET /readings.csv", apiKey: true },
@@ -82,6 +86,7 @@ describe("the API", () => {
       { route: "POST /ingest", apiKey: true },
       { route: "POST /ingest/alerts", apiKey: true },
       { route: "POST /proxyLambda", apiKey: true },
+      { route: "PUT /fleet/thresholds", apiKey: true },
     ]);
     // A browser's preflight cannot carry the key.
     for (const preflight of methods.filter((m) => m.route.startsWith("OPTIONS"))) {
@@ -112,6 +117,9 @@ describe("the API", () => {
       expect(origin).toContain("DashboardDistribution");
       expect(origin).not.toContain("'*'");
       expect(origin).toContain("x-api-key");
+      // The dashboard edits fleet thresholds: PUT with If-Match.
+      expect(origin).toContain("if-match");
+      expect(origin).toContain("GET,POST,PUT,OPTIONS");
     }
   });
 

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { expect } from "vitest";
 import type { IngestStats } from "../../cloud/store/types.js";
@@ -16,7 +17,7 @@ import { BASE_MS, makeBatch, originalDocument, reading, readings } from "./helpe
  */
 
 export interface CaseRequest {
-  method?: "GET" | "POST";
+  method?: "GET" | "POST" | "PUT";
   /** Path and query. */
   path: string;
   headers?: Record<string, string>;
@@ -74,6 +75,7 @@ export const COMPARED_HEADERS = [
   "content-disposition",
   "cache-control",
   "x-content-type-options",
+  "etag",
 ] as const;
 
 /** The bytes and headers a case request puts on the wire. */
@@ -120,6 +122,8 @@ export function checkAnswer(where: string, answer: CaseAnswer, expected: Expecte
 }
 
 const NO_STATS = { readings: 0, duplicates: 0, batches: 0 };
+/** The documented etag of group "2"'s first set, computed here rather than by the product. */
+const GROUP_2_ETAG = `g1-${createHash("sha256").update("group\n2").digest("hex").slice(0, 8)}`;
 const DEVICE = { device: "pi-1", group: "2", gps: "37.61, 126.99" };
 const wire = (one: BatchReading) => ({ ...one, ...DEVICE });
 const ids = (json: unknown) =>
@@ -851,9 +855,87 @@ export const ADAPTER_CASES: AdapterCase[] = [
             readings: 8,
             duplicates: 0,
             batches: 1,
+            threshold_reports_malformed: 0,
           },
         },
       },
     ],
+  },
+  {
+    name: "fleet thresholds: a PUT, the desired set, a 304, a report riding an upload, the status",
+    setup: { nowMs: BASE_MS + 3_600_000 },
+    steps: [
+      {
+        request: {
+          method: "PUT",
+          path: "/fleet/thresholds?group=2",
+          body: { thresholds: [{ gas: "no2", value: 100, unit: "ppb" }], changed_by: "ops" },
+        },
+        expect: {
+          status: 200,
+          json: { scope: "group", name: "2", version: 1, etag: GROUP_2_ETAG },
+          headers: { etag: `"${GROUP_2_ETAG}"` },
+        },
+      },
+      {
+        request: {
+          method: "PUT",
+          path: "/fleet/thresholds?group=2",
+          body: { thresholds: [{ gas: "no2", value: 100, unit: "mg" }] },
+        },
+        expect: {
+          status: 422,
+          like: { code: "INGEST_THRESHOLDS_INVALID", key: "thresholds[0].unit" },
+        },
+      },
+      {
+        request: { path: "/fleet/desired?device=pi-1&group=2" },
+        expect: {
+          status: 200,
+          json: {
+            device: "pi-1",
+            source: "group",
+            version: 1,
+            etag: GROUP_2_ETAG,
+            thresholds: [{ gas: "no2", value: 100, unit: "ppb" }],
+          },
+          headers: { etag: `"${GROUP_2_ETAG}"`, "cache-control": "no-cache" },
+        },
+      },
+      {
+        request: {
+          path: "/fleet/desired?device=pi-1&group=2",
+          headers: { "if-none-match": `"${GROUP_2_ETAG}"` },
+        },
+        expect: { status: 304, text: "", headers: { etag: `"${GROUP_2_ETAG}"` } },
+      },
+      {
+        request: post("/ingest", makeBatch("b-1", readings(0, 2)), {
+          headers: { "x-sensord-thresholds": `applied;etag="${GROUP_2_ETAG}"` },
+        }),
+        expect: { status: 200, json: { accepted: 2, duplicates: 0, batchId: "b-1" } },
+      },
+      {
+        request: { path: "/fleet/thresholds/status?group=2" },
+        expect: {
+          status: 200,
+          json: {
+            group: "2",
+            devices: [
+              {
+                device: "pi-1",
+                group: "2",
+                desired_etag: GROUP_2_ETAG,
+                reported_etag: GROUP_2_ETAG,
+                state: "in_sync",
+                reason: null,
+                reported_at: new Date(BASE_MS + 3_600_000).toISOString(),
+              },
+            ],
+          },
+        },
+      },
+    ],
+    stats: { readings: 2, duplicates: 0, batches: 1 },
   },
 ];

@@ -411,7 +411,7 @@ function sameAnswer(path: string, a: string | undefined, b: string | undefined):
 }
 
 describe("ingest database migrations (SQLite)", () => {
-  it("migrates a version 1 database in place to version 3, keeping its readings, now keyed by (ts, id)", () => {
+  it("migrates a version 1 database in place to version 4, keeping its readings, now keyed by (ts, id)", () => {
     const temp = makeTempDir();
     try {
       const file = `${temp.dir}/ingest.db`;
@@ -428,7 +428,15 @@ describe("ingest database migrations (SQLite)", () => {
         PRAGMA application_id = ${0x73646967}; PRAGMA user_version = 1;`);
       v1.close();
       const db = openIngestDatabase(file);
-      expect(db.pragma("user_version", { simple: true })).toBe(3);
+      expect(db.pragma("user_version", { simple: true })).toBe(4);
+      expect(
+        db
+          .prepare(
+            "SELECT name FROM sqlite_schema WHERE name IN ('fleet_thresholds', 'threshold_reports') ORDER BY name",
+          )
+          .pluck()
+          .all(),
+      ).toEqual(["fleet_thresholds", "threshold_reports"]);
       expect(
         db
           .prepare(

@@ -95,6 +95,7 @@ describe("the socket", () => {
       readings: 0,
       duplicates: 0,
       batches: 0,
+      threshold_reports_malformed: 0,
     });
   });
 });

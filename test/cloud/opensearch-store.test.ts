@@ -302,6 +302,8 @@ describe("OpenSearch store: signing, access and open errors", () => {
       "PUT /_index_template/sensord-readings",
       "PUT /sensord-alerts",
       "PUT /sensord-requests",
+      "PUT /sensord-fleet-thresholds",
+      "PUT /sensord-threshold-reports",
     ]);
     const wrongSecret = "wrong/secret/key/000000000000000000000000";
     const refused = await failure(open(domain.url, wrongSecret));
@@ -310,7 +312,7 @@ describe("OpenSearch store: signing, access and open errors", () => {
     expect(refused.message).toMatch(/es:ESHttp\* on the domain/);
     expect(refused.message).not.toContain(wrongSecret);
     // Nothing signed wrongly got past the check.
-    expect(domain.requests).toHaveLength(3);
+    expect(domain.requests).toHaveLength(5);
   });
 
   it("the domain's access policy refusing the role is INGEST_OS_FORBIDDEN naming the principal", async () => {

@@ -106,7 +106,7 @@ describe("migrations", () => {
       databaseOf(url),
       "SELECT version FROM schema_migrations ORDER BY version",
     );
-    expect(versions).toEqual([{ version: 1 }]);
+    expect(versions).toEqual([{ version: 1 }, { version: 2 }]);
     // Both work on the schema the one migration made.
     await first.ingest(unit("b1", [row("r1", "2026-02-01T00:00:00.000Z", 1)]), null, RECEIVED);
     expect(await second.readings({ limit: 10 })).toHaveLength(1);

@@ -49,6 +49,7 @@ describe("sensord-ingest process", () => {
       readings: 10,
       duplicates: 0,
       batches: 1,
+      threshold_reports_malformed: 0,
     });
     const replay = await post(second.url, makeBatch("b-1", readings(0, 10)), {
       headers: { "idempotency-key": "b-1" },
@@ -273,6 +274,7 @@ describe("sensord-ingest on PostgreSQL", () => {
       readings: 4,
       duplicates: 0,
       batches: 1,
+      threshold_reports_malformed: 0,
     });
     expect(await ingest.stop()).toEqual({ code: 0, signal: null });
     expect(ingest.stderr).toContain(`postgres database ${database.url}`);

@@ -97,6 +97,7 @@ describe("GET /healthz", () => {
       readings: 0,
       duplicates: 0,
       batches: 0,
+      threshold_reports_malformed: 0,
     });
     await post(server.url, makeBatch("b-1", readings(0, 10)));
     await post(server.url, makeBatch("b-1", readings(0, 10))); // replay: not counted
@@ -108,6 +109,7 @@ describe("GET /healthz", () => {
       readings: 15,
       duplicates: 5,
       batches: 2,
+      threshold_reports_malformed: 0,
     });
   });
 });

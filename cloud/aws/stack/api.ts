@@ -47,8 +47,16 @@ export class IngestApi extends Construct {
       },
       defaultCorsPreflightOptions: {
         allowOrigins: [props.dashboardOrigin],
-        allowMethods: ["GET", "POST", "OPTIONS"],
-        allowHeaders: ["content-type", "content-encoding", "x-api-key", "idempotency-key", "index"],
+        // PUT and If-Match: the dashboard edits a group's thresholds.
+        allowMethods: ["GET", "POST", "PUT", "OPTIONS"],
+        allowHeaders: [
+          "content-type",
+          "content-encoding",
+          "x-api-key",
+          "idempotency-key",
+          "index",
+          "if-match",
+        ],
       },
       cloudWatchRole: false,
     });

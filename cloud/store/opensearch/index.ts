@@ -7,15 +7,18 @@ import { OpenSearchStoreError } from "./errors.js";
 import { parseEndpoint, SignedHttp } from "./http.js";
 import {
   ALERT_MAPPINGS,
+  FLEET_THRESHOLD_MAPPINGS,
   type IndexNames,
   indexNames,
   isValidPrefix,
   REQUEST_MAPPINGS,
   readingsTemplate,
+  THRESHOLD_REPORT_MAPPINGS,
 } from "./indices.js";
 import { OpenSearchIngest } from "./ingest.js";
 import { Queries } from "./queries.js";
 import { prune } from "./retention.js";
+import { openSearchThresholds } from "./thresholds.js";
 
 export { OpenSearchStoreError } from "./errors.js";
 
@@ -86,7 +89,14 @@ export async function openOpenSearchStore(options: OpenSearchStoreOptions): Prom
     }
   };
   let closing: Promise<void> | null = null;
+  const thresholds = openSearchThresholds(http, names);
   return {
+    putThresholds: (target, change, ifVersion) =>
+      track(() => thresholds.putThresholds(target, change, ifVersion)),
+    latestThresholds: (scope, wanted) => track(() => thresholds.latestThresholds(scope, wanted)),
+    thresholdHistory: (target) => track(() => thresholds.thresholdHistory(target)),
+    reportThresholds: (report) => track(() => thresholds.reportThresholds(report)),
+    thresholdReports: (devices) => track(() => thresholds.thresholdReports(devices)),
     kind: "opensearch",
     location,
     replay: (key) => track(() => writes.replay(key)),
@@ -131,8 +141,8 @@ export async function openOpenSearchStore(options: OpenSearchStoreOptions): Prom
 
 /**
  * The template for monthly readings indices (PUT replaces it: a newer
- * mapping applies to the next month's index), and the alerts and
- * idempotency indices, created unless they exist.
+ * mapping applies to the next month's index), and the alerts, idempotency
+ * and fleet threshold indices, created unless they exist.
  */
 async function prepareIndices(http: SignedHttp, names: IndexNames): Promise<void> {
   await http.call(
@@ -142,6 +152,8 @@ async function prepareIndices(http: SignedHttp, names: IndexNames): Promise<void
   for (const [index, mappings] of [
     [names.alerts, ALERT_MAPPINGS],
     [names.requests, REQUEST_MAPPINGS],
+    [names.fleetThresholds, FLEET_THRESHOLD_MAPPINGS],
+    [names.thresholdReports, THRESHOLD_REPORT_MAPPINGS],
   ] as const) {
     const created = await http.call<{ error?: { type?: string } }>(
       {

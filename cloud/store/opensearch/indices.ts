@@ -21,6 +21,10 @@ export interface IndexNames {
   readingsPattern: string;
   alerts: string;
   requests: string;
+  /** Every version of every desired threshold set (the fleet's, issue 16). */
+  fleetThresholds: string;
+  /** Each device's last threshold report. */
+  thresholdReports: string;
   /** The readings index a reading with this ts (epoch ms) belongs to. */
   readingsOf(ts: number): string;
 }
@@ -31,6 +35,8 @@ export function indexNames(prefix: string): IndexNames {
     readingsPattern: `${prefix}-readings-*`,
     alerts: `${prefix}-alerts`,
     requests: `${prefix}-requests`,
+    fleetThresholds: `${prefix}-fleet-thresholds`,
+    thresholdReports: `${prefix}-threshold-reports`,
     readingsOf: (ts) => `${prefix}-readings-${monthName(ts)}`,
   };
 }
@@ -127,5 +133,34 @@ export const REQUEST_MAPPINGS = {
     batchId: KEYWORD,
     format: KEYWORD,
     receivedAt: EPOCH_MS,
+  },
+} as const;
+
+/** One version of a group's or device's desired thresholds; `_id` scope/name/version. */
+export const FLEET_THRESHOLD_MAPPINGS = {
+  dynamic: "strict",
+  properties: {
+    scope: KEYWORD,
+    name: KEYWORD,
+    version: { type: "integer" },
+    /** The rules as the JSON text sent, answered back unchanged. */
+    rules: STORED_TEXT,
+    changedAt: EPOCH_MS,
+    /** Absent when the PUT named nobody. */
+    changedBy: STORED_TEXT,
+  },
+} as const;
+
+/** A device's last `x-sensord-thresholds` report; `_id` the device id, replaced by each report. */
+export const THRESHOLD_REPORT_MAPPINGS = {
+  dynamic: "strict",
+  properties: {
+    device: KEYWORD,
+    group: KEYWORD,
+    state: KEYWORD,
+    etag: KEYWORD,
+    /** Absent when applied. */
+    reason: STORED_TEXT,
+    reportedAt: EPOCH_MS,
   },
 } as const;

@@ -11,6 +11,7 @@ import { migrate } from "./migrations.js";
 import { monthOf, Partitions } from "./partitions.js";
 import { selectDevices, selectReadings, selectSeriesLines } from "./queries.js";
 import { prune } from "./retention.js";
+import { postgresThresholds } from "./thresholds.js";
 
 export type { PostgresStoreOptions } from "./connection.js";
 export { PostgresStoreError } from "./errors.js";
@@ -65,6 +66,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const csvSessions = new Set<CsvPages>();
   let closing: Promise<void> | null = null;
   return {
+    ...postgresThresholds(db),
     kind: "postgres",
     location,
     replay: (key) => writes.replay(key),

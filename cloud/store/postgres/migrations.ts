@@ -93,17 +93,55 @@ const SCHEMA_V1 = `
   CREATE INDEX alerts_ts ON alerts (ts, device, id);
 `;
 
+/**
+ * Version 2, the fleet's desired thresholds (cloud/core/thresholds.ts):
+ * every version of every group's and device's set, kept for the audit
+ * list. The key (scope, name, version) is what makes two concurrent PUTs
+ * get two versions (thresholds.ts retries the one that loses). Rules are
+ * text, not jsonb: answers give them back exactly as sent, as SQLite does.
+ * `threshold_reports`: each device's last `x-sensord-thresholds` report.
+ */
+const SCHEMA_V2 = `
+  CREATE TABLE fleet_thresholds (
+    scope text COLLATE "C" NOT NULL CHECK (scope IN ('group', 'device')),
+    name text COLLATE "C" NOT NULL,
+    version integer NOT NULL CHECK (version > 0),
+    rules text NOT NULL,
+    changed_at timestamptz NOT NULL,
+    changed_by text,
+    PRIMARY KEY (scope, name, version)
+  );
+  CREATE TABLE threshold_reports (
+    device text COLLATE "C" PRIMARY KEY,
+    group_id text COLLATE "C" NOT NULL,
+    state text NOT NULL CHECK (state IN ('applied', 'refused')),
+    etag text NOT NULL,
+    reason text,
+    reported_at timestamptz NOT NULL
+  );
+`;
+
 interface Migration {
   version: number;
   sql: string;
 }
 
 /** Append only: a version, once released, is never edited. */
-const MIGRATIONS: readonly Migration[] = [{ version: 1, sql: SCHEMA_V1 }];
+const MIGRATIONS: readonly Migration[] = [
+  { version: 1, sql: SCHEMA_V1 },
+  { version: 2, sql: SCHEMA_V2 },
+];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-const OUR_TABLES = ["readings", "series", "batches", "alerts"];
+const OUR_TABLES = [
+  "readings",
+  "series",
+  "batches",
+  "alerts",
+  "fleet_thresholds",
+  "threshold_reports",
+];
 
 /** The oldest server with numeric extract(), date_bin() and DETACH PARTITION CONCURRENTLY. */
 const MIN_SERVER_VERSION = 140000;

@@ -5,7 +5,7 @@ import { describeError, ERROR_CODES, StoreError } from "../../../core/errors.js"
 
 /** "sdig" in ASCII: marks a file as an ingest database, so --db cannot scribble over the daemon's. */
 export const INGEST_APPLICATION_ID = 0x73646967;
-export const INGEST_SCHEMA_VERSION = 3;
+export const INGEST_SCHEMA_VERSION = 4;
 
 /**
  * Readings are normalised because row width is what limits insert speed:
@@ -125,6 +125,32 @@ const SCHEMA_V3 = `
 `;
 
 /**
+ * Version 4, the fleet's desired thresholds (cloud/core/thresholds.ts):
+ * every version of every group's and device's set is kept (the audit list),
+ * the rules as the JSON text they were sent in; `threshold_reports` holds
+ * each device's last `x-sensord-thresholds` report.
+ */
+const SCHEMA_V4 = `
+  CREATE TABLE fleet_thresholds (
+    scope TEXT NOT NULL CHECK (scope IN ('group', 'device')),
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL CHECK (version > 0),
+    rules TEXT NOT NULL,
+    changed_at INTEGER NOT NULL,
+    changed_by TEXT,
+    PRIMARY KEY (scope, name, version)
+  ) WITHOUT ROWID;
+  CREATE TABLE threshold_reports (
+    device TEXT PRIMARY KEY,
+    group_id TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('applied', 'refused')),
+    etag TEXT NOT NULL,
+    reason TEXT,
+    reported_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+`;
+
+/**
  * Opens (creating when new) an ingest database: WAL and synchronous NORMAL as
  * the daemon uses (a power cut may lose the last commits, never the file).
  * Refuses a file that belongs to something else or to a newer version.
@@ -203,6 +229,7 @@ function migrate(db: Database.Database, version: number): void {
   const steps: ReadonlyArray<[number, string]> = [
     [2, SCHEMA_V2],
     [3, SCHEMA_V3],
+    [4, SCHEMA_V4],
   ];
   for (const [target, sql] of steps) {
     if (version >= target) continue;

@@ -9,6 +9,7 @@ import { sqliteIngest } from "./ingest.js";
 import { readingsQuery } from "./readings.js";
 import { sqliteRetention } from "./retention.js";
 import { seriesQuery } from "./series.js";
+import { sqliteThresholds } from "./thresholds.js";
 
 /**
  * The embedded store: one SQLite file, owned by one process (WAL lets
@@ -35,6 +36,7 @@ export function openSqliteStore(
     const prune = sqliteRetention(db);
     let pruning: Promise<unknown> = Promise.resolve();
     store = {
+      ...sqliteThresholds(db),
       kind: "sqlite",
       location: file,
       replay: async (key) => writes.replay(key),

@@ -179,6 +179,21 @@ export class Cluster {
     return { status: 201, doc, index };
   }
 
+  /** `PUT _doc/<id>`: like create, but a document stored under `id` before is replaced. */
+  replace(
+    indexName: string,
+    id: string,
+    source: unknown,
+    visibleAt: number,
+  ): ReturnType<Cluster["create"]> & { replaced: boolean } {
+    const docs = this.indices.get(indexName)?.docs;
+    const before = docs?.get(id);
+    docs?.delete(id);
+    const outcome = this.create(indexName, id, source, visibleAt);
+    if ("error" in outcome && before !== undefined) docs?.set(id, before);
+    return { ...outcome, replaced: before !== undefined };
+  }
+
   /** Makes every document searchable now (`POST _refresh`, `?refresh=true`). */
   refresh(): void {
     for (const index of this.indices.values()) {

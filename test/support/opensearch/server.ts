@@ -221,6 +221,11 @@ export class OpenSearchStandIn {
         return [200, { _shards: { total: 1, successful: 1, failed: 0 } }];
       case "_doc":
         if (third !== undefined && method === "GET") return this.getDoc(first, third);
+        if (third !== undefined && (method === "PUT" || method === "POST"))
+          return this.indexDoc(first, third, logged.body, visibleAt);
+        break;
+      case "_mget":
+        if (method === "GET" || method === "POST") return this.multiGet(first, logged.body);
         break;
       case "_create":
         if (third !== undefined && (method === "PUT" || method === "POST"))
@@ -339,6 +344,36 @@ export class OpenSearchStandIn {
         _primary_term: 1,
         found: true,
         _source: doc.source,
+      },
+    ];
+  }
+
+  /** docs.opensearch.org/latest/api-reference/document-apis/multi-get/ (`ids` of one index). */
+  private multiGet(indexName: string, body: unknown): [number, unknown] {
+    const ids = asObject(body).ids;
+    if (!Array.isArray(ids))
+      throw badRequest("action_request_validation_exception: no documents to get");
+    return [200, { docs: ids.map((id) => this.getDoc(indexName, String(id))[1]) }];
+  }
+
+  /** docs.opensearch.org/latest/api-reference/document-apis/index-document/ (`_doc`: create or replace). */
+  private indexDoc(
+    indexName: string,
+    id: string,
+    body: unknown,
+    visibleAt: number,
+  ): [number, unknown] {
+    const outcome = this.cluster.replace(indexName, id, body, visibleAt);
+    if ("error" in outcome) throw new OpenSearchError(outcome.status, outcome.error);
+    return [
+      outcome.replaced ? 200 : 201,
+      {
+        _index: indexName,
+        _id: id,
+        result: outcome.replaced ? "updated" : "created",
+        _shards: { total: 2, successful: 2, failed: 0 },
+        _seq_no: outcome.doc.seqNo,
+        _primary_term: 1,
       },
     ];
   }
