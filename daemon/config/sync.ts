@@ -1,6 +1,6 @@
 import { accessSync, constants } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
-import cron from "node-cron";
+import { nodeCron } from "../../core/cron.js";
 import { describeError } from "../../core/errors.js";
 import { formatSize } from "../../core/size.js";
 import type { DecodedSections } from "../../schemas/config.js";
@@ -26,7 +26,7 @@ export function resolveSync(raw: unknown, baseDir: string, problems: Problems): 
         'or "" to not upload them',
     );
   }
-  if (!cron.validate(sync.schedule)) {
+  if (!nodeCron().validate(sync.schedule)) {
     problems.add(
       "sync.schedule",
       `"${sync.schedule}" is not a cron expression; use five fields (minute hour day month weekday), e.g. "*/5 * * * *"`,

@@ -1,4 +1,5 @@
-import cron, { type ScheduledTask } from "node-cron";
+import type { ScheduledTask } from "node-cron";
+import { nodeCron } from "../../core/cron.js";
 
 /** When an output runs: continuously every `intervalMs`, or on a cron schedule when it is 0. */
 export interface ScheduleSettings {
@@ -20,7 +21,7 @@ export class OutputSchedule {
     if (this.settings.intervalMs > 0) {
       this.timer = setInterval(this.run, this.settings.intervalMs);
     } else {
-      this.task = cron.schedule(this.settings.cron, this.run, { noOverlap: true });
+      this.task = nodeCron().schedule(this.settings.cron, this.run, { noOverlap: true });
     }
   }
 

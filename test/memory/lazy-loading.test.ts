@@ -6,9 +6,17 @@ import { cleanEnv, DaemonProcess, killAllDaemons, makeTempDir } from "../support
 
 /**
  * A sensord on a Pi Zero carries only what its config uses. Each
- * package below is 9-19 MiB of RSS once imported (bench/memory.ts).
+ * package below is 2-19 MiB of RSS once imported (bench/memory.ts).
  */
-const HEAVY = ["@sinclair/typebox", "serialport", "i2c-bus", "mqtt", "undici", "prom-client"];
+const HEAVY = [
+  "@sinclair/typebox",
+  "serialport",
+  "i2c-bus",
+  "mqtt",
+  "undici",
+  "prom-client",
+  "node-cron",
+];
 
 const RECORDER = pathToFileURL(join(import.meta.dirname, "record-packages.mjs")).href;
 
@@ -51,7 +59,7 @@ listen = ""
 `;
 
 describe("what a running sensord loads", () => {
-  it("a sensor-only config loads none of TypeBox, serialport, i2c-bus, mqtt, undici, prom-client", async () => {
+  it("a sensor-only config loads none of TypeBox, serialport, i2c-bus, mqtt, undici, prom-client, node-cron", async () => {
     const loaded = await packagesLoaded(SENSOR_ONLY);
     // The recorder sees packages at all: the storage engine is always there.
     expect(loaded).toContain("better-sqlite3");
