@@ -804,10 +804,38 @@ export function syncReport(result: SyncBenchResult): SectionReport {
   };
 }
 
+/**
+ * A run of some parts (BENCH_SYNC_PARTS) for a trial: each drain's figures,
+ * one line each, instead of the README's tables, which need every part.
+ */
+function partialSummary(result: SyncBenchResult): string[] {
+  const drains = [...result.receiverDrains, ...(result.drain === null ? [] : [result.drain])];
+  return [
+    `backlog: ${formatCount(result.prefill.readings)} readings`,
+    ...drains.map(
+      (run) =>
+        `${run.compress ? "gzip" : "plain"} into ${run.endpoint}: ${formatCount(Math.round(run.readingsPerSecond))} readings/s ` +
+        `[${(run.runRates ?? []).map((rate) => formatCount(Math.round(rate))).join(", ")}]` +
+        (run.runStartRates === undefined
+          ? ""
+          : `, from sensord's start [${run.runStartRates.map((rate) => formatCount(Math.round(rate))).join(", ")}]`) +
+        `; ${formatCount(run.requests)} requests; sensord peak RSS ${formatMib(run.sensordPeakRssBytes)}, ` +
+        `${run.sensordCpuSeconds.toFixed(1)} s CPU; ${formatCount(run.distinctStored)} distinct, ${run.health.duplicates} duplicates`,
+    ),
+    ...(result.outage === null
+      ? []
+      : [
+          `outage ${result.outage.outageSeconds} s: last reading ${result.outage.runs.map((run) => run.lastReadingSeconds.toFixed(2)).join(", ")} s after the return`,
+        ]),
+  ];
+}
+
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const dir = mkdtempSync(join(tmpdir(), "sensord-bench-sync-"));
   try {
-    printReport(syncReport(await benchSync(dir)));
+    const result = await benchSync(dir);
+    if (process.env.BENCH_SYNC_PARTS === undefined) printReport(syncReport(result));
+    else console.log(partialSummary(result).join("\n"));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
