@@ -149,6 +149,8 @@ export class ThresholdsPanel {
       const td = document.createElement("td");
       const input = fieldInput(field, rule);
       input.name = field;
+      // A phone shows each rule as a card of labelled fields (dashboard.css), without the header row.
+      td.dataset.label = field;
       td.append(input);
       tr.append(td);
     }
