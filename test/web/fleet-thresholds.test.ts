@@ -235,9 +235,18 @@ describe.each(STORE_KINDS)("the fleet page's Thresholds panel, on %s", (kind) =>
         "Not saved: changed by someone else since you loaded it; reload, then redo your change.",
       );
     expect((await stored()).thresholds).toEqual([NO2_WARNING]);
+    await expect
+      .poll(() => page.textContent("#threshold-newer"))
+      .toBe(
+        "Version 3 was saved by lee since you loaded version 2: saving your edits would be refused; reload to start from it.",
+      );
+    expect(await page.inputValue("#threshold-rules tr.rule:nth-child(1) input[name=value]")).toBe(
+      "70",
+    );
     await page.click("#threshold-reload");
     await expect.poll(() => page.getAttribute("#threshold-set", "data-version")).toBe("3");
     expect(await shownRules(page)).toEqual([["no2", ">=", "100", "ppb", "80", "", "warning", ""]]);
+    expect(await page.isHidden("#threshold-newer")).toBe(true);
     expect(errors).toEqual([refused(412)]);
     await page.close();
   });

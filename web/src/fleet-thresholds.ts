@@ -5,7 +5,7 @@ import { ApiError, getJson, NeedsKeyError, sendJson } from "./api.js";
 import { element, emptyRow, formatTime, nameCell, row, timeCell } from "./page.js";
 
 /** A rule as `schemas/fleet-thresholds.ts` takes it: the device's `[[thresholds]]` table in JSON. */
-export interface Rule {
+interface Rule {
   gas: string;
   op?: string;
   value: number;
@@ -55,6 +55,7 @@ export class ThresholdsPanel {
   private readonly body = element<HTMLElement>("thresholds-body");
   private readonly rules = element<HTMLTableSectionElement>("threshold-rules");
   private readonly setInfo = element<HTMLElement>("threshold-set");
+  private readonly newer = element<HTMLElement>("threshold-newer");
   private readonly message = element<HTMLElement>("threshold-message");
   private readonly changedBy = element<HTMLInputElement>("threshold-by");
   private group: string | null = null;
@@ -108,7 +109,9 @@ export class ThresholdsPanel {
       if (ticket !== this.ticket) return;
       this.drawStatus(status.devices);
       this.drawHistory(history.versions);
-      if (!this.edited) this.load(history.versions[0] ?? null);
+      const latest = history.versions[0] ?? null;
+      if (!this.edited) this.load(latest);
+      this.showNewer(latest);
     } catch (error) {
       if (ticket !== this.ticket) return;
       this.note.textContent = `Thresholds could not be loaded: ${
@@ -137,10 +140,26 @@ export class ThresholdsPanel {
     this.setInfo.textContent =
       latest === null
         ? `No thresholds set for group "${this.group}" yet: its devices run their own config. Add rules and save to set them.`
-        : `Version ${latest.version}, changed ${formatTime(latest.changed_at)} by ${latest.changed_by ?? "(no name given)"}: ${latest.thresholds.length} ${latest.thresholds.length === 1 ? "rule" : "rules"}.`;
+        : `Version ${latest.version}, changed ${formatTime(latest.changed_at)} by ${byWhom(latest)}: ${latest.thresholds.length} ${latest.thresholds.length === 1 ? "rule" : "rules"}.`;
     this.setInfo.dataset.version = String(this.loaded.version);
     this.rules.replaceChildren();
     for (const rule of this.loaded.thresholds) this.addRow(rule);
+  }
+
+  /** Says so while the rules being edited are no longer the current set: saving them would be a 412. */
+  private showNewer(latest: ThresholdVersion | null): void {
+    const loaded = this.loaded?.version ?? 0;
+    const newer = latest !== null && latest.version !== loaded ? latest : null;
+    this.newer.hidden = newer === null;
+    // A first set is saved without If-Match (there is no version to name), so it would replace one.
+    const outcome =
+      loaded === 0
+        ? "since you opened this editor: saving would replace it"
+        : `since you loaded version ${loaded}: saving your edits would be refused`;
+    this.newer.textContent =
+      newer === null
+        ? ""
+        : `Version ${newer.version} was saved by ${byWhom(newer)} ${outcome}; reload to start from it.`;
   }
 
   private addRow(rule: Rule): void {
@@ -253,6 +272,8 @@ export class ThresholdsPanel {
         "Not saved: changed by someone else since you loaded it; reload, then redo your change.",
         true,
       );
+      // Shows what was saved meanwhile (status, history, the newer version); the edits stay.
+      void this.refresh(this.group);
     } else if (error instanceof ApiError && error.status === 422) {
       const problems = problemsOf(error.body);
       const general = problems.filter((problem, at) => !this.showProblem(problem, at));
@@ -349,7 +370,7 @@ function fieldInput(field: Field, rule: Rule): HTMLInputElement | HTMLSelectElem
 }
 
 /** "no2 >= 100 ppb, clear 80, for 30s, critical, sensor gas0": a rule in one line. */
-export function ruleText(rule: Rule): string {
+function ruleText(rule: Rule): string {
   const parts = [
     `${rule.gas} ${rule.op ?? ">="} ${rule.value}${rule.unit === undefined ? "" : ` ${rule.unit}`}`,
   ];
@@ -358,6 +379,10 @@ export function ruleText(rule: Rule): string {
   parts.push(rule.severity ?? "warning");
   if (rule.sensor !== undefined) parts.push(`sensor ${rule.sensor}`);
   return parts.join(", ");
+}
+
+function byWhom(version: ThresholdVersion): string {
+  return version.changed_by ?? "(no name given)";
 }
 
 function problemsOf(body: unknown): Problem[] {
