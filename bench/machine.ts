@@ -12,7 +12,8 @@ export function describeMachine(): { cores: number; cpuModel: string; node: stri
   const model = /^model name\s*:\s*(.+)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1];
   return {
     cores: availableParallelism(),
-    cpuModel: model?.trim() ?? "unknown CPU",
+    // "Intel(R) Xeon(R)": the marks say nothing, and the stamp puts the model in parentheses.
+    cpuModel: model?.replace(/\((R|TM)\)/gi, "").trim() ?? "unknown CPU",
     node: process.version,
   };
 }

@@ -1,3 +1,6 @@
+/** The demo Pi's group: its config names it, and the banner's fleet-threshold hint sets its rules. */
+export const DEMO_GROUP = "demo";
+
 /** What the demo's sensord.toml is made from. */
 export interface DemoSettings {
   ingestUrl: string;
@@ -17,7 +20,7 @@ export function demoConfig(settings: DemoSettings): string {
   return `# Written by the demo (npm start) at every start: edit demo/config.ts instead.
 [device]
 id = "demo-pi"
-group = "demo"
+group = ${JSON.stringify(DEMO_GROUP)}
 gps = "37.5665, 126.9780"
 
 [storage]

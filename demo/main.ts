@@ -13,7 +13,7 @@ import { parseDuration } from "../core/duration.js";
 import { describeError } from "../core/errors.js";
 import { processLogger } from "../core/logger.js";
 import { BrokerMissingError, startBroker } from "./broker.js";
-import { demoConfig } from "./config.js";
+import { DEMO_GROUP, demoConfig } from "./config.js";
 
 const SENSORD = resolve(import.meta.dirname, "../daemon/main.js");
 const SENSORCTL = resolve(import.meta.dirname, "../cli/main.js");
@@ -130,6 +130,7 @@ async function main(): Promise<number> {
       `  ${sensorctl} alerts`,
       `  ${sensorctl} watch`,
       `  ${sensorctl} threshold set co 12`,
+      `  ${fleetThresholdHint(ingest.url)}`,
       "Ctrl-C stops everything.",
       "",
     ]
@@ -173,6 +174,22 @@ async function main(): Promise<number> {
   await broker.close();
   process.stdout.write(`stopped; ingest: ${JSON.stringify(stats)}\n`);
   return exitCode;
+}
+
+/**
+ * A `curl` that sets the demo group's NO2 warning on the fleet side (PUT
+ * /fleet/thresholds, issue 16), as an operator would for a whole group of
+ * Pis. The demo's ingest has no API key (it listens on loopback only), so
+ * the request needs none; `--fail-with-body` makes a refusal a failure
+ * that still shows why.
+ */
+function fleetThresholdHint(ingestUrl: string): string {
+  const body = {
+    thresholds: [{ gas: "no2", op: ">=", value: 60, unit: "ppb", clear: 50 }],
+    changed_by: "demo",
+  };
+  const url = `${ingestUrl}/fleet/thresholds?group=${encodeURIComponent(DEMO_GROUP)}`;
+  return `curl -sS --fail-with-body -X PUT -H 'content-type: application/json' -d '${JSON.stringify(body)}' '${url}'`;
 }
 
 /**

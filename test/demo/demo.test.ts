@@ -115,6 +115,27 @@ describe("npm start (the demo)", () => {
       const status = spawnSync("sh", ["-c", statusHint], { cwd: ROOT, env: cleanEnv() });
       expect(status.status, status.stderr.toString()).toBe(0);
       expect(status.stdout.toString()).toMatch(/^sensord \S+: running, pid \d+/);
+
+      // The fleet-threshold hint is a correct request as printed: stored as the group's version 1.
+      const curlHint = /^ {2}(curl .+)$/m.exec(stdout)?.[1] ?? "";
+      expect(curlHint).toBe(
+        `curl -sS --fail-with-body -X PUT -H 'content-type: application/json' -d '{"thresholds":[{"gas":"no2","op":">=","value":60,"unit":"ppb","clear":50}],"changed_by":"demo"}' '${ingestUrl}/fleet/thresholds?group=demo'`,
+      );
+      const changed = spawnSync("sh", ["-c", curlHint], { cwd: ROOT, env: cleanEnv() });
+      expect(changed.status, changed.stdout.toString() + changed.stderr.toString()).toBe(0);
+      expect(JSON.parse(changed.stdout.toString())).toEqual({
+        scope: "group",
+        name: "demo",
+        version: 1,
+        etag: expect.stringMatching(/^g1-[0-9a-f]{8}$/),
+      });
+      const stored = await fetch(`${ingestUrl}/fleet/thresholds?group=demo`);
+      expect(stored.status).toBe(200);
+      expect(await stored.json()).toMatchObject({
+        version: 1,
+        thresholds: [{ gas: "no2", op: ">=", value: 60, unit: "ppb", clear: 50 }],
+        changed_by: "demo",
+      });
     } finally {
       await subscriber.endAsync();
     }

@@ -19,6 +19,8 @@ const TOOLS: ReadonlyArray<{ tool: string; found: () => boolean; pkg: string }> 
   { tool: "socat", found: () => onPath("socat"), pkg: "socat" },
   { tool: "chromium", found: () => existsSync("/usr/bin/chromium"), pkg: "chromium" },
   { tool: "openssl", found: () => onPath("openssl"), pkg: "openssl" },
+  // The demo's fleet-threshold hint is a curl command; its test runs it as printed.
+  { tool: "curl", found: () => onPath("curl"), pkg: "curl" },
   { tool: "systemd-analyze", found: () => onPath("systemd-analyze"), pkg: "systemd" },
   { tool: "systemd-notify", found: () => onPath("systemd-notify"), pkg: "systemd" },
   {

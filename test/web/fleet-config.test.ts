@@ -24,8 +24,10 @@ const servers: Server[] = [];
 interface Seen {
   method: string;
   path: string;
+  query: string;
   key: string | undefined;
   origin: string | undefined;
+  ifMatch: string | undefined;
 }
 
 const TYPES: Record<string, string> = {
@@ -56,6 +58,41 @@ function answer(path: string): unknown {
     return { from: 0, to: 1, bucketMs: 1, buckets: 1, lines: [] };
   }
   if (path.endsWith("/alerts")) return { alerts: [] };
+  if (path.endsWith("/fleet/thresholds/status")) {
+    return {
+      group: "7",
+      devices: [
+        {
+          device: "pi-cfg",
+          group: "7",
+          desired_etag: "g1-test",
+          reported_etag: "g1-test",
+          state: "in_sync",
+          reason: null,
+          reported_at: null,
+        },
+      ],
+    };
+  }
+  if (path.endsWith("/fleet/thresholds/history")) {
+    return {
+      scope: "group",
+      name: "7",
+      versions: [
+        {
+          version: 1,
+          etag: "g1-test",
+          thresholds: [{ gas: "no2", value: 100 }],
+          changed_at: "2026-12-01T00:00:00.000Z",
+          changed_by: null,
+        },
+      ],
+    };
+  }
+  // The PUT: the next version, as the ingest answers it.
+  if (path.endsWith("/fleet/thresholds")) {
+    return { scope: "group", name: "7", version: 2, etag: "g2-test" };
+  }
   return null;
 }
 
@@ -70,7 +107,7 @@ async function serve(options: {
 }): Promise<{ url: string; seen: Seen[] }> {
   const seen: Seen[] = [];
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    const path = (request.url ?? "/").split("?")[0] ?? "/";
+    const [path = "/", query = ""] = (request.url ?? "/").split("?");
     if (path === "/config.json") {
       if (options.config === null) return void response.writeHead(404).end();
       return void response
@@ -90,12 +127,16 @@ async function serve(options: {
     seen.push({
       method: request.method ?? "",
       path,
+      query,
       key: request.headers["x-api-key"] as string | undefined,
       origin: request.headers.origin,
+      ifMatch: request.headers["if-match"],
     });
     if (options.allowOrigin !== undefined) {
       response.setHeader("access-control-allow-origin", options.allowOrigin());
-      response.setHeader("access-control-allow-headers", "x-api-key,content-type");
+      // As the stack's API Gateway answers a preflight (cloud/aws/stack/api.ts).
+      response.setHeader("access-control-allow-headers", "x-api-key,content-type,if-match");
+      response.setHeader("access-control-allow-methods", "GET,POST,PUT,OPTIONS");
     }
     if (request.method === "OPTIONS") return void response.writeHead(204).end();
     const body = answer(path);
@@ -149,6 +190,45 @@ describe("the fleet page's config.json", () => {
     // x-api-key is not a simple header: the browser asked first, as it will ask API Gateway.
     expect(api.seen.some((request) => request.method === "OPTIONS")).toBe(true);
     expect(site.seen).toEqual([]);
+  });
+
+  it("the Thresholds panel reads and saves through apiBase too, the key in a header, never in a URL", async () => {
+    const api = await serve({ config: null, apiPrefix: "/v1/", allowOrigin: () => site.url });
+    const site = await serve({ config: { apiBase: `${api.url}/v1/` }, apiPrefix: "/v1/" });
+    const page = await browser.newPage();
+    const errors = collectErrors(page);
+    await page.addInitScript(`sessionStorage.setItem("sensord-api-key", ${JSON.stringify(KEY)})`);
+    await page.goto(`${site.url}/?group=7`);
+    await page.waitForFunction("window.sensordReady !== undefined");
+    await page.evaluate("window.sensordReady");
+    expect(await page.textContent("#threshold-status tr td:nth-child(2)")).toBe("in sync");
+    await page.fill("#threshold-rules tr.rule input[name=value]", "50");
+    await page.click('#threshold-form button[type="submit"]');
+    await expect
+      .poll(() => page.textContent("#threshold-message"))
+      .toBe("Saved as version 2. The group's devices apply it on their next sync.");
+    await page.close();
+    expect(api.seen.filter((request) => request.method === "PUT")).toEqual([
+      {
+        method: "PUT",
+        path: "/v1/fleet/thresholds",
+        query: "group=7",
+        key: KEY,
+        origin: site.url,
+        ifMatch: '"g1-test"',
+      },
+    ]);
+    const reads = api.seen.filter(
+      (request) => request.method === "GET" && request.path.startsWith("/v1/fleet/"),
+    );
+    expect([...new Set(reads.map((request) => request.path))].sort()).toEqual([
+      "/v1/fleet/thresholds/history",
+      "/v1/fleet/thresholds/status",
+    ]);
+    for (const request of reads) expect(request.key).toBe(KEY);
+    for (const request of api.seen) expect(request.query).not.toContain(KEY);
+    expect(site.seen).toEqual([]);
+    expect(errors).toEqual([]);
   });
 
   it("queries the page's own server when config.json is absent (404)", async () => {

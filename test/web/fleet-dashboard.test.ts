@@ -1,5 +1,5 @@
-import type { BrowserContext, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BatchReading } from "../../schemas/batch.js";
 import {
   alertPair,
@@ -8,12 +8,10 @@ import {
   uploadAlerts,
   uploadReadings,
 } from "../cloud/fleet-fixtures.js";
-import { OPENSEARCH_ENV, STORE_KINDS } from "../cloud/helpers.js";
-import { IngestProcess, killAllIngest } from "../cloud/ingest-process.js";
-import { type OpenSearchStandIn, startOpenSearchStandIn } from "../support/opensearch/server.js";
-import { createTestDatabase } from "../support/postgres-db.js";
+import { STORE_KINDS } from "../cloud/helpers.js";
 import { makeTempDir } from "../support/processes.js";
-import { collectErrors, launchChromium, screenshot } from "./browser.js";
+import { collectErrors, screenshot } from "./browser.js";
+import { useFleetPages } from "./fleet-pages.js";
 
 /**
  * A real sensord-ingest (the built binary) on each store, over a database
@@ -22,11 +20,7 @@ import { collectErrors, launchChromium, screenshot } from "./browser.js";
  */
 const NOW = Date.now();
 const MIN = 60_000;
-let browser: BrowserContext;
-let closeBrowser: () => Promise<void>;
-let ingest: IngestProcess;
 let url: string;
-let standIn: OpenSearchStandIn | null = null;
 const temp = makeTempDir("sensord-fleet-web-");
 
 interface Sent extends BatchReading {
@@ -40,40 +34,12 @@ async function upload(device: FleetDevice, readings: BatchReading[]): Promise<vo
   for (const reading of readings) sent.push({ ...reading, device: device.id, group: device.group });
 }
 
-beforeAll(async () => {
-  ({ context: browser, close: closeBrowser } = await launchChromium());
-}, 60_000);
-
-afterEach(async () => {
-  if (ingest !== undefined && !ingest.running) throw new Error(`ingest died: ${ingest.stderr}`);
-});
-
-afterAll(async () => {
-  await closeBrowser?.();
-  await killAllIngest();
-  await standIn?.stop();
-  temp.cleanup();
-});
+const fleet = useFleetPages(temp);
 
 /** Starts sensord-ingest on `kind` and fills it with the same fleet. */
 async function startFleet(kind: (typeof STORE_KINDS)[number]): Promise<void> {
   sent.length = 0;
-  let args: string[];
-  let env: Record<string, string> = {};
-  if (kind === "postgres") {
-    const database = await createTestDatabase("web");
-    args = ["--db", database.url];
-    env = { PGPASSWORD: database.password };
-  } else if (kind === "opensearch") {
-    // The child signs with the stand-in's test keys from its environment.
-    standIn = await startOpenSearchStandIn();
-    args = ["--db", `opensearch+${standIn.url}`];
-    env = { ...OPENSEARCH_ENV };
-  } else {
-    args = ["--db", `${temp.dir}/ingest-${Date.now()}.db`];
-  }
-  ingest = new IngestProcess(["--listen", "127.0.0.1:0", ...args, "--log-level", "warn"], { env });
-  url = await ingest.ready();
+  url = await fleet.start(kind);
   // pi-a (group 1): co + no2 from 50 to 25 min ago, one every 10 s.
   await upload(
     { id: "pi-a", group: "1", gps: "37.56, 126.97" },
@@ -101,7 +67,7 @@ async function open(
   query: string,
   seriesUrls: string[] = [],
 ): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage();
+  const page = await fleet.browser().newPage();
   const errors = collectErrors(page);
   page.on("request", (request) => {
     if (request.url().includes("/readings/series")) seriesUrls.push(request.url());
@@ -189,7 +155,7 @@ function expectedAverages(seriesUrl: string, device: string, gas: string): Array
 
 describe.each(STORE_KINDS)("fleet dashboard in headless Chromium, on %s", (kind) => {
   beforeAll(() => startFleet(kind), 60_000);
-  afterAll(() => ingest.stop());
+  afterAll(() => fleet.stop());
 
   it("draws a chart per gas with one line per device, the averages of what was sent, with no console errors", async () => {
     const seriesUrls: string[] = [];

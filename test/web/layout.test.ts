@@ -68,6 +68,30 @@ beforeAll(async () => {
     device: { id: LONG_DEVICE, group: LONG_GROUP },
     alerts: alertPair("b1", "co", NOW - 5 * MIN, null),
   });
+  // The long group's fleet thresholds: a rule for the long-named sensor, by a long-named operator.
+  const set = await fetch(
+    `${ingestUrl}/fleet/thresholds?${new URLSearchParams({ group: LONG_GROUP })}`,
+    {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        thresholds: [
+          {
+            gas: "co",
+            op: ">=",
+            value: 35,
+            unit: "ppm",
+            clear: 30,
+            for: "30s",
+            sensor: LONG_SENSOR,
+          },
+          { gas: "co", value: 200, unit: "ppm", severity: "critical", sensor: LONG_SENSOR },
+        ],
+        changed_by: LONG_DEVICE,
+      }),
+    },
+  );
+  if (set.status !== 200) throw new Error(`PUT /fleet/thresholds: ${await set.text()}`);
 
   // The device: co at 50 ppm (over the 35 ppm preset) keeps an alarm active.
   const dir = join(temp.dir, "device");
@@ -106,11 +130,12 @@ afterAll(async () => {
 async function open(
   base: string,
   size: (typeof SIZES)[number],
+  query = "",
 ): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage();
   await page.setViewportSize({ width: size.width, height: size.height });
   const errors = collectErrors(page);
-  await page.goto(`${base}/`);
+  await page.goto(`${base}/${query}`);
   await page.waitForFunction("window.sensordReady !== undefined");
   await page.evaluate("window.sensordReady");
   return { page, errors };
@@ -223,6 +248,33 @@ describe.each(SIZES)("dashboards at $width x $height", (size) => {
     const labels = legend.map((label) => label.text);
     expect(new Set(labels).size).toBe(labels.length);
     expect(labels.filter((label) => label.includes("\u2026")).length).toBeGreaterThanOrEqual(2);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("the fleet page with a group selected fits the window: the Thresholds editor, status and history", async () => {
+    const { page, errors } = await open(
+      ingestUrl,
+      size,
+      `?${new URLSearchParams({ group: LONG_GROUP })}`,
+    );
+    await until(page, `document.querySelectorAll("#threshold-rules tr.rule").length === 2`);
+    await screenshot(page, `layout-fleet-thresholds-${size.width}.png`);
+    const found = await overflow(page);
+    expect(found.scrollWidth, JSON.stringify(found)).toBeLessThanOrEqual(size.width);
+    expect(found.past).toEqual([]);
+    expect(found.cut).toEqual([]);
+    // Every field of the editor is on screen, the long sensor name's too.
+    const fields = await cells(
+      page,
+      "#threshold-rules input, #threshold-rules select, #threshold-rules button",
+    );
+    expect(fields).toHaveLength(18);
+    for (const field of fields) expect(field, field.text).toMatchObject({ inWindow: true });
+    const status = (await cells(page, "#threshold-status td")).filter(
+      (cell) => cell.title === LONG_DEVICE,
+    );
+    expect(status[0]).toMatchObject({ ellipsis: true, inWindow: true });
     expect(errors).toEqual([]);
     await page.close();
   });

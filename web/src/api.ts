@@ -73,15 +73,53 @@ export function clearApiKey(): void {
   sessionStorage.removeItem(KEY_STORAGE);
 }
 
-function headers(): HeadersInit {
+function headers(): Record<string, string> {
   const key = apiKey();
   return key === null ? {} : { "x-api-key": key };
 }
 
-export async function getJson<T>(path: string, params: URLSearchParams): Promise<T> {
+/** The API refused a request: its status and the JSON error body (null when there was none). */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export function getJson<T>(path: string, params: URLSearchParams): Promise<T> {
+  return request<T>("GET", path, params);
+}
+
+/** A JSON request with a body (`PUT`), with extra headers such as `If-Match`. */
+export function sendJson<T>(
+  method: "PUT",
+  path: string,
+  params: URLSearchParams,
+  body: unknown,
+  extra: Record<string, string>,
+): Promise<T> {
+  return request<T>(method, path, params, {
+    body: JSON.stringify(body),
+    headers: { "content-type": "application/json", ...extra },
+  });
+}
+
+async function request<T>(
+  method: string,
+  path: string,
+  params: URLSearchParams,
+  send: { body: string; headers: Record<string, string> } | null = null,
+): Promise<T> {
   const url = await apiUrl(path, params);
   const sentKey = apiKey() !== null;
-  const response = await fetch(url, { headers: headers() });
+  const response = await fetch(url, {
+    method,
+    headers: { ...headers(), ...send?.headers },
+    ...(send === null ? {} : { body: send.body }),
+  });
   const body: unknown = await response.json().catch(() => null);
   const message =
     typeof body === "object" && body !== null && "error" in body ? String(body.error) : "";
@@ -91,7 +129,8 @@ export async function getJson<T>(path: string, params: URLSearchParams): Promise
       typeof body === "object" && body !== null && "wrongToken" in body && body.wrongToken === true;
     throw new NeedsKeyError(message, sentKey || wrongToken);
   }
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${message}`);
+  if (!response.ok)
+    throw new ApiError(`${path}: ${response.status} ${message}`, response.status, body);
   return body as T;
 }
 

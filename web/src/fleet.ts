@@ -1,5 +1,6 @@
 // The fleet dashboard served by sensord-ingest: filters, a chart per gas,
-// a map, device last-seen times, latest alerts, CSV download.
+// a map, device last-seen times, latest alerts, CSV download, and the
+// selected group's fleet thresholds (fleet-thresholds.ts).
 import { clearApiKey, download, getJson, NeedsKeyError, setApiKey, useConfigFile } from "./api.js";
 import { drawGasChart } from "./chart.js";
 import {
@@ -13,6 +14,7 @@ import {
   thresholdLines,
   thresholdsInView,
 } from "./chart-data.js";
+import { ThresholdsPanel } from "./fleet-thresholds.js";
 import { drawMap } from "./map.js";
 import {
   actionButton,
@@ -74,6 +76,7 @@ const gasSelect = element<HTMLSelectElement>("gas");
 const status = element<HTMLElement>("status");
 const picker = new RangePicker(Object.keys(PRESETS), status, setState);
 const charts = element<HTMLElement>("charts");
+const thresholdsPanel = new ThresholdsPanel((error) => askForKey(error.sent));
 
 window.sensordCharts = {};
 let colorIndex = new Map<string, number>();
@@ -187,6 +190,8 @@ async function render(): Promise<void> {
     const width = Math.max(200, Math.floor(charts.clientWidth || 800));
     const seriesParams = new URLSearchParams(params);
     seriesParams.set("width", String(Math.min(2000, width)));
+    // The panel reports its own failures: a charts problem must not hide the editor, nor the reverse.
+    const panel = thresholdsPanel.refresh(current.get("group") || null);
     const [allDevices, series, alerts, reported] = await Promise.all([
       getJson<{ devices: Device[] }>("/devices", new URLSearchParams()),
       getJson<SeriesAnswer>("/readings/series", seriesParams),
@@ -237,6 +242,7 @@ async function render(): Promise<void> {
       `${readings.toLocaleString()} readings in ${series.lines.length} lines, ` +
       `${formatSpan(series.bucketMs)} buckets, ${(performance.now() - started).toFixed(0)} ms`;
     status.dataset.readings = String(readings);
+    await panel;
   } catch (error) {
     if (ticket !== drawing) return;
     if (error instanceof NeedsKeyError) {
