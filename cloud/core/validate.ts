@@ -56,11 +56,26 @@ export function classifyPayload(body: unknown): Payload {
 export function listErrors(schema: TSchema, value: unknown): FieldError[] {
   const errors: FieldError[] = [];
   for (const error of Value.Errors(schema, value)) {
-    errors.push({ field: error.path, message: error.message });
+    errors.push({
+      field: error.path,
+      message: choicesMessage(error.schema, error.value) ?? error.message,
+    });
     // One past the cap tells schemaViolation the list was cut.
     if (errors.length > MAX_LISTED_ERRORS) break;
   }
   return errors;
+}
+
+/**
+ * For a choice among fixed values (a unit, a gas, an op): the values, which
+ * TypeBox's "Expected union value" leaves the sender to look up.
+ */
+function choicesMessage(schema: TSchema, value: unknown): string | null {
+  const options: unknown = schema.anyOf;
+  if (!Array.isArray(options) || options.length === 0) return null;
+  const values = options.map((option: TSchema) => option.const);
+  if (values.some((choice) => typeof choice !== "string")) return null;
+  return `Expected one of ${values.map((choice) => JSON.stringify(choice)).join(", ")}; got ${JSON.stringify(value)}`;
 }
 
 /** 422 `{"error", "code", "field", "errors": [...], "truncated"}`; field is the first error's path. */

@@ -153,13 +153,13 @@ describe.each(STORE_KINDS)("fleet thresholds on %s", (kind) => {
         "unknown gas",
         [NO2_WARNING, { gas: "xenon", value: 5 }],
         "thresholds[1].gas",
-        "Expected union value",
+        'Expected one of "co", "no2", "c2h5oh", "h2", "nh3", "ch4", "c3h8", "c4h10", "voc", "h2s", "o2", "no"; got "xenon"',
       ],
       [
         "wrong unit",
         [NO2_WARNING, NO2_CRITICAL, { gas: "co", value: 5, unit: "mg/m3" }],
         "thresholds[2].unit",
-        "Expected union value",
+        'Expected one of "ppm", "ppb", "%", "V", "mV", "raw"; got "mg/m3"',
       ],
       [
         "critical below warning",

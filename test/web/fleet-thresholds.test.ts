@@ -271,7 +271,7 @@ describe.each(STORE_KINDS)("the fleet page's Thresholds panel, on %s", (kind) =>
     expect(await page.getAttribute(third, "class")).toBe("rule invalid");
     expect(await page.getAttribute(`${third} input[name=unit]`, "aria-invalid")).toBe("true");
     expect(await page.textContent(`${third} + tr.problem`)).toBe(
-      "thresholds[2].unit: Expected union value",
+      'thresholds[2].unit: Expected one of "ppm", "ppb", "%", "V", "mV", "raw"; got "ppx"',
     );
     expect(await page.locator("#threshold-rules tr.problem").count()).toBe(1);
     expect((await stored()).version).toBe(3);
