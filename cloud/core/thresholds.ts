@@ -283,27 +283,41 @@ async function expectedVersion(
   target: ThresholdTarget,
   context: RouteContext,
 ): Promise<number | null> {
-  const header = headers["if-match"];
-  if (header === undefined) return null;
+  const ifMatch = headers["if-match"];
+  // `If-None-Match: *` creates the first set only: two operators creating
+  // one at once must not silently replace each other's.
+  const createOnly = headers["if-none-match"]?.trim() === "*";
+  if (ifMatch === undefined && !createOnly) return null;
   const latest = (await context.store.latestThresholds(target.scope, [target.name])).get(
     target.name,
   );
   const current = latest?.version ?? 0;
-  if (current > 0 && etagListMatches(header, thresholdsEtag(target, current), "strong")) {
+  if (createOnly) {
+    if (current === 0) return 0;
+    throw preconditionFailed(target, current, "if-none-match");
+  }
+  if (current > 0 && etagListMatches(ifMatch, thresholdsEtag(target, current), "strong")) {
     return current;
   }
-  throw preconditionFailed(target, current);
+  throw preconditionFailed(target, current, "if-match");
 }
 
-function preconditionFailed(target: ThresholdTarget, current: number): HttpError {
+function preconditionFailed(
+  target: ThresholdTarget,
+  current: number,
+  header: "if-match" | "if-none-match" = "if-match",
+): HttpError {
   const etag = current === 0 ? null : thresholdsEtag(target, current);
+  const what = `${target.scope} "${target.name}"`;
   return new HttpError(
     412,
     ERROR_CODES.ingest.preconditionFailed,
-    etag === null
-      ? `"If-Match" names a set, but ${target.scope} "${target.name}" has none yet; send no If-Match to create it`
-      : `"If-Match" is not the current set of ${target.scope} "${target.name}" (now "${etag}"): someone changed it; GET it again and redo the change`,
-    { details: { header: "if-match", etag } },
+    header === "if-none-match"
+      ? `"If-None-Match: *" creates a first set, but ${what} has one already (now "${etag}"): someone created it; GET it and redo the change`
+      : etag === null
+        ? `"If-Match" names a set, but ${what} has none yet; send no If-Match to create it`
+        : `"If-Match" is not the current set of ${what} (now "${etag}"): someone changed it; GET it again and redo the change`,
+    { details: { header, etag } },
   );
 }
 

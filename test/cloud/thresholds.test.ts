@@ -202,6 +202,29 @@ describe.each(STORE_KINDS)("fleet thresholds on %s", (kind) => {
     });
   });
 
+  it("If-None-Match: * creates a first set only, else 412 naming the set that exists", async () => {
+    const { url } = await server();
+    const created = await put(
+      url,
+      "group=g",
+      { thresholds: [NO2_WARNING] },
+      { "if-none-match": "*" },
+    );
+    expect(created.json).toMatchObject({ version: 1 });
+    const again = await put(url, "group=g", { thresholds: [CO_WARNING] }, { "if-none-match": "*" });
+    expect(again.status).toBe(412);
+    expect(again.json).toEqual({
+      error: `"If-None-Match: *" creates a first set, but group "g" has one already (now "${etag("group", "g", 1)}"): someone created it; GET it and redo the change`,
+      code: "INGEST_PRECONDITION_FAILED",
+      header: "if-none-match",
+      etag: etag("group", "g", 1),
+    });
+    expect((await get(url, "/fleet/thresholds?group=g", AUTH)).json).toMatchObject({
+      version: 1,
+      thresholds: [NO2_WARNING],
+    });
+  });
+
   it("If-Match: stores only over the current version, else 412 naming the current etag", async () => {
     const { url } = await server();
     const unset = await put(url, "group=g", { thresholds: [] }, { "if-match": '"g1-00000000"' });

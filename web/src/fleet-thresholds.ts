@@ -151,11 +151,9 @@ export class ThresholdsPanel {
     const loaded = this.loaded?.version ?? 0;
     const newer = latest !== null && latest.version !== loaded ? latest : null;
     this.newer.hidden = newer === null;
-    // A first set is saved without If-Match (there is no version to name), so it would replace one.
-    const outcome =
-      loaded === 0
-        ? "since you opened this editor: saving would replace it"
-        : `since you loaded version ${loaded}: saving your edits would be refused`;
+    const since =
+      loaded === 0 ? "since you opened this editor" : `since you loaded version ${loaded}`;
+    const outcome = `${since}: saving your edits would be refused`;
     this.newer.textContent =
       newer === null
         ? ""
@@ -228,9 +226,9 @@ export class ThresholdsPanel {
     this.clearProblems();
     const by = this.changedBy.value.trim();
     const body = { thresholds: this.shownRules(), ...(by === "" ? {} : { changed_by: by }) };
-    // Creating the first set has no version to name; every later save names the one edited.
+    // Every save names the version edited; a first set may only be created, never replace one.
     const ifMatch: Record<string, string> =
-      loaded.version === 0 ? {} : { "if-match": `"${loaded.etag}"` };
+      loaded.version === 0 ? { "if-none-match": "*" } : { "if-match": `"${loaded.etag}"` };
     this.say("saving...", false);
     try {
       const saved = await sendJson<{ version: number }>(

@@ -126,8 +126,9 @@ export function openSearchThresholds(http: SignedHttp, names: IndexNames): Thres
   return {
     async putThresholds(target, change, ifVersion): Promise<PutThresholdsOutcome> {
       if (ifVersion !== null) {
-        // The set the client edited must exist and nobody may have stored the one after it.
-        if ((await exists(target, ifVersion)) && (await create(target, change, ifVersion + 1))) {
+        // The set the client edited must exist (0: none, a first set) and nobody may have stored the one after it.
+        const edited = ifVersion === 0 || (await exists(target, ifVersion));
+        if (edited && (await create(target, change, ifVersion + 1))) {
           return { kind: "stored", version: ifVersion + 1 };
         }
         return { kind: "conflict", current: await currentVersion(target) };
