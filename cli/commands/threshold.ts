@@ -314,11 +314,19 @@ function isEffectiveRules(value: unknown): value is EffectiveRules {
   );
 }
 
-const ORIGIN_NAMES = { preset: "preset", config: "config file", override: "override" } as const;
+const ORIGIN_NAMES = {
+  preset: "preset",
+  config: "config file",
+  fleet: "fleet",
+  override: "override",
+} as const;
 
 function renderRules(effective: EffectiveRules): string {
   const rows = effective.rules.map((entry) => ({
-    origin: ORIGIN_NAMES[entry.origin],
+    origin:
+      entry.etag === undefined
+        ? ORIGIN_NAMES[entry.origin]
+        : `${ORIGIN_NAMES[entry.origin]} ${entry.etag}`,
     gas: entry.rule.gas,
     rule: `${entry.rule.op} ${entry.rule.value} ${entry.rule.unit ?? "(channel unit)"}`,
     clear: entry.rule.clear === null ? "" : String(entry.rule.clear),
