@@ -7,6 +7,7 @@ import {
   applyOverrides,
   configOrigin,
   type EffectiveRules,
+  type FleetLayer,
   type RuleInForce,
   resetCommand,
   sameSlot,
@@ -19,6 +20,8 @@ import { channelUnitOf, type RuleProblem, ruleProblems } from "./validate.js";
 export interface OverrideContext {
   table: ThresholdOverrideTable;
   config: Pick<SensordConfig, "thresholds" | "thresholdPreset" | "sensors">;
+  /** The fleet's set in force, which an override replaces per slot too; null: none. */
+  fleet: FleetLayer | null;
   now: () => number;
 }
 
@@ -34,7 +37,7 @@ export type OverrideOutcome =
 
 export function effectiveRules(context: OverrideContext): EffectiveRules {
   const { config, table } = context;
-  return applyOverrides(config.thresholds, config.thresholdPreset, table.list());
+  return applyOverrides(config.thresholds, config.thresholdPreset, table.list(), context.fleet);
 }
 
 /** `threshold set`: the rule replaces whatever rules its slot holds, until `threshold reset`. */
@@ -105,7 +108,9 @@ function severityOrderWarnings(
  * file itself is never edited), undone with `threshold reset`.
  */
 export function removeRule(context: OverrideContext, slot: RuleSlot): OverrideOutcome {
-  const fromConfig = context.config.thresholds.filter((rule) => sameSlot(rule, slot));
+  const fromConfig = [...context.config.thresholds, ...(context.fleet?.rules ?? [])].filter(
+    (rule) => sameSlot(rule, slot),
+  );
   const inForce = effectiveRules(context).rules.filter((entry) => sameSlot(entry.rule, slot));
   if (inForce.length === 0) {
     return {

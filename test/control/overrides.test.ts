@@ -92,7 +92,12 @@ describe("overrides stored in the database", () => {
       prior();
     };
     let now = 1000;
-    return { table: new ThresholdOverrideTable(db, dir.file()), config: CONFIG, now: () => now++ };
+    return {
+      table: new ThresholdOverrideTable(db, dir.file()),
+      config: CONFIG,
+      fleet: null,
+      now: () => now++,
+    };
   }
 
   it("set, rm and reset round-trip through a real SQLite file", () => {
