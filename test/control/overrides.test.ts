@@ -2,7 +2,6 @@ import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { connectFailure, controlRequest, DaemonDown } from "../../cli/control-client.js";
 import { CliExit } from "../../cli/exit.js";
-import { parseConfig } from "../../daemon/config/load.js";
 import {
   type OverrideContext,
   removeRule,
@@ -14,8 +13,8 @@ import { openDatabase } from "../../daemon/store/open.js";
 import { ThresholdOverrideTable } from "../../daemon/store/overrides.js";
 import { SAFETY_RULES } from "../../daemon/thresholds/presets.js";
 import type { ThresholdRule } from "../../schemas/config-types.js";
-import { MACHINE } from "../config/helpers.js";
 import { memoryLogger, tempDir } from "../store/helpers.js";
+import { SAFETY_AND_CO50 as CONFIG } from "./fixtures.js";
 
 const rule = (
   fields: Partial<ThresholdRule> & Pick<ThresholdRule, "gas" | "value">,
@@ -28,23 +27,6 @@ const rule = (
   sensor: null,
   ...fields,
 });
-
-const CONFIG = parseConfig(
-  `[thresholds_preset]
-preset = "safety"
-
-[[thresholds]]
-gas = "co"
-value = 50
-unit = "ppm"
-
-[[sensors]]
-id = "gas0"
-driver = "sim"
-`,
-  "/etc/sensord/sensord.toml",
-  { machine: MACHINE },
-);
 
 describe("applyOverrides", () => {
   it("labels each rule with its origin and lets an override replace its slot", () => {

@@ -72,16 +72,12 @@ describe("fleet thresholds end to end: sensord-ingest's desired set -> two senso
 id = "${id}"
 group = "${GROUP}"
 
-[storage]
-path = "sensord.db"
-flush_interval = "20ms"
-
 [[sensors]]
 id = "gas0"
 driver = "replay"
-interval = "50ms"
 file = "no2.ndjson"
 loop = true
+interval = "50ms"
 
 [thresholds_preset]
 preset = "none"
@@ -90,6 +86,10 @@ preset = "none"
 gas = "no2"
 value = 100
 unit = "ppb"
+
+[storage]
+path = "sensord.db"
+flush_interval = "20ms"
 
 [control]
 socket = "sensord.sock"
@@ -180,6 +180,19 @@ ${extra}`,
 
   const applied = (pi: Pi, etag: string) =>
     pi.daemon.waitForLog(new RegExp(`fleet thresholds ${etag} applied`), CYCLE_MS + SLACK_MS);
+
+  /** pi-a running the group's 80 ppb rule, its alarm raised (once) by the steady 90 ppb. */
+  async function alarmedUnderGroupSet(): Promise<{ pi: Pi; etag: string }> {
+    const pi = await startPi("pi-a");
+    const etag = await put(`group=${GROUP}`, [no2(80)]);
+    await applied(pi, etag);
+    await eventually(
+      () => events(pi),
+      (list) => list.length === 1,
+    );
+    expect(events(pi)).toEqual(["raise no2>=80ppb:warning"]);
+    return { pi, etag };
+  }
 
   it("a group change reaches both Pis within one sync cycle, shows as the fleet rule, and is reported in_sync", {
     timeout: 30_000,
@@ -327,13 +340,7 @@ ${extra}`,
   it("a set the fleet accepts but the Pi cannot run is refused whole, reported, logged once; the old rules keep alarming", {
     timeout: 30_000,
   }, async () => {
-    const a = await startPi("pi-a");
-    const group = await put(`group=${GROUP}`, [no2(80)]);
-    await applied(a, group);
-    await eventually(
-      () => events(a),
-      (list) => list.length === 1,
-    );
+    const { pi: a, etag: group } = await alarmedUnderGroupSet();
     const bad = await put("device=pi-a", [
       no2(60),
       { gas: "no2", value: 1, unit: "ppm", severity: "critical", sensor: "gas9" },
@@ -365,14 +372,7 @@ ${extra}`,
   it("an alarm raised under the old set clears once under the new one, with no second raise", {
     timeout: 30_000,
   }, async () => {
-    const a = await startPi("pi-a");
-    const first = await put(`group=${GROUP}`, [no2(80)]);
-    await applied(a, first);
-    await eventually(
-      () => events(a),
-      (list) => list.length === 1,
-    );
-    expect(events(a)).toEqual(["raise no2>=80ppb:warning"]);
+    const { pi: a } = await alarmedUnderGroupSet();
     const second = await put(`group=${GROUP}`, [no2(95)]);
     await applied(a, second);
     await eventually(

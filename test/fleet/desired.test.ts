@@ -2,25 +2,9 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../daemon/config/load.js";
 import { applyOverrides } from "../../daemon/control/rules.js";
 import { checkDesired } from "../../daemon/fleet/desired.js";
-import type { ThresholdRule } from "../../schemas/config-types.js";
 import { MACHINE } from "../config/helpers.js";
-
-const CONFIG = parseConfig(
-  `[thresholds_preset]
-preset = "safety"
-
-[[thresholds]]
-gas = "co"
-value = 50
-unit = "ppm"
-
-[[sensors]]
-id = "gas0"
-driver = "sim"
-`,
-  "/etc/sensord/sensord.toml",
-  { machine: MACHINE },
-);
+import { SAFETY_AND_CO50 as CONFIG } from "../control/fixtures.js";
+import { rule } from "../thresholds/helpers.js";
 
 /** A Pi whose second sensor reports no2 as raw counts: no ppm rule can apply to it. */
 const SENSORS = parseConfig(
@@ -50,22 +34,13 @@ const desired = (thresholds: unknown[], etag = "g3-0123abcd") => ({
   thresholds,
 });
 
-const rule = (
-  fields: Partial<ThresholdRule> & Pick<ThresholdRule, "gas" | "value">,
-): ThresholdRule => ({
-  op: ">=",
-  unit: null,
-  clear: null,
-  forMs: 0,
-  severity: "warning",
-  sensor: null,
-  ...fields,
-});
+/** The answer checked against SENSORS. */
+const checked = (thresholds: unknown[]) => checkDesired(desired(thresholds), null, SENSORS);
 
 describe("checkDesired: a desired set is checked whole before anything applies", () => {
   it("resolves each rule as a [[thresholds]] entry: defaults, durations, units kept", () => {
     const thresholds = [{ gas: "co", value: 30, unit: "ppm", for: "5s", sensor: "gas0" }];
-    expect(checkDesired(desired(thresholds), null, SENSORS)).toEqual({
+    expect(checked(thresholds)).toEqual({
       ok: true,
       set: {
         etag: "g3-0123abcd",
@@ -86,14 +61,10 @@ describe("checkDesired: a desired set is checked whole before anything applies",
   });
 
   it("refuses the whole set for one rule the device cannot run: a ppm rule on a raw channel", () => {
-    const check = checkDesired(
-      desired([
-        { gas: "co", value: 30, unit: "ppm" },
-        { gas: "no2", value: 1, unit: "ppm", sensor: "raw0" },
-      ]),
-      null,
-      SENSORS,
-    );
+    const check = checked([
+      { gas: "co", value: 30, unit: "ppm" },
+      { gas: "no2", value: 1, unit: "ppm", sensor: "raw0" },
+    ]);
     expect(check.ok).toBe(false);
     if (check.ok) return;
     expect(check.etag).toBe("g3-0123abcd");
@@ -102,7 +73,7 @@ describe("checkDesired: a desired set is checked whole before anything applies",
   });
 
   it("refuses a sensor id the Pi lacks, naming the ones it has", () => {
-    const check = checkDesired(desired([{ gas: "co", value: 30, sensor: "gas9" }]), null, SENSORS);
+    const check = checked([{ gas: "co", value: 30, sensor: "gas9" }]);
     expect(check).toMatchObject({
       ok: false,
       reason: expect.stringMatching(/^thresholds\[0\]\.sensor: no sensor "gas9"/),
@@ -110,19 +81,15 @@ describe("checkDesired: a desired set is checked whole before anything applies",
   });
 
   it("refuses what the fleet's checks refuse (critical below warning) and a shape the schema refuses", () => {
-    const order = checkDesired(
-      desired([
-        { gas: "co", value: 50, unit: "ppm" },
-        { gas: "co", value: 40, unit: "ppm", severity: "critical" },
-      ]),
-      null,
-      SENSORS,
-    );
+    const order = checked([
+      { gas: "co", value: 50, unit: "ppm" },
+      { gas: "co", value: 40, unit: "ppm", severity: "critical" },
+    ]);
     expect(order).toMatchObject({
       ok: false,
       reason: expect.stringMatching(/^thresholds\[1\]\.value: the critical level 40 is below/),
     });
-    expect(checkDesired(desired([{ gas: "xenon", value: 1 }]), null, SENSORS)).toEqual({
+    expect(checked([{ gas: "xenon", value: 1 }])).toEqual({
       ok: false,
       etag: "g3-0123abcd",
       reason: "thresholds do not match sensord.fleet-thresholds.v1",
