@@ -176,6 +176,7 @@ export class Daemon {
   /** SIGHUP: new thresholds apply at once (alarm state kept); changed sensors restart; storage needs a restart. */
   async reload(next: SensordConfig): Promise<void> {
     this.log.setLevel(next.log.level);
+    this.fleet?.recheck(next.sensors);
     this.engine.setRules(
       rulesInForce(next, this.store.thresholdOverrides(), this.log, this.fleet?.layer() ?? null),
     );

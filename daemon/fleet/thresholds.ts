@@ -62,6 +62,36 @@ export interface FleetThresholdsDeps {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+/** The report of a stored state: what `sensorctl status` shows with sensord down, and the base of the live one. */
+export function fleetReport(state: StoredFleetState, endpoint: string | null): FleetReport {
+  const { applied, refused } = state;
+  return {
+    endpoint,
+    applied:
+      applied === null
+        ? null
+        : {
+            etag: applied.etag,
+            source: applied.source,
+            version: applied.version,
+            rules: applied.rules.length,
+            appliedAt: new Date(applied.appliedAtMs).toISOString(),
+          },
+    refused:
+      refused === null
+        ? null
+        : {
+            etag: refused.etag,
+            reason: refused.reason,
+            refusedAt: new Date(refused.refusedAtMs).toISOString(),
+          },
+    lastFetchAt: null,
+    lastError: null,
+    lastErrorAt: null,
+    refusedTotal: 0,
+  };
+}
+
 /**
  * The fleet's desired thresholds on this Pi: the set applied last (loaded
  * from the database at start, so a restart without network runs it), the
@@ -171,32 +201,32 @@ export class FleetThresholds implements FleetThresholdsTarget {
   }
 
   status(): FleetReport {
-    const applied = this.applied?.stored ?? null;
     return {
-      endpoint: this.deps.endpoint,
-      applied:
-        applied === null
-          ? null
-          : {
-              etag: applied.etag,
-              source: applied.source,
-              version: applied.version,
-              rules: this.applied?.layer.rules.length ?? 0,
-              appliedAt: new Date(applied.appliedAtMs).toISOString(),
-            },
-      refused:
-        this.refused === null
-          ? null
-          : {
-              etag: this.refused.etag,
-              reason: this.refused.reason,
-              refusedAt: new Date(this.refused.refusedAtMs).toISOString(),
-            },
+      ...fleetReport(
+        { applied: this.applied?.stored ?? null, refused: this.refused },
+        this.deps.endpoint,
+      ),
       lastFetchAt: iso(this.lastFetchAtMs),
       lastError: this.lastError,
       lastErrorAt: iso(this.lastErrorAtMs),
       refusedTotal: this.refusedTotal,
     };
+  }
+
+  /**
+   * After a reload: a set that no longer fits the sensors stops applying.
+   * Its etag is forgotten too, so the next fetch gets the set again and
+   * refuses (and reports) it with the reason.
+   */
+  recheck(sensors: readonly SensorConfig[]): void {
+    const applied = this.applied?.stored;
+    if (applied === undefined) return;
+    const check = checkStored(applied, sensors);
+    if (check.ok) return;
+    this.applied = null;
+    this.deps.log.warn(
+      `fleet thresholds ${applied.etag} no longer fit this config (${check.reason}); the config's rules apply`,
+    );
   }
 
   private answered(): void {

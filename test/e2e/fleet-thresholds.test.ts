@@ -182,8 +182,8 @@ ${extra}`,
     pi.daemon.waitForLog(new RegExp(`fleet thresholds ${etag} applied`), CYCLE_MS + SLACK_MS);
 
   /** pi-a running the group's 80 ppb rule, its alarm raised (once) by the steady 90 ppb. */
-  async function alarmedUnderGroupSet(): Promise<{ pi: Pi; etag: string }> {
-    const pi = await startPi("pi-a");
+  async function alarmedUnderGroupSet(extra = ""): Promise<{ pi: Pi; etag: string }> {
+    const pi = await startPi("pi-a", writePi("pi-a", extra));
     const etag = await put(`group=${GROUP}`, [no2(80)]);
     await applied(pi, etag);
     await eventually(
@@ -322,6 +322,11 @@ ${extra}`,
     expect(events(a)).toEqual(["raise no2>=80ppb:warning"]);
 
     await a.daemon.stop();
+    // sensord down: the database alone still tells which set it runs.
+    expect(status(a)).toMatchObject({
+      running: false,
+      fleet: { applied: { etag, source: "group" } },
+    });
     await proxy.refuse();
     const again = await startPi("pi-a", a.config);
     await again.daemon.waitForLog(
@@ -340,7 +345,7 @@ ${extra}`,
   it("a set the fleet accepts but the Pi cannot run is refused whole, reported, logged once; the old rules keep alarming", {
     timeout: 30_000,
   }, async () => {
-    const { pi: a, etag: group } = await alarmedUnderGroupSet();
+    const { pi: a, etag: group } = await alarmedUnderGroupSet('[http]\nlisten = "127.0.0.1:0"\n');
     const bad = await put("device=pi-a", [
       no2(60),
       { gas: "no2", value: 1, unit: "ppm", severity: "critical", sensor: "gas9" },
@@ -367,6 +372,11 @@ ${extra}`,
       refused: { etag: bad },
       refusedTotal: 1,
     });
+    const [, port] = await a.daemon.waitForLog(/metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/);
+    const metrics = (await send(Number(port), "GET", "/metrics")).body;
+    expect(metrics).toMatch(/^sensord_fleet_thresholds_refused_total 1$/m);
+    expect(metrics).toMatch(/^sensord_fleet_thresholds_state\{state="refused"\} 1$/m);
+    expect(metrics).toMatch(/^sensord_fleet_thresholds_state\{state="applied"\} 0$/m);
   });
 
   it("an alarm raised under the old set clears once under the new one, with no second raise", {

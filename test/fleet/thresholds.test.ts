@@ -110,4 +110,15 @@ describe("FleetThresholds: the daemon's side of the fetch", () => {
     expect(fleet.report()).toBe('applied;etag="g2-0123abcd"');
     expect(fleet.status().lastFetchAt).toBeNull();
   });
+
+  it("a reload whose sensors no longer fit the set stops applying it and forgets its etag", () => {
+    const { fleet } = make();
+    fleet.received({ ...GOOD, thresholds: [{ gas: "no2", value: 80, sensor: "gas0" }] }, null);
+    fleet.recheck(SENSORS);
+    expect(fleet.layer()?.etag).toBe("g2-0123abcd");
+    fleet.recheck([]);
+    expect(fleet.layer()).toBeNull();
+    expect(fleet.lastEtag()).toBeNull();
+    expect(warnings()).toEqual([expect.stringContaining('no sensor "gas0"')]);
+  });
 });
