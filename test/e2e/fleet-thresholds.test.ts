@@ -253,6 +253,19 @@ ${extra}`,
       .filter((request) => request.method === "POST")
       .map((request) => request.headers["x-sensord-thresholds"]);
     expect(headers).toContain(`applied;etag="${etag}"`);
+    // Each cycle asks with the etag it holds, the upload's key and user agent.
+    const asks = proxy.requests.filter((request) => request.method === "GET");
+    expect(new Set(asks.map((request) => request.path))).toEqual(
+      new Set([
+        `/fleet/desired?device=pi-a&group=${GROUP}`,
+        `/fleet/desired?device=pi-b&group=${GROUP}`,
+      ]),
+    );
+    expect(asks.at(-1)?.headers).toMatchObject({
+      "if-none-match": `"${etag}"`,
+      "x-api-key": KEY,
+      "user-agent": expect.stringMatching(/^sensord\//),
+    });
     expect(status(a).fleet).toMatchObject({
       applied: { etag, source: "group", version: 1, rules: 1 },
       refused: null,
