@@ -64,7 +64,7 @@ describe("overrides stored in the database", () => {
   let cleanup = () => {};
   afterEach(() => cleanup());
 
-  function context(): OverrideContext {
+  function context(fleet: OverrideContext["fleet"] = null): OverrideContext {
     const dir = tempDir();
     cleanup = dir.cleanup;
     const db = openDatabase(dir.file(), { log: memoryLogger() });
@@ -77,7 +77,7 @@ describe("overrides stored in the database", () => {
     return {
       table: new ThresholdOverrideTable(db, dir.file()),
       config: CONFIG,
-      fleet: null,
+      fleet,
       now: () => now++,
     };
   }
@@ -124,6 +124,25 @@ describe("overrides stored in the database", () => {
     expect(resetOverride(ctx, { gas: "nh3", severity: "warning", sensor: null })).toMatchObject({
       ok: false,
       status: 404,
+    });
+  });
+
+  it("with a fleet set: set replaces the fleet's rule, rm hides it, reset brings it back (not the config's)", () => {
+    const fleetCo = rule({ gas: "co", value: 30, unit: "ppm" });
+    const ctx = context({ etag: "g3-0123abcd", rules: [fleetCo] });
+    const slot = { gas: "co", severity: "warning", sensor: null } as const;
+    expect(setOverride(ctx, rule({ gas: "co", value: 20, unit: "ppm" }))).toMatchObject({
+      ok: true,
+      message: "co>=20ppm:warning: replaces co>=30ppm:warning (fleet)",
+    });
+    expect(removeRule(ctx, slot)).toMatchObject({
+      ok: true,
+      message:
+        "removed co>=20ppm:warning; the fleet's (g3-0123abcd) co>=30ppm:warning comes back with `sensorctl threshold reset co`",
+    });
+    expect(resetOverride(ctx, slot)).toMatchObject({
+      ok: true,
+      message: "override co:warning dropped; back to co>=30ppm:warning (fleet g3-0123abcd)",
     });
   });
 
