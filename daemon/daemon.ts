@@ -22,6 +22,8 @@ import { syncReport } from "./control/status.js";
 import { channelsOf } from "./drivers/channels.js";
 import { type I2cBusOpener, openI2cBus } from "./drivers/i2c/bus.js";
 import { DRIVERS } from "./drivers/registry.js";
+import type { FleetReport } from "./fleet/thresholds.js";
+import { FleetThresholds } from "./fleet/thresholds.js";
 import { Recorder, type RecorderStats } from "./pipeline/recorder.js";
 import { RunningSensor, type SensorStatus } from "./sampler/running-sensor.js";
 import { ENCODER_THREAD_FILE } from "./store/encoder-thread-file.js";
@@ -40,6 +42,8 @@ export interface DaemonStatus {
   recorder: RecorderStats;
   activeAlarms: ReturnType<ThresholdEngine["active"]>;
   clock: ReturnType<ClockWatch["status"]>;
+  /** null when the fleet's thresholds are not fetched ([sync] fleet_config, see SyncConfig.fleetEndpoint). */
+  fleet: FleetReport | null;
 }
 
 /** How the daemon reaches hardware; tests swap in emulators here. */
@@ -80,8 +84,10 @@ export class Daemon {
     private readonly i2cOpener: I2cBusOpener,
     private readonly lastValues: LastValues,
     private readonly clock: ClockWatch,
+    private readonly fleet: FleetThresholds | null,
   ) {
     this.services = new DaemonServices(config, log);
+    fleet?.whenApplied(() => this.applyRules("from the fleet"));
   }
 
   private readonly startedAtMs = Date.now();
@@ -108,8 +114,20 @@ export class Daemon {
         `restored ${restored.length} active alarm(s): ${restored.map((alarm) => `${alarm.rule} on ${alarm.sensor}`).join(", ")}`,
       );
     }
+    const fleetEndpoint = config.sync?.fleetEndpoint ?? null;
+    let daemon: Daemon | null = null;
+    // Loaded before the engine starts: a Pi restarted without network runs the set it applied last.
+    const fleet =
+      fleetEndpoint === null
+        ? null
+        : new FleetThresholds({
+            table: store.fleetThresholds(),
+            sensors: () => daemon?.sensorConfigs() ?? config.sensors,
+            endpoint: fleetEndpoint,
+            log: log.child("fleet"),
+          });
     const engine = new ThresholdEngine(
-      rulesInForce(config, store.thresholdOverrides(), log),
+      rulesInForce(config, store.thresholdOverrides(), log, fleet?.layer() ?? null),
       restored,
     );
     // Before the first reading: those of a Pi that just booted without a real-time clock are the ones to flag.
@@ -123,7 +141,7 @@ export class Daemon {
       log: log.child("recorder"),
       flushIntervalMs: config.storage.flushIntervalMs,
     });
-    const daemon = new Daemon(
+    daemon = new Daemon(
       config,
       log,
       store,
@@ -132,6 +150,7 @@ export class Daemon {
       hardware.openI2cBus ?? openI2cBus,
       lastValues,
       clock,
+      fleet,
     );
     recorder.start();
     for (const { start } of sections) {
@@ -142,6 +161,7 @@ export class Daemon {
           storage: store,
           encoderThreadFile: ENCODER_THREAD_FILE,
           log,
+          fleet,
         }),
       );
     }
@@ -156,7 +176,10 @@ export class Daemon {
   /** SIGHUP: new thresholds apply at once (alarm state kept); changed sensors restart; storage needs a restart. */
   async reload(next: SensordConfig): Promise<void> {
     this.log.setLevel(next.log.level);
-    this.engine.setRules(rulesInForce(next, this.store.thresholdOverrides(), this.log));
+    this.fleet?.recheck(next.sensors);
+    this.engine.setRules(
+      rulesInForce(next, this.store.thresholdOverrides(), this.log, this.fleet?.layer() ?? null),
+    );
     if (JSON.stringify(next.storage) !== JSON.stringify(this.config.storage)) {
       this.log.warn("[storage] changed: restart sensord to apply it");
     }
@@ -193,6 +216,7 @@ export class Daemon {
       mqtt: sections.mqtt ?? null,
       outputs: this.outputs.flatMap((section) => section.outputs()),
       clock: this.clock.status(),
+      fleet: this.fleet?.status() ?? null,
     };
   }
 
@@ -216,6 +240,7 @@ export class Daemon {
     const overrides = () => ({
       table: this.store.thresholdOverrides(),
       config: this.config,
+      fleet: this.fleet?.layer() ?? null,
       now: Date.now,
     });
     return {
@@ -230,17 +255,7 @@ export class Daemon {
           nowMs: Date.now(),
         }),
       overrides,
-      applyRules: () => {
-        const effective: EffectiveRules = applyOverrides(
-          this.config.thresholds,
-          this.config.thresholdPreset,
-          this.store.thresholdOverrides().list(),
-        );
-        this.engine.setRules(effective.rules.map((entry) => entry.rule));
-        this.log.info(
-          `threshold rules changed through the control socket: ${effective.rules.map((entry) => entry.key).join(", ")}`,
-        );
-      },
+      applyRules: () => this.applyRules("through the control socket"),
       syncStatus: () => {
         const status = sectionStatuses(this.outputs).sync;
         return status === undefined ? null : syncReport(status);
@@ -250,6 +265,24 @@ export class Daemon {
         return runs.length === 0 ? null : Promise.all(runs).then(() => undefined);
       },
     };
+  }
+
+  /**
+   * Recomputes the rules in force (config, fleet set, overrides) and hands
+   * them to the engine, which keeps the alarm state of unchanged rules and
+   * clears the alarms of rules gone on their next reading.
+   */
+  private applyRules(how: string): void {
+    const effective: EffectiveRules = applyOverrides(
+      this.config.thresholds,
+      this.config.thresholdPreset,
+      this.store.thresholdOverrides().list(),
+      this.fleet?.layer() ?? null,
+    );
+    this.engine.setRules(effective.rules.map((entry) => entry.rule));
+    this.log.info(
+      `threshold rules changed ${how}: ${effective.rules.map((entry) => entry.key).join(", ")}`,
+    );
   }
 
   /** Stops sampling, commits what is pending, closes the database; true when nothing was left uncommitted. */

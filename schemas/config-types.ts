@@ -100,6 +100,8 @@ export interface SyncConfig {
   compress: boolean;
   /** Where alert events are POSTed (resolved, see daemon/config/alerts-endpoint.ts); null: not uploaded. */
   alertsEndpoint: string | null;
+  /** Where the fleet's desired thresholds are fetched (daemon/config/fleet-endpoint.ts); null: off. */
+  fleetEndpoint: string | null;
 }
 
 export interface DeviceConfig {

@@ -375,6 +375,14 @@ export const SyncSection = Type.Object(
           'Default: the endpoint with "/alerts" appended to its path for format "batch", off for "original"',
       }),
     ),
+    fleet_config: withDefault(
+      Type.Boolean({
+        description:
+          "Fetch the fleet's desired thresholds each cycle (GET /fleet/desired next to the endpoint's " +
+          'last path segment "ingest" or "proxyLambda") and apply them; off when the endpoint has neither',
+      }),
+      true,
+    ),
   },
   { ...closed, description: "[sync]: upload committed readings to an HTTP endpoint" },
 );

@@ -15,6 +15,8 @@ export interface UploadTimeouts {
 }
 
 export interface PostOptions extends UploadTimeouts {
+  /** Default POST; GET for the fleet's desired thresholds (sync/fleet.ts), with an empty body. */
+  method?: "POST" | "GET";
   /** Bytes of response body kept; the rest is not read and the connection is dropped. */
   maxResponseBytes: number;
   /**
@@ -189,7 +191,7 @@ class Exchange {
       let req: ClientRequest;
       try {
         req = request(target, {
-          method: "POST",
+          method: this.context.options.method ?? "POST",
           agent,
           headers: { ...headers, "content-length": String(body.length) },
         });

@@ -16,6 +16,7 @@ export function startSync({
   storage,
   encoderThreadFile,
   log: daemonLog,
+  fleet,
 }: OutputContext): StartedSection<"sync"> {
   const sync = config.sync;
   if (sync === null) throw new Error("startSync needs a [sync] section");
@@ -49,6 +50,7 @@ export function startSync({
     alertQueue: storage.alertUploadQueue(ALERTS_OUTPUT),
     log,
     apiKey: currentKey,
+    ...(fleet === null ? {} : { fleet }),
     ...(encoderThreadFile !== null
       ? {
           encoder: (settings: EncoderSettings) =>
@@ -66,6 +68,9 @@ export function startSync({
   log.info(
     alerts === null ? "alert events are not uploaded" : `alert events go to ${alerts.endpoint}`,
   );
+  if (sync.fleetEndpoint !== null && fleet !== null) {
+    log.info(`fleet thresholds from ${sync.fleetEndpoint}, each cycle`);
+  }
   return {
     section: "sync",
     status: () => worker.status(),

@@ -3,6 +3,7 @@ import type { DeviceConfig, SyncConfig } from "../schemas/config-types.js";
 import type { AlertUploadQueue, QueuedAlertUpload } from "./alerts-queue.js";
 import type { BatchEncoder } from "./encoder.js";
 import type { EncoderSettings } from "./encoder-protocol.js";
+import { FleetFetch, type FleetThresholdsTarget } from "./fleet.js";
 import { alertsUpload } from "./output/alerts.js";
 import type { OutputState, OutputStatus } from "./output/contract.js";
 import { batchDevice, readingsUpload } from "./output/readings.js";
@@ -59,6 +60,8 @@ export interface SyncWorkerDeps {
    * reads and gzips while this one posts); without it, batches are built here.
    */
   encoder?: (settings: EncoderSettings) => BatchEncoder;
+  /** Where fetched fleet thresholds go (with config.fleetEndpoint set); without it none are fetched. */
+  fleet?: FleetThresholdsTarget;
   random?: () => number;
 }
 
@@ -73,16 +76,30 @@ export class SyncWorker {
   private readonly readings: RunningOutput<QueuedReading>;
   private readonly alerts: { endpoint: string; running: RunningOutput<QueuedAlertUpload> } | null;
   private readonly schedule: OutputSchedule;
+  private readonly fleet: FleetFetch | null;
 
   constructor(private readonly deps: SyncWorkerDeps) {
     const { config, device, log, apiKey } = deps;
     const random = deps.random === undefined ? {} : { random: deps.random };
+    const target = config.fleetEndpoint === null ? undefined : deps.fleet;
+    this.fleet =
+      config.fleetEndpoint === null || target === undefined
+        ? null
+        : new FleetFetch({
+            url: config.fleetEndpoint,
+            device,
+            timeoutMs: config.timeoutMs,
+            apiKey,
+            target,
+          });
+    const report = target === undefined ? {} : { report: () => target.report() };
     this.readings = readingsUpload({
       settings: config,
       device,
       queue: deps.queue,
       log,
       apiKey,
+      ...report,
       ...(deps.encoder === undefined ? {} : { encoder: deps.encoder }),
       ...random,
     });
@@ -99,6 +116,7 @@ export class SyncWorker {
               settings: config,
               log,
               apiKey,
+              ...report,
               ...random,
             }),
           };
@@ -115,7 +133,7 @@ export class SyncWorker {
 
   async stop(): Promise<void> {
     await this.schedule.stop();
-    await Promise.all([this.alerts?.running.stop(), this.readings.stop()]);
+    await Promise.all([this.alerts?.running.stop(), this.readings.stop(), this.fleet?.close()]);
   }
 
   /**
@@ -123,8 +141,11 @@ export class SyncWorker {
    * `force` (sync now, tests) overrides the readings' backoff.
    */
   async trigger(options: { force?: boolean } = {}): Promise<void> {
+    // Alongside the uploads, never before them: a fleet side that hangs must not delay readings.
+    const fleet = this.fleet?.poll();
     await this.alerts?.running.trigger();
     await this.readings.trigger(options);
+    await fleet;
   }
 
   /** How the schedule reads in a log line. */

@@ -10,8 +10,15 @@ import {
   resetOverride,
   setOverride,
 } from "../../daemon/control/overrides.js";
-import { applyOverrides, type EffectiveRules, resetCommand } from "../../daemon/control/rules.js";
+import {
+  applyOverrides,
+  type EffectiveRules,
+  type FleetLayer,
+  resetCommand,
+} from "../../daemon/control/rules.js";
 import { ruleProblems } from "../../daemon/control/validate.js";
+import { storedLayer } from "../../daemon/fleet/thresholds.js";
+import { FleetThresholdTable } from "../../daemon/store/fleet-thresholds.js";
 import { openDatabase } from "../../daemon/store/open.js";
 import type { RuleSlot } from "../../daemon/store/overrides.js";
 import { ThresholdOverrideTable } from "../../daemon/store/overrides.js";
@@ -247,7 +254,8 @@ function withWritableOverrides(
     throw error;
   }
   try {
-    return use({ table: new ThresholdOverrideTable(db, path), config, now: Date.now });
+    const fleet = storedLayer(new FleetThresholdTable(db).read(), config.sensors);
+    return use({ table: new ThresholdOverrideTable(db, path), config, fleet, now: Date.now });
   } finally {
     db.close();
     keepOwner(path);
@@ -284,11 +292,13 @@ async function currentRules(
     }
   }
   let overrides: ReturnType<ThresholdOverrideTable["list"]> = [];
+  let fleet: FleetLayer | null = null;
   if (existsSync(config.storage.path)) {
     try {
       const reader = openStoreReader(config.storage.path);
       try {
         overrides = reader.thresholdOverrides();
+        fleet = storedLayer(reader.fleetThresholds(), config.sensors);
       } finally {
         reader.close();
       }
@@ -298,7 +308,7 @@ async function currentRules(
     }
   }
   return {
-    effective: applyOverrides(config.thresholds, config.thresholdPreset, overrides),
+    effective: applyOverrides(config.thresholds, config.thresholdPreset, overrides, fleet),
     running: false,
   };
 }
@@ -314,11 +324,19 @@ function isEffectiveRules(value: unknown): value is EffectiveRules {
   );
 }
 
-const ORIGIN_NAMES = { preset: "preset", config: "config file", override: "override" } as const;
+const ORIGIN_NAMES = {
+  preset: "preset",
+  config: "config file",
+  fleet: "fleet",
+  override: "override",
+} as const;
 
 function renderRules(effective: EffectiveRules): string {
   const rows = effective.rules.map((entry) => ({
-    origin: ORIGIN_NAMES[entry.origin],
+    origin:
+      entry.etag === undefined
+        ? ORIGIN_NAMES[entry.origin]
+        : `${ORIGIN_NAMES[entry.origin]} ${entry.etag}`,
     gas: entry.rule.gas,
     rule: `${entry.rule.op} ${entry.rule.value} ${entry.rule.unit ?? "(channel unit)"}`,
     clear: entry.rule.clear === null ? "" : String(entry.rule.clear),

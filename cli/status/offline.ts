@@ -6,6 +6,7 @@ import type {
   StatusReport,
 } from "../../daemon/control/status.js";
 import { databaseBytes } from "../../daemon/control/status.js";
+import { fleetReport } from "../../daemon/fleet/thresholds.js";
 import type { SqliteStoreReader } from "../../daemon/store/reader.js";
 import type { SensordConfig } from "../../schemas/config-types.js";
 import { ALERTS_OUTPUT, READINGS_OUTPUT } from "../../sync/output/names.js";
@@ -25,6 +26,7 @@ export function offlineStatus(
   let queue: ReturnType<SqliteStoreReader["uploadQueue"]> | null = null;
   let alertUploads: ReturnType<SqliteStoreReader["alertUploads"]> | null = null;
   let dropped = 0;
+  const fleetEndpoint = config.sync?.fleetEndpoint ?? null;
   if (reader !== null) {
     // Newest first, so the first value seen per (sensor, gas) is its last.
     for (const reading of reader.readings({ limit: RECENT_READINGS }).reverse()) {
@@ -101,6 +103,10 @@ export function offlineStatus(
           },
     mqtt: null,
     http: null,
+    fleet:
+      fleetEndpoint === null || reader === null
+        ? null
+        : fleetReport(reader.fleetThresholds(), fleetEndpoint),
   };
 }
 

@@ -4,6 +4,7 @@ import type {
   HttpReport,
   StatusReport,
 } from "../../daemon/control/status.js";
+import type { FleetReport } from "../../daemon/fleet/thresholds.js";
 import { age, bytes, when } from "./human.js";
 
 /** The one-screen summary of `sensorctl status`. */
@@ -97,6 +98,9 @@ export function renderStatus(report: StatusReport, nowMs: number): string {
     if (sync.alerts === null) lines.push("  alerts: not uploaded");
     else if (sync.alerts !== undefined) lines.push(...alertLines(sync.alerts));
   }
+  if (report.fleet !== undefined && report.fleet !== null) {
+    lines.push("", "FLEET THRESHOLDS", ...fleetLines(report.fleet, nowMs));
+  }
 
   const { mqtt } = report;
   if (mqtt !== null) {
@@ -120,6 +124,25 @@ export function renderStatus(report: StatusReport, nowMs: number): string {
 }
 
 /** Where the device dashboard and /metrics are (one server serves both). */
+function fleetLines(fleet: FleetReport, nowMs: number): string[] {
+  const { applied, refused } = fleet;
+  const lines = [
+    applied === null
+      ? "  applied: none yet (the config's rules apply)"
+      : `  applied: ${applied.etag} (${applied.source === "none" ? "no fleet rules" : `${applied.source} set v${applied.version}, ${applied.rules} rule(s)`}) ${when(applied.appliedAt, nowMs)}`,
+  ];
+  if (refused !== null) {
+    lines.push(`  REFUSED: ${refused.etag} ${when(refused.refusedAt, nowMs)}: ${refused.reason}`);
+  }
+  lines.push(
+    `  last fetch ${when(fleet.lastFetchAt, nowMs)} from ${fleet.endpoint ?? "(not fetched)"}`,
+  );
+  if (fleet.lastError !== null) {
+    lines.push(`  last error: ${fleet.lastError} (${when(fleet.lastErrorAt, nowMs)})`);
+  }
+  return lines;
+}
+
 function httpLines(listen: string, http: HttpReport): string[] {
   if (http.error !== null) return [`DASHBOARD and METRICS unavailable on ${listen}: ${http.error}`];
   // A wildcard address is where sensord listens, not where a browser can go.

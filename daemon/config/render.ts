@@ -90,6 +90,7 @@ function renderSync(sync: SyncConfig): Record<string, unknown> {
     compress: sync.compress,
     // Always written out: the resolved value (a default derived from `endpoint`, or "" for off).
     alerts_endpoint: sync.alertsEndpoint ?? "",
+    fleet_config: sync.fleetEndpoint !== null,
   };
 }
 

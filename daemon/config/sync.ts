@@ -7,6 +7,7 @@ import type { DecodedSections } from "../../schemas/config.js";
 import type { SyncConfig } from "../../schemas/config-types.js";
 import { alertsEndpoint } from "./alerts-endpoint.js";
 import { decodeSection } from "./decode.js";
+import { fleetEndpoint } from "./fleet-endpoint.js";
 import { asTable, type Problems } from "./problems.js";
 
 /** `[sync]` -> SyncConfig, or null when the section is absent (readings stay on the device). */
@@ -62,6 +63,7 @@ export function resolveSync(raw: unknown, baseDir: string, problems: Problems): 
     timeoutMs: sync.timeout,
     compress: sync.compress,
     alertsEndpoint: alertsEndpoint({ endpoint, format: sync.format }, alertsWritten),
+    fleetEndpoint: sync.fleet_config ? fleetEndpoint(endpoint) : null,
   };
 }
 

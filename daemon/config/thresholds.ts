@@ -58,7 +58,14 @@ export function resolveThresholds(
   return { thresholds, thresholdPreset };
 }
 
-function resolveRule(
+/**
+ * One `[[thresholds]]` table -> a rule, its problems added under `prefix`:
+ * the schema's defaults and durations, the clear level, the sensor id, the
+ * unit against each target channel's, the range. The fleet's desired rules
+ * go through here too (daemon/fleet/desired.ts), so a fleet rule is never
+ * one the config file would refuse. null when there is no rule to check.
+ */
+export function resolveRule(
   entry: unknown,
   prefix: string,
   sensors: readonly SensorConfig[],

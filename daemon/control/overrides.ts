@@ -7,6 +7,7 @@ import {
   applyOverrides,
   configOrigin,
   type EffectiveRules,
+  type FleetLayer,
   type RuleInForce,
   resetCommand,
   sameSlot,
@@ -19,6 +20,8 @@ import { channelUnitOf, type RuleProblem, ruleProblems } from "./validate.js";
 export interface OverrideContext {
   table: ThresholdOverrideTable;
   config: Pick<SensordConfig, "thresholds" | "thresholdPreset" | "sensors">;
+  /** The fleet's set in force, which an override replaces per slot too; null: none. */
+  fleet: FleetLayer | null;
   now: () => number;
 }
 
@@ -34,7 +37,7 @@ export type OverrideOutcome =
 
 export function effectiveRules(context: OverrideContext): EffectiveRules {
   const { config, table } = context;
-  return applyOverrides(config.thresholds, config.thresholdPreset, table.list());
+  return applyOverrides(config.thresholds, config.thresholdPreset, table.list(), context.fleet);
 }
 
 /** `threshold set`: the rule replaces whatever rules its slot holds, until `threshold reset`. */
@@ -99,13 +102,28 @@ function severityOrderWarnings(
   return warnings;
 }
 
+/** The rules a slot holds without an override: the fleet's set's, else the config's. */
+function beneath(context: OverrideContext, slot: RuleSlot): RuleInForce[] {
+  const { config, fleet } = context;
+  return applyOverrides(config.thresholds, config.thresholdPreset, [], fleet).rules.filter(
+    (entry) => sameSlot(entry.rule, slot),
+  );
+}
+
+/** "the safety preset's", "the config file's" or "the fleet's (g3-...)": whose rule a message names. */
+function ownerOf(entry: RuleInForce, preset: OverrideContext["config"]["thresholdPreset"]): string {
+  return entry.origin === "fleet"
+    ? `the fleet's (${entry.etag})`
+    : configOrigin(entry.rule, preset);
+}
+
 /**
- * `threshold rm`: an override the config knows nothing of is simply deleted;
- * the config's rules of the slot are hidden by a stored removal (the config
- * file itself is never edited), undone with `threshold reset`.
+ * `threshold rm`: an override with nothing beneath it is simply deleted;
+ * the fleet's or the config's rules of the slot are hidden by a stored
+ * removal (the config file itself is never edited), undone with `threshold reset`.
  */
 export function removeRule(context: OverrideContext, slot: RuleSlot): OverrideOutcome {
-  const fromConfig = context.config.thresholds.filter((rule) => sameSlot(rule, slot));
+  const fromConfig = beneath(context, slot);
   const inForce = effectiveRules(context).rules.filter((entry) => sameSlot(entry.rule, slot));
   if (inForce.length === 0) {
     return {
@@ -122,7 +140,7 @@ export function removeRule(context: OverrideContext, slot: RuleSlot): OverrideOu
   }
   context.table.put({ slot, rule: null, updatedAtMs: context.now() });
   const hidden = fromConfig
-    .map((rule) => `${configOrigin(rule, context.config.thresholdPreset)} ${ruleKey(rule)}`)
+    .map((entry) => `${ownerOf(entry, context.config.thresholdPreset)} ${entry.key}`)
     .join(", ");
   return {
     ok: true,
@@ -141,17 +159,19 @@ export function resetOverride(context: OverrideContext, slot: RuleSlot): Overrid
       problems: [],
     };
   }
-  const back = context.config.thresholds.filter((rule) => sameSlot(rule, slot));
-  const origin = (rule: ThresholdRule) =>
-    configOrigin(rule, context.config.thresholdPreset) === "the config file's"
-      ? "config file"
-      : `${context.config.thresholdPreset} preset`;
+  const back = beneath(context, slot);
+  const origin = (entry: RuleInForce) =>
+    entry.origin === "fleet"
+      ? `fleet ${entry.etag}`
+      : entry.origin === "config"
+        ? "config file"
+        : `${context.config.thresholdPreset} preset`;
   return {
     ok: true,
     message:
       back.length === 0
         ? `override ${slotName(slot)} dropped; the config has no rule there`
-        : `override ${slotName(slot)} dropped; back to ${back.map((rule) => `${ruleKey(rule)} (${origin(rule)})`).join(", ")}`,
+        : `override ${slotName(slot)} dropped; back to ${back.map((entry) => `${entry.key} (${origin(entry)})`).join(", ")}`,
     effective: effectiveRules(context),
   };
 }

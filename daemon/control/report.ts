@@ -63,5 +63,6 @@ export function liveStatus(input: LiveStatusInput): StatusReport {
     http: input.http,
     outputs: status.outputs.map(outputReport),
     clock: clockReport(status.clock),
+    fleet: status.fleet,
   };
 }

@@ -4,14 +4,22 @@ import { presetRules } from "../thresholds/presets.js";
 import { ruleKey } from "../thresholds/rule-key.js";
 
 /** Where a rule in force comes from, as `sensorctl threshold list` shows it. */
-export type RuleOrigin = "preset" | "config" | "override";
+export type RuleOrigin = "preset" | "config" | "fleet" | "override";
 
 export interface RuleInForce {
   key: string;
   origin: RuleOrigin;
   rule: ThresholdRule;
-  /** For an override: the keys of the config's rules it replaces. */
+  /** For an override or a fleet rule: the keys of the rules below it that it replaces. */
   replaces: string[];
+  /** For a fleet rule: the etag of the set it came in. */
+  etag?: string;
+}
+
+/** The fleet's desired set this Pi applied (daemon/fleet/), resolved against its sensors. */
+export interface FleetLayer {
+  etag: string;
+  rules: readonly ThresholdRule[];
 }
 
 /** A `threshold rm` in force: the slot's config rules it hides. */
@@ -56,29 +64,41 @@ export function configOrigin(rule: ThresholdRule, preset: ThresholdPresetName): 
 }
 
 /**
- * The rules the daemon runs: the config's (preset + [[thresholds]]) with each
- * override replacing the config's rules of its slot, the same way a
+ * The rules the daemon runs, each slot (gas, severity, sensor) taking the
+ * first layer that has it: an override (`sensorctl threshold set`/`rm`) >
+ * the fleet's set > the config (preset + [[thresholds]]), the same way a
  * [[thresholds]] rule replaces a preset rule (thresholds/presets.ts
- * effectiveRules). Config rules keep their order; overrides follow in the
- * order they were set. Pure.
+ * effectiveRules). Config rules keep their order; fleet rules follow in the
+ * set's order, overrides in the order they were set. Pure.
  */
 export function applyOverrides(
   configRules: readonly ThresholdRule[],
   preset: ThresholdPresetName,
   overrides: readonly ThresholdOverride[],
+  fleet: FleetLayer | null = null,
 ): EffectiveRules {
   const fromPreset = new Set(presetRules(preset).map((rule) => ruleKey(rule)));
+  const fleetRules = fleet?.rules ?? [];
+  const overridden = (rule: ThresholdRule) =>
+    overrides.some((override) => sameSlot(override.slot, rule));
+  const keysIn = (rules: readonly ThresholdRule[], slot: RuleSlot) =>
+    rules.filter((rule) => sameSlot(slot, rule)).map((rule) => ruleKey(rule));
   const rules: RuleInForce[] = [];
   for (const rule of configRules) {
-    if (overrides.some((override) => sameSlot(override.slot, rule))) continue;
+    if (overridden(rule) || fleetRules.some((other) => sameSlot(other, rule))) continue;
     const key = ruleKey(rule);
     rules.push({ key, origin: fromPreset.has(key) ? "preset" : "config", rule, replaces: [] });
   }
+  if (fleet !== null) {
+    for (const rule of fleet.rules) {
+      if (overridden(rule)) continue;
+      const replaces = keysIn(configRules, rule);
+      rules.push({ key: ruleKey(rule), origin: "fleet", rule, replaces, etag: fleet.etag });
+    }
+  }
   const removed: RemovedSlot[] = [];
   for (const override of overrides) {
-    const replaced = configRules
-      .filter((rule) => sameSlot(override.slot, rule))
-      .map((rule) => ruleKey(rule));
+    const replaced = keysIn([...configRules, ...fleetRules], override.slot);
     if (override.rule === null) {
       removed.push({ slot: override.slot, removes: replaced });
       continue;

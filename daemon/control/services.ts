@@ -13,7 +13,7 @@ import type { ControlDeps } from "./routes/deps.js";
 import { statusRoutes } from "./routes/status.js";
 import { syncRoutes } from "./routes/sync.js";
 import { thresholdRoutes } from "./routes/thresholds.js";
-import { applyOverrides } from "./rules.js";
+import { applyOverrides, type FleetLayer } from "./rules.js";
 import { type ControlServer, startControlServer } from "./server.js";
 import { claimSocketPath } from "./socket-file.js";
 import type { StatusReport } from "./status.js";
@@ -27,13 +27,14 @@ export async function claimControlSocket(config: SensordConfig): Promise<void> {
   if (config.control.socket !== null) await claimSocketPath(config.control.socket);
 }
 
-/** The config's rules with the stored overrides applied; logs the overrides in force. */
+/** The config's rules under the fleet's set and the stored overrides; logs the overrides in force. */
 export function rulesInForce(
   config: SensordConfig,
   table: ThresholdOverrideTable,
   log: Logger,
+  fleet: FleetLayer | null,
 ): ThresholdRule[] {
-  const effective = applyOverrides(config.thresholds, config.thresholdPreset, table.list());
+  const effective = applyOverrides(config.thresholds, config.thresholdPreset, table.list(), fleet);
   const overrides = effective.rules.filter((entry) => entry.origin === "override");
   if (overrides.length > 0 || effective.removed.length > 0) {
     const set = overrides.map((entry) => entry.key);

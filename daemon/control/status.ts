@@ -5,6 +5,7 @@ import type { OutputStatus } from "../../sync/output/contract.js";
 import type { QuarantinedBatch } from "../../sync/queue.js";
 import type { SyncStatus } from "../../sync/worker.js";
 import type { ClockStatus } from "../clock/clock-watch.js";
+import type { FleetReport } from "../fleet/thresholds.js";
 import type { SensorStatus } from "../sampler/running-sensor.js";
 
 /**
@@ -47,6 +48,11 @@ export interface StatusReport {
   outputs?: OutputReport[];
   /** The system clock (null: daemon down). Optional only for reports built before it existed. */
   clock?: ClockReport | null;
+  /**
+   * The fleet's desired thresholds (null: not fetched, or the daemon down).
+   * Optional only for reports built before it existed.
+   */
+  fleet?: FleetReport | null;
 }
 
 export interface HttpReport {

@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { OutputReport, StatusReport } from "../control/status.js";
+import type { FleetReport } from "../fleet/thresholds.js";
 
 const REPORT_REUSE_MS = 250;
 
@@ -120,6 +121,7 @@ export function createMetrics(source: MetricsSource): Registry {
   ]);
   if (source.has.uploads) uploadMetrics(() => current().sync, gauge, mirror);
   if (source.has.mqtt) mqttMetrics(() => current().mqtt, gauge, mirror);
+  fleetMetrics(() => current().fleet ?? null, gauge, mirror);
   if (source.has.uploads || source.has.mqtt)
     outputMetrics(() => current().outputs ?? [], gauge, mirror);
   return register;
@@ -141,6 +143,31 @@ function single<R>(
     const value = report();
     return value === null ? [] : [{ labels: {}, value: pick(value) ?? 0 }];
   };
+}
+
+/** Only while the fleet's thresholds are fetched (the report's `fleet` is null otherwise): no series then. */
+function fleetMetrics(fleet: () => FleetReport | null, gauge: Register, mirror: Register): void {
+  mirror(
+    "sensord_fleet_thresholds_refused_total",
+    "Desired fleet threshold sets refused as unusable on this device",
+    [],
+    single(fleet, (status) => status.refusedTotal),
+  );
+  gauge(
+    "sensord_fleet_thresholds_state",
+    "1 for the state of the fleet's thresholds on this device: applied, refused (the last desired set), or none (none fetched yet)",
+    ["state"],
+    () => {
+      const status = fleet();
+      if (status === null) return [];
+      const state =
+        status.refused !== null ? "refused" : status.applied !== null ? "applied" : "none";
+      return ["applied", "refused", "none"].map((name) => ({
+        labels: { state: name },
+        value: name === state ? 1 : 0,
+      }));
+    },
+  );
 }
 
 function uploadMetrics(sync: () => StatusReport["sync"], gauge: Register, mirror: Register): void {

@@ -182,6 +182,26 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE alert_quarantine_by_sink RENAME TO alert_quarantine;
       UPDATE alert_upload SET sink = 'alerts' WHERE sink = 'http';`,
   },
+  {
+    version: 10,
+    description: "fleet thresholds: the applied set and the last refusal",
+    // One row: a Pi restarted without network runs and reports the set it
+    // applied last. The rules are kept as received (JSON), resolved again
+    // against the config at each start, as a [[thresholds]] entry is.
+    sql: `
+      CREATE TABLE fleet_thresholds (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        applied_etag TEXT,
+        applied_source TEXT,
+        applied_version INTEGER,
+        applied_rules TEXT,
+        applied_at INTEGER,
+        refused_etag TEXT,
+        refused_reason TEXT,
+        refused_at INTEGER
+      );
+      INSERT INTO fleet_thresholds (id) VALUES (1);`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((latest, m) => Math.max(latest, m.version), 0);

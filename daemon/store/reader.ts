@@ -6,6 +6,7 @@ import type { Reading } from "../../schemas/reading.js";
 import type { AlertUploadStats } from "../../sync/alerts-queue.js";
 import type { QuarantinedBatch, QueueStats } from "../../sync/queue.js";
 import { SqliteAlertUploadQueue } from "./alert-upload-queue.js";
+import { FleetThresholdTable, type StoredFleetState } from "./fleet-thresholds.js";
 import { getMeta, getMetaInt, META } from "./meta.js";
 import { openDatabase } from "./open.js";
 import { type ThresholdOverride, ThresholdOverrideTable } from "./overrides.js";
@@ -116,6 +117,11 @@ export class SqliteStoreReader implements StoreReader {
 
   thresholdOverrides(): ThresholdOverride[] {
     return new ThresholdOverrideTable(this.db, this.file).list();
+  }
+
+  /** The fleet set applied last and the last refusal. */
+  fleetThresholds(): StoredFleetState {
+    return new FleetThresholdTable(this.db).read();
   }
 
   close(): void {

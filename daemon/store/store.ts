@@ -4,6 +4,7 @@ import type { Logger } from "../../core/logger.js";
 import { newIdPrefix } from "../../schemas/ids.js";
 import type { NewAlert, NewReading } from "../../schemas/records.js";
 import { SqliteAlertUploadQueue } from "./alert-upload-queue.js";
+import { FleetThresholdTable } from "./fleet-thresholds.js";
 import { getMeta, getMetaInt, META, setMeta } from "./meta.js";
 import { SqliteMqttOutbox } from "./mqtt-outbox.js";
 import { openDatabase } from "./open.js";
@@ -108,6 +109,11 @@ export class SqliteStore implements ReadingStore {
   /** Threshold overrides (sensorctl threshold set/rm) over this same connection. */
   thresholdOverrides(): ThresholdOverrideTable {
     return new ThresholdOverrideTable(this.db, this.file);
+  }
+
+  /** The fleet thresholds applied and refused (issue 16) over this same connection. */
+  fleetThresholds(): FleetThresholdTable {
+    return new FleetThresholdTable(this.db);
   }
 
   /** The MQTT outbox (alerts above a delivery watermark) over this same connection. */

@@ -46,6 +46,7 @@ export const CONFIG_KEYS = {
     timeout: { default: "15s", decode: "duration", min: "100ms", max: "10m" },
     compress: { default: true },
     alerts_endpoint: {},
+    fleet_config: { default: true },
   },
   mqtt: {
     url: {},
@@ -269,6 +270,9 @@ export const checkConfigTopLevel = (() => {
           (value["sync"]["alerts_endpoint"] !== undefined
             ? typeof value["sync"]["alerts_endpoint"] === "string"
             : true) &&
+          (value["sync"]["fleet_config"] !== undefined
+            ? typeof value["sync"]["fleet_config"] === "boolean"
+            : true) &&
           Object.getOwnPropertyNames(value["sync"]).every((key) =>
             [
               "endpoint",
@@ -285,6 +289,7 @@ export const checkConfigTopLevel = (() => {
               "timeout",
               "compress",
               "alerts_endpoint",
+              "fleet_config",
             ].includes(key),
           )
         : true) &&

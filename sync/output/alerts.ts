@@ -15,6 +15,8 @@ export interface AlertsUploadDeps {
   settings: { index: string; compress: boolean; timeoutMs: number; batchMaxBytes: number };
   log: Logger;
   apiKey: () => string | null;
+  /** The `x-sensord-thresholds` value each request carries (see HttpOutputOptions). */
+  report?: () => string | null;
   random?: () => number;
 }
 
@@ -34,6 +36,7 @@ export function alertsUpload(deps: AlertsUploadDeps): RunningOutput<QueuedAlertU
       compress: settings.compress,
       timeoutMs: settings.timeoutMs,
       apiKey: deps.apiKey,
+      ...(deps.report === undefined ? {} : { report: deps.report }),
     }),
     // Uploads go strictly oldest-first, so the watermark alone says what was taken.
     backlog: {

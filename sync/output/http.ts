@@ -1,4 +1,5 @@
 import { VERSION } from "../../core/version.js";
+import { THRESHOLD_REPORT_HEADER } from "../../schemas/fleet-report.js";
 import { type EncodedBody, encodeBody } from "../batch.js";
 import { createUploadAgent, postBody } from "../http.js";
 import { classifyFailure, classifyResponse } from "../policy.js";
@@ -19,6 +20,8 @@ export interface HttpOutputOptions {
   apiKey: () => string | null;
   /** Headers this output adds to every request (after the upload headers). */
   headers?: Record<string, string>;
+  /** The `x-sensord-thresholds` value for each request (sync/fleet.ts); null: none yet. */
+  report?: () => string | null;
 }
 
 /** POSTs each parcel to one URL with the upload headers; the answer classified per sync/policy.ts. */
@@ -54,6 +57,7 @@ export class HttpOutput implements Output {
         ? await encodeBody(parcel.body, options.compress)
         : parcel.body;
     const apiKey = this.apiKey;
+    const report = options.report?.() ?? null;
     try {
       const response = await postBody(
         options.url,
@@ -65,6 +69,7 @@ export class HttpOutput implements Output {
           "user-agent": `sensord/${VERSION}`,
           ...(apiKey === null ? {} : { "x-api-key": apiKey }),
           ...options.headers,
+          ...(report === null ? {} : { [THRESHOLD_REPORT_HEADER]: report }),
         },
         {
           connectTimeoutMs: options.timeoutMs,

@@ -59,6 +59,8 @@ export interface ReadingsUploadDeps {
   queue: SyncQueue;
   log: Logger;
   apiKey: () => string | null;
+  /** The `x-sensord-thresholds` value each request carries (see HttpOutputOptions). */
+  report?: () => string | null;
   /** Starts the encoder thread for a long drain (batch format); without it, batches are built here. */
   encoder?: (settings: EncoderSettings) => BatchEncoder;
   random?: () => number;
@@ -101,6 +103,7 @@ export function readingsUpload(deps: ReadingsUploadDeps): RunningOutput<QueuedRe
     compress: settings.compress,
     timeoutMs: settings.timeoutMs,
     apiKey: deps.apiKey,
+    ...(deps.report === undefined ? {} : { report: deps.report }),
     // The original document carries neither device nor zone; these let a
     // receiver that knows them (sensord-ingest) place it. Others ignore them.
     ...(original ? { headers: { "x-device-id": device.id, "x-timezone": device.timezone } } : {}),

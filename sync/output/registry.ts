@@ -1,5 +1,6 @@
 import type { Logger } from "../../core/logger.js";
 import type { AlertUploadQueue } from "../alerts-queue.js";
+import type { FleetThresholdsTarget } from "../fleet.js";
 import type { MqttRelay, MqttRelayDeps, MqttStatus } from "../mqtt/relay.js";
 import type { SyncQueue } from "../queue.js";
 import type { SyncStatus, SyncWorkerDeps } from "../worker.js";
@@ -41,6 +42,8 @@ export interface OutputContext {
   encoderThreadFile: string | null;
   /** The daemon's logger; a section logs under its own name. */
   log: Logger;
+  /** Where `[sync]` hands the fleet's desired thresholds (daemon/fleet/); null: not fetched. */
+  fleet: FleetThresholdsTarget | null;
 }
 
 /** Each config section's own status, as its code reports it. */

@@ -165,3 +165,58 @@ describe("sensorctl status: where to look in a browser", () => {
     );
   });
 });
+
+describe("sensorctl status: fleet thresholds", () => {
+  const section = (report: StatusReport) => {
+    const lines = renderStatus(report, NOW).split("\n");
+    const start = lines.indexOf("FLEET THRESHOLDS");
+    if (start === -1) return [];
+    const end = lines.indexOf("", start);
+    return lines.slice(start + 1, end === -1 ? undefined : end);
+  };
+  const fleet = {
+    endpoint: "http://ingest:8787/fleet/desired",
+    applied: {
+      etag: "g3-0123abcd",
+      source: "group" as const,
+      version: 3,
+      rules: 2,
+      appliedAt: "2026-11-26T09:59:00.000Z",
+    },
+    refused: null,
+    lastFetchAt: "2026-11-26T09:59:58.000Z",
+    lastError: null,
+    lastErrorAt: null,
+    refusedTotal: 0,
+  };
+
+  it("shows the set applied and the last fetch", () => {
+    expect(section({ ...withMqtt(null), fleet })).toEqual([
+      "  applied: g3-0123abcd (group set v3, 2 rule(s)) 1m ago",
+      "  last fetch 2s ago from http://ingest:8787/fleet/desired",
+    ]);
+  });
+
+  it("shows a refusal with its reason, and why fetching fails", () => {
+    const refused = {
+      ...fleet,
+      refused: {
+        etag: "d1-99aa99aa",
+        reason: "thresholds[0].sensor: no",
+        refusedAt: "2026-11-26T09:59:30.000Z",
+      },
+      lastError: "connect ECONNREFUSED",
+      lastErrorAt: "2026-11-26T09:59:59.000Z",
+    };
+    expect(section({ ...withMqtt(null), fleet: refused })).toEqual([
+      "  applied: g3-0123abcd (group set v3, 2 rule(s)) 1m ago",
+      "  REFUSED: d1-99aa99aa 30s ago: thresholds[0].sensor: no",
+      "  last fetch 2s ago from http://ingest:8787/fleet/desired",
+      "  last error: connect ECONNREFUSED (1s ago)",
+    ]);
+  });
+
+  it("has no section when the fleet's thresholds are not fetched", () => {
+    expect(section({ ...withMqtt(null), fleet: null })).toEqual([]);
+  });
+});

@@ -36,6 +36,7 @@ describe("[sync]", () => {
       timeoutMs: 15_000,
       compress: true,
       alertsEndpoint: "https://example.invalid/proxyLambda/alerts",
+      fleetEndpoint: "https://example.invalid/fleet/desired",
     });
     const full = loadText(
       `${SENSOR}\n[sync]\nendpoint = "http://127.0.0.1:8787/ingest"\nformat = "original"\nindex = "gas"\nschedule = "*/5 * * * *"\ninterval = "2s"\nbatch_max_readings = 50\nbatch_max_bytes = "64KiB"\nmax_rate = 100\ntimeout = "3s"\ncompress = false\n`,
@@ -51,7 +52,12 @@ describe("[sync]", () => {
       timeoutMs: 3000,
       compress: false,
       apiKeyFile: null,
+      fleetEndpoint: "http://127.0.0.1:8787/fleet/desired",
     });
+    const off = loadText(
+      `${SENSOR}\n[sync]\nendpoint = "http://127.0.0.1:8787/ingest"\nfleet_config = false\n`,
+    );
+    expect(off.sync?.fleetEndpoint).toBeNull();
   });
 
   it("sends a backlog in bigger batches, following a batch_max_bytes written out unless told otherwise", () => {

@@ -2,7 +2,6 @@ import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { connectFailure, controlRequest, DaemonDown } from "../../cli/control-client.js";
 import { CliExit } from "../../cli/exit.js";
-import { parseConfig } from "../../daemon/config/load.js";
 import {
   type OverrideContext,
   removeRule,
@@ -14,8 +13,8 @@ import { openDatabase } from "../../daemon/store/open.js";
 import { ThresholdOverrideTable } from "../../daemon/store/overrides.js";
 import { SAFETY_RULES } from "../../daemon/thresholds/presets.js";
 import type { ThresholdRule } from "../../schemas/config-types.js";
-import { MACHINE } from "../config/helpers.js";
 import { memoryLogger, tempDir } from "../store/helpers.js";
+import { SAFETY_AND_CO50 as CONFIG } from "./fixtures.js";
 
 const rule = (
   fields: Partial<ThresholdRule> & Pick<ThresholdRule, "gas" | "value">,
@@ -28,23 +27,6 @@ const rule = (
   sensor: null,
   ...fields,
 });
-
-const CONFIG = parseConfig(
-  `[thresholds_preset]
-preset = "safety"
-
-[[thresholds]]
-gas = "co"
-value = 50
-unit = "ppm"
-
-[[sensors]]
-id = "gas0"
-driver = "sim"
-`,
-  "/etc/sensord/sensord.toml",
-  { machine: MACHINE },
-);
 
 describe("applyOverrides", () => {
   it("labels each rule with its origin and lets an override replace its slot", () => {
@@ -82,7 +64,7 @@ describe("overrides stored in the database", () => {
   let cleanup = () => {};
   afterEach(() => cleanup());
 
-  function context(): OverrideContext {
+  function context(fleet: OverrideContext["fleet"] = null): OverrideContext {
     const dir = tempDir();
     cleanup = dir.cleanup;
     const db = openDatabase(dir.file(), { log: memoryLogger() });
@@ -92,7 +74,12 @@ describe("overrides stored in the database", () => {
       prior();
     };
     let now = 1000;
-    return { table: new ThresholdOverrideTable(db, dir.file()), config: CONFIG, now: () => now++ };
+    return {
+      table: new ThresholdOverrideTable(db, dir.file()),
+      config: CONFIG,
+      fleet,
+      now: () => now++,
+    };
   }
 
   it("set, rm and reset round-trip through a real SQLite file", () => {
@@ -137,6 +124,25 @@ describe("overrides stored in the database", () => {
     expect(resetOverride(ctx, { gas: "nh3", severity: "warning", sensor: null })).toMatchObject({
       ok: false,
       status: 404,
+    });
+  });
+
+  it("with a fleet set: set replaces the fleet's rule, rm hides it, reset brings it back (not the config's)", () => {
+    const fleetCo = rule({ gas: "co", value: 30, unit: "ppm" });
+    const ctx = context({ etag: "g3-0123abcd", rules: [fleetCo] });
+    const slot = { gas: "co", severity: "warning", sensor: null } as const;
+    expect(setOverride(ctx, rule({ gas: "co", value: 20, unit: "ppm" }))).toMatchObject({
+      ok: true,
+      message: "co>=20ppm:warning: replaces co>=30ppm:warning (fleet)",
+    });
+    expect(removeRule(ctx, slot)).toMatchObject({
+      ok: true,
+      message:
+        "removed co>=20ppm:warning; the fleet's (g3-0123abcd) co>=30ppm:warning comes back with `sensorctl threshold reset co`",
+    });
+    expect(resetOverride(ctx, slot)).toMatchObject({
+      ok: true,
+      message: "override co:warning dropped; back to co>=30ppm:warning (fleet g3-0123abcd)",
     });
   });
 

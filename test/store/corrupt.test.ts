@@ -111,7 +111,7 @@ describe("corrupt or missing database", () => {
     store.close();
     const db = new Database(file, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
-    expect(db.pragma("user_version", { simple: true })).toBe(9);
+    expect(db.pragma("user_version", { simple: true })).toBe(10);
     db.close();
   });
 

@@ -44,8 +44,8 @@ describe("migrations", () => {
   afterEach(() => tmp.cleanup());
 
   test("versions are 1..latest without gaps", () => {
-    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    expect(LATEST_VERSION).toBe(9);
+    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(LATEST_VERSION).toBe(10);
   });
 
   test("migrate stops at the target and resumes from there", () => {
@@ -57,15 +57,16 @@ describe("migrations", () => {
     expect(tables(file)).toEqual(["alerts", "meta", "readings", "series"]);
 
     const again = new Database(file);
-    expect(migrate(again)).toBe(9);
+    expect(migrate(again)).toBe(10);
     // Already current: nothing to do, and no downgrade when asked for less.
-    expect(migrate(again)).toBe(9);
-    expect(migrate(again, 1)).toBe(9);
+    expect(migrate(again)).toBe(10);
+    expect(migrate(again, 1)).toBe(10);
     again.close();
     expect(tables(file)).toEqual([
       "alert_quarantine",
       "alert_upload",
       "alerts",
+      "fleet_thresholds",
       "meta",
       "mqtt_cursor",
       "readings",
@@ -159,7 +160,9 @@ describe("migrations", () => {
     const error = catchError(() => openStore({ path: file, maxBytes: 1 << 20, log }));
     expect(error).toBeInstanceOf(StoreError);
     expect(error).toMatchObject({ code: "SENSORD_DB_TOO_NEW", path: file });
-    expect(String(error)).toContain("schema version 99 is newer than this sensord understands (9)");
+    expect(String(error)).toContain(
+      "schema version 99 is newer than this sensord understands (10)",
+    );
     expect(String(error)).toContain("upgrade sensord");
 
     const readError = catchError(() => openStoreReader(file));
@@ -182,7 +185,7 @@ describe("migrations", () => {
     );
     const store = openStore({ path: file, maxBytes: 1 << 30, log: memoryLogger() });
     store.commit(readings(0, 10), []);
-    expect(userVersion(file)).toBe(9);
+    expect(userVersion(file)).toBe(LATEST_VERSION);
     const queue = store.syncQueue(READINGS_OUTPUT);
     // 1-3 under the old watermark, 6 quarantined, 8-9 uploaded: 4, 5, 7 and 10 wait.
     expect(queue.oldestPending(0, 100).map((item) => item.seq)).toEqual([4, 5, 7, 10]);
@@ -221,7 +224,7 @@ describe("migrations", () => {
                (5, 5, 1, 'a-worse', 400, 'HTTP 400: worse', 2000);`,
     );
     const store = openStore({ path: file, maxBytes: 1 << 30, log: memoryLogger() });
-    expect(userVersion(file)).toBe(9);
+    expect(userVersion(file)).toBe(LATEST_VERSION);
     store.commit(
       readings(0, 3),
       Array.from({ length: 7 }, (_, i) => alert(i + 1, 3)),
@@ -277,5 +280,32 @@ describe("migrations", () => {
       { sink: "http", acked_seq: 2 },
     ]);
     db.close();
+  });
+  test("a v9 file upgrades in place: no fleet set yet, then one is kept across a reopen", () => {
+    const file = fileAtVersion(9, "INSERT INTO sync_cursor (sink, acked_seq) VALUES ('http', 2);");
+    const store = openStore({ path: file, maxBytes: 1 << 30, log: memoryLogger() });
+    expect(userVersion(file)).toBe(10);
+    const table = store.fleetThresholds();
+    expect(table.read()).toEqual({ applied: null, refused: null });
+    const rules = [{ gas: "no2", value: 80, unit: "ppb" }];
+    table.applied({ etag: "g2-abcd1234", source: "group", version: 2, rules, appliedAtMs: 1000 });
+    table.refused({ etag: "d1-00ff00ff", reason: "thresholds[0].unit: no", refusedAtMs: 2000 });
+    store.close();
+    const reader = openStoreReader(file);
+    expect(reader.fleetThresholds()).toEqual({
+      applied: { etag: "g2-abcd1234", source: "group", version: 2, rules, appliedAtMs: 1000 },
+      refused: { etag: "d1-00ff00ff", reason: "thresholds[0].unit: no", refusedAtMs: 2000 },
+    });
+    reader.close();
+    // A set applied later clears the refusal.
+    const again = openStore({ path: file, maxBytes: 1 << 30, log: memoryLogger() });
+    again
+      .fleetThresholds()
+      .applied({ etag: "none", source: "none", version: 0, rules: [], appliedAtMs: 3000 });
+    expect(again.fleetThresholds().read()).toEqual({
+      applied: { etag: "none", source: "none", version: 0, rules: [], appliedAtMs: 3000 },
+      refused: null,
+    });
+    again.close();
   });
 });

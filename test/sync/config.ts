@@ -23,6 +23,7 @@ export function testSyncConfig(endpoint: string, overrides: Partial<SyncConfig> 
     timeoutMs: 2000,
     compress: true,
     alertsEndpoint: null,
+    fleetEndpoint: null,
     ...overrides,
   };
 }
