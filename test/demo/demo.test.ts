@@ -136,6 +136,37 @@ describe("npm start (the demo)", () => {
         thresholds: [{ gas: "no2", op: ">=", value: 60, unit: "ppb", clear: 50 }],
         changed_by: "demo",
       });
+      // The demo Pi takes it in its next sync cycle (every 5 s) and says so in its next upload.
+      const etag = (JSON.parse(changed.stdout.toString()) as { etag: string }).etag;
+      await waitUntil(
+        async () => {
+          const report = (await (
+            await fetch(`${ingestUrl}/fleet/thresholds/status?group=demo`)
+          ).json()) as { devices: { device: string; state: string; reported_etag: string }[] };
+          return report.devices.some(
+            (device) =>
+              device.device === "demo-pi" &&
+              device.state === "in_sync" &&
+              device.reported_etag === etag,
+          );
+        },
+        20_000,
+        "the demo Pi in sync with the group's set",
+      );
+      const list = spawnSync(
+        "sh",
+        ["-c", statusHint.replace(/ status$/, " threshold list --json")],
+        { cwd: ROOT, env: cleanEnv() },
+      );
+      expect(list.status, list.stderr.toString()).toBe(0);
+      const rules = (
+        JSON.parse(list.stdout.toString()) as {
+          rules: { origin: string; etag?: string; rule: { gas: string; value: number } }[];
+        }
+      ).rules;
+      expect(rules.filter((entry) => entry.origin === "fleet")).toMatchObject([
+        { etag, rule: { gas: "no2", value: 60 } },
+      ]);
     } finally {
       await subscriber.endAsync();
     }
