@@ -41,6 +41,11 @@ interface ReceivedReading {
 
 function receive(request: IncomingMessage, response: ServerResponse): void {
   if (request.method === "GET") {
+    // Only its counts: a sensord's fleet-threshold poll finds no such route, as at a receiver without one.
+    if (request.url !== "/healthz") {
+      response.writeHead(404).end();
+      return;
+    }
     response.writeHead(200, { "content-type": "application/json" });
     response.end(JSON.stringify(totals));
     return;

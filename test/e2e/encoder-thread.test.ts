@@ -38,6 +38,8 @@ describe("the encoder thread in the built daemon", () => {
     const accepted = new Set<string>();
     let duplicates = 0;
     server.respond((request) => {
+      // A receiver with uploads only: the daemon's fleet-threshold poll gets what the original gateway answers.
+      if (request.method !== "POST") return { status: 404, body: "not found" };
       const batch = JSON.parse(request.decoded.toString()) as Batch;
       if (batch.readings.length > 60) return { status: 413, body: "too large" };
       for (const reading of batch.readings) {
