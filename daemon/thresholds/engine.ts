@@ -1,6 +1,6 @@
 import type { ThresholdRule } from "../../schemas/config-types.js";
-import { FLAG_BITS, type NewReading } from "../../schemas/records.js";
-import type { ComparisonOp, Gas, Severity, Unit } from "../../schemas/vocabulary.js";
+import { FLAG_BITS, type NewAlert, type NewReading } from "../../schemas/records.js";
+import type { Gas, Severity, Unit } from "../../schemas/vocabulary.js";
 import { convert } from "../units/convert.js";
 import { clearHolds, effectiveClearLevel, raiseHolds } from "./condition.js";
 import { parseRuleKey, type RuleKeyParts, ruleKey } from "./rule-key.js";
@@ -11,21 +11,12 @@ export type EvaluatedReading = Pick<
   "sensor" | "gas" | "value" | "unit" | "tsMs" | "flags"
 >;
 
-/** A raise or clear; a NewAlert is this plus `seq` and `readingSeq`. */
-export interface AlertDraft {
-  rule: string;
-  sensor: string;
-  gas: Gas;
-  kind: "raise" | "clear";
-  /** The reading's value and unit. */
-  value: number;
-  unit: Unit;
-  /** The rule's raise threshold converted to `unit` (for clear events too). */
-  threshold: number;
-  op: ComparisonOp;
-  severity: Severity;
-  tsMs: number;
-}
+/**
+ * A raise or clear: a NewAlert before the store gives it `seq` and
+ * `readingSeq`. `value` and `unit` are the reading's; `threshold` is the
+ * rule's raise level converted to `unit` (for clear events too).
+ */
+export type AlertDraft = Omit<NewAlert, "seq" | "readingSeq">;
 
 /** An alarm active when the daemon last stopped (ReadingStore.activeAlarms()). */
 export interface ActiveAlarm {
