@@ -3,6 +3,20 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 
 const SENSORD = resolve(import.meta.dirname, "../daemon/main.js");
+const UNIT = resolve(import.meta.dirname, "../../systemd/sensord.service");
+
+/**
+ * The NODE_OPTIONS the systemd unit runs sensord with, so the figures are a
+ * Pi's; BENCH_SENSORD_NODE_OPTIONS replaces them for paired trials of V8 settings.
+ */
+export function sensordNodeOptions(): string {
+  const trial = process.env.BENCH_SENSORD_NODE_OPTIONS;
+  if (trial !== undefined) return trial;
+  const line = readFileSync(UNIT, "utf8")
+    .split("\n")
+    .find((text) => text.startsWith("Environment=NODE_OPTIONS="));
+  return line?.slice("Environment=NODE_OPTIONS=".length).trim() ?? "";
+}
 
 /** A sensord child process for benchmarks, with its log lines and /proc figures. */
 export class BenchDaemon {
@@ -17,6 +31,7 @@ export class BenchDaemon {
     this.spawnedAt = Date.now();
     this.child = spawn(process.execPath, [SENSORD, "--config", configFile], {
       stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, NODE_OPTIONS: sensordNodeOptions() },
     });
     if (this.child.pid === undefined) throw new Error("could not start sensord");
     this.pid = this.child.pid;

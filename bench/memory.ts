@@ -59,6 +59,17 @@ export interface MemoryRow {
   name: string;
   /** Median VmRSS over the window's last quarter. */
   steadyBytes: number;
+  /**
+   * The part of it no other process shares and the kernel cannot drop
+   * (RssAnon: V8 heaps, malloc, SQLite's cache), median over the same samples.
+   */
+  anonBytes: number;
+  /**
+   * The part that is pages of files (RssFile: mostly the node binary's code
+   * and read-only data, then shared libraries): clean, shared with every
+   * other node process, and dropped under memory pressure.
+   */
+  fileBytes: number;
   /** VmHWM: the peak RSS since start. */
   peakBytes: number;
   /** User + system CPU over the window per second, i.e. per reading at 1 Hz. */
@@ -118,7 +129,7 @@ function median(values: readonly number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
-function procStatusBytes(pid: number, field: "VmRSS" | "VmHWM"): number {
+function procStatusBytes(pid: number, field: "VmRSS" | "VmHWM" | "RssAnon" | "RssFile"): number {
   const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(
     readFileSync(`/proc/${pid}/status`, "utf8"),
   );
@@ -187,21 +198,29 @@ export async function benchMemory(dir: string): Promise<MemoryResult> {
     const window = windowMs();
     const pids = daemons.map((daemon) => daemon.pid);
     const cpuAtStart = pids.map(cpuMs);
-    const samples: number[][] = pids.map(() => []);
+    const samples: Array<Array<{ rss: number; anon: number; file: number }>> = pids.map(() => []);
     const startedAt = Date.now();
     while (Date.now() - startedAt < window) {
       await new Promise((resolveWait) =>
         setTimeout(resolveWait, Math.min(SAMPLE_MS, window - (Date.now() - startedAt))),
       );
       if (Date.now() - startedAt < window * 0.75) continue;
-      for (const [index, pid] of pids.entries())
-        samples[index]?.push(procStatusBytes(pid, "VmRSS"));
+      for (const [index, pid] of pids.entries()) {
+        samples[index]?.push({
+          rss: procStatusBytes(pid, "VmRSS"),
+          anon: procStatusBytes(pid, "RssAnon"),
+          file: procStatusBytes(pid, "RssFile"),
+        });
+      }
     }
     const rows = CONFIGURATIONS.map((configuration, index) => {
       const pid = pids[index] ?? 0;
+      const taken = samples[index] ?? [];
       return {
         name: configuration.name,
-        steadyBytes: median(samples[index] ?? []),
+        steadyBytes: median(taken.map((sample) => sample.rss)),
+        anonBytes: median(taken.map((sample) => sample.anon)),
+        fileBytes: median(taken.map((sample) => sample.file)),
         peakBytes: procStatusBytes(pid, "VmHWM"),
         cpuMsPerReading: (cpuMs(pid) - (cpuAtStart[index] ?? 0)) / (window / 1000),
       };
@@ -232,6 +251,8 @@ export function memoryReport(result: MemoryResult): SectionReport {
   const rows = result.rows.map((row) => [
     row.name,
     (row.steadyBytes / MIB).toFixed(1),
+    (row.anonBytes / MIB).toFixed(1),
+    (row.fileBytes / MIB).toFixed(1),
     (row.peakBytes / MIB).toFixed(1),
     row.cpuMsPerReading.toFixed(2),
   ]);
@@ -244,6 +265,8 @@ export function memoryReport(result: MemoryResult): SectionReport {
             header: [
               "configuration",
               `steady RSS over ${result.windowMs / 1000} s at 1 Hz (MiB; goal for everything: <= ${STEADY_GOAL_MIB})`,
+              "of which anonymous",
+              "of which file pages",
               "peak (MiB)",
               "CPU ms per 1 Hz sample",
             ],
@@ -253,7 +276,7 @@ export function memoryReport(result: MemoryResult): SectionReport {
       },
     ],
     notes: [
-      "steady: the median RSS of the window's last quarter; peak: VmHWM; one sim sensor (4 gases) sampled at 1 Hz",
+      "steady: the median RSS of the window's last quarter, and its anonymous (RssAnon) and file-backed (RssFile) parts; peak: VmHWM; one sim sensor (4 gases) sampled at 1 Hz; sensord runs with the systemd unit's NODE_OPTIONS",
     ],
   };
 }

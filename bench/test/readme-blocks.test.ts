@@ -94,6 +94,8 @@ const DASHBOARD: DashboardBench = {
 const memoryRow = (name: string, steady: number, peak: number, cpuMsPerReading: number) => ({
   name,
   steadyBytes: steady * MIB,
+  anonBytes: (steady - 50) * MIB,
+  fileBytes: 50 * MIB,
   peakBytes: peak * MIB,
   cpuMsPerReading,
 });
@@ -378,9 +380,9 @@ describe("rendering a section's result", () => {
       "| 1 s | every ~20 s | 480 | 555 | 416 | 97.4 MiB |",
     ]);
     expect(tables("memory")[0]?.split("\n").slice(0, 3)).toEqual([
-      "| configuration | steady RSS over 600 s at 1 Hz (MiB; goal for everything: <= 60) | peak (MiB) | CPU ms per 1 Hz sample |",
-      "|---|---|---|---|",
-      "| everything | 94.2 | 133.0 | 6.05 |",
+      "| configuration | steady RSS over 600 s at 1 Hz (MiB; goal for everything: <= 60) | of which anonymous | of which file pages | peak (MiB) | CPU ms per 1 Hz sample |",
+      "|---|---|---|---|---|---|",
+      "| everything | 94.2 | 44.2 | 50.0 | 133.0 | 6.05 |",
     ]);
     const sync = tables("sync")[0]?.split("\n") ?? [];
     expect(sync[2]).toBe(
