@@ -6,7 +6,7 @@ import { openStore, type SqliteStore } from "../../daemon/store/store.js";
 import { SqliteSyncQueue } from "../../daemon/store/sync-queue.js";
 import type { Batch } from "../../schemas/batch.js";
 import type { SyncConfig } from "../../schemas/config-types.js";
-import type { BatchEncoder } from "../../sync/encoder.js";
+import { type BatchEncoder, encoderHeapLimits } from "../../sync/encoder.js";
 import type { EncoderSettings } from "../../sync/encoder-protocol.js";
 import { READINGS_OUTPUT } from "../../sync/output/names.js";
 import { QueueEncoder } from "../../sync/queue-encoder.js";
@@ -171,5 +171,19 @@ describe("SyncWorker with an encoder (the backlog read and encoded elsewhere)", 
     expect(accepted).toHaveLength(2000);
     expect(new Set(accepted).size).toBe(2000);
     expect(lines.filter((line) => line.includes("(413): splitting")).length).toBeGreaterThan(2);
+  });
+});
+
+describe("encoderHeapLimits (the encoder thread's V8 heap)", () => {
+  it("caps the old generation at 32 MiB for the default 1 MiB backlog batches", () => {
+    expect(encoderHeapLimits(1024 * 1024)).toEqual({
+      maxYoungGenerationSizeMb: 8,
+      maxOldGenerationSizeMb: 32,
+    });
+  });
+
+  it("leaves ~8 bytes per body byte plus 16 MiB for larger batches, so a cap never kills a drain", () => {
+    expect(encoderHeapLimits(16 * 1024 * 1024).maxOldGenerationSizeMb).toBe(144);
+    expect(encoderHeapLimits(3 * 1024 * 1024 + 1).maxOldGenerationSizeMb).toBe(41);
   });
 });
